@@ -1,0 +1,80 @@
+/* app.h: the single owner of application state: accounts, calls, the echo service.
+ * It takes commands (from the TUI, the headless stream, the control socket) and events
+ * (from sipua and the media threads), and tells its listeners what changed as one JSON
+ * event per change. Views read state through the accessors; they never touch SIP. */
+#ifndef TTY_APP_H
+#define TTY_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "config.h"
+
+struct app;
+struct loop;
+struct trace;
+struct media_stats;
+
+enum reg_state { REG_NONE, REG_REGISTERING, REG_REGISTERED, REG_UNREGISTERED, REG_FAILED };
+enum call_state { CALL_INCOMING, CALL_CALLING, CALL_RINGING, CALL_EARLY, CALL_ESTABLISHED,
+	CALL_HELD, CALL_ENDED };
+
+struct app_account_view {
+	const char *name;
+	const char *uri;
+	enum reg_state state;
+	int code;
+	const char *reason;
+	bool is_default;
+};
+
+struct app_call_view {
+	unsigned id;
+	enum call_state state;
+	bool outgoing;
+	const char *peer;          /* URI */
+	const char *display;       /* may be empty */
+	const char *account;       /* empty for direct calls */
+	int code;
+	const char *reason;
+	time_t started, answered;  /* 0 if not yet */
+	bool local_hold, remote_hold, muted;
+	bool media;                /* media running */
+	bool srtp;
+	const char *codec;         /* "" before media */
+};
+
+/* Receives every event as one JSON object (no newline). */
+typedef void (app_listener_fn)(void *arg, const char *json);
+/* Receives a direct reply to one command (also JSON). */
+typedef void (app_reply_fn)(void *arg, const char *json);
+
+int app_alloc(struct app **ap, struct loop *loop, struct config *cfg, char *why, size_t whylen);
+void app_free(struct app *a);
+/* Start: bind, register accounts that want it, start the echo service. */
+int app_start(struct app *a, char *why, size_t whylen);
+/* Orderly stop: hang up calls, un-REGISTER; returns when done or after a timeout. */
+void app_stop(struct app *a);
+int app_add_listener(struct app *a, app_listener_fn *fn, void *arg);
+/* Run one command line. Replies (errors, lists) go to reply; state changes to listeners. */
+void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *arg);
+/* True once `quit` was asked for. */
+bool app_quit_requested(const struct app *a);
+/* Open a SIP trace file (--sip-trace). */
+int app_set_trace_file(struct app *a, const char *path, char *why, size_t whylen);
+
+struct trace *app_trace(struct app *a);
+const struct config *app_config(const struct app *a);
+unsigned app_account_count(const struct app *a);
+void app_account_view(const struct app *a, unsigned i, struct app_account_view *v);
+unsigned app_call_count(const struct app *a);
+/* i-th call in creation order, including ended calls still shown (see app_reap). */
+bool app_call_view(const struct app *a, unsigned i, struct app_call_view *v);
+bool app_call_stats(struct app *a, unsigned id, struct media_stats *out);
+unsigned app_active_call(const struct app *a);   /* 0: none */
+const char *reg_state_name(enum reg_state s);
+const char *call_state_name(enum call_state s);
+/* The local SIP address (host:port), for the status line. */
+const char *app_local_contact(const struct app *a);
+
+#endif

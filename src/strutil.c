@@ -1,0 +1,197 @@
+/* strutil.c: bounded string helpers. */
+#include "strutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int str_copy(char *dst, size_t size, const char *src)
+{
+	return str_ncopy(dst, size, src ? src : "", SIZE_MAX);
+}
+
+int str_ncopy(char *dst, size_t size, const char *src, size_t n)
+{
+	size_t len = strnlen(src, n);
+
+	if (size == 0)
+		return -1;
+	if (len >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+char *str_trim(char *s)
+{
+	char *start = s, *end;
+
+	while (*start && isspace((unsigned char)*start))
+		start++;
+	end = start + strlen(start);
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	if (start != s)
+		memmove(s, start, (size_t)(end - start) + 1);
+	return s;
+}
+
+bool str_ieq(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+bool str_next_word(const char **cursor, char *word, size_t size, bool *toolong)
+{
+	const char *p = *cursor, *start;
+	size_t n;
+
+	*toolong = false;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return false;
+	}
+	start = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	n = (size_t)(p - start);
+	*cursor = p;
+	if (n >= size) {
+		*toolong = true;
+		return false;
+	}
+	memcpy(word, start, n);
+	word[n] = '\0';
+	return true;
+}
+
+int str_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (str_ieq(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (str_ieq(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int str_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t need;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xE0) == 0xC0) {
+		need = 2;
+		cp = p[0] & 0x1F;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		need = 3;
+		cp = p[0] & 0x0F;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		need = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	/* Overlong forms, surrogates and out-of-range code points are invalid. */
+	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	/* C1 controls (U+0080..U+009F) act as escape introducers on some terminals. */
+	if (cp >= 0x80 && cp <= 0x9F)
+		return 0;
+	return need;
+}
+
+size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, bool keep_newlines)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0, i = 0;
+	char tmp[8];
+
+	if (size == 0)
+		return 0;
+	while (i < len) {
+		const char *piece;
+		size_t plen, ulen;
+
+		if (p[i] == '\n' && keep_newlines) {
+			piece = "\n";
+			plen = 1;
+			ulen = 1;
+		} else if (p[i] == '\t') {
+			piece = "\t";
+			plen = 1;
+			ulen = 1;
+		} else if (p[i] < 0x20 || p[i] == 0x7F) {
+			switch (p[i]) {
+			case '\n': piece = "\\n"; break;
+			case '\r': piece = "\\r"; break;
+			case 0x1B: piece = "\\e"; break;
+			default:
+				snprintf(tmp, sizeof(tmp), "\\x%02X", p[i]);
+				piece = tmp;
+			}
+			plen = strlen(piece);
+			ulen = 1;
+		} else if ((ulen = utf8_len(p + i, len - i)) == 0) {
+			snprintf(tmp, sizeof(tmp), "\\x%02X", p[i]);
+			piece = tmp;
+			plen = strlen(piece);
+			ulen = 1;
+		} else {
+			piece = (const char *)p + i;
+			plen = ulen;
+		}
+		if (o + plen >= size)
+			break;
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += ulen;
+	}
+	dst[o] = '\0';
+	return o;
+}

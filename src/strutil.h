@@ -1,0 +1,28 @@
+/* strutil.h: bounded string helpers shared by every module. */
+#ifndef TTY_STRUTIL_H
+#define TTY_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Copy src into dst[size]; returns 0, or -1 if src did not fit (dst then holds a prefix). */
+int str_copy(char *dst, size_t size, const char *src);
+/* Copy at most n bytes of src. Same result convention. */
+int str_ncopy(char *dst, size_t size, const char *src, size_t n);
+/* Strip leading and trailing whitespace in place; returns s. */
+char *str_trim(char *s);
+/* Case-insensitive equality. */
+bool str_ieq(const char *a, const char *b);
+/* Split the next whitespace-separated word off *cursor into word[size]; returns false at end.
+ * A word longer than size is an error: *toolong is set and false returned. */
+bool str_next_word(const char **cursor, char *word, size_t size, bool *toolong);
+/* Parse a boolean written as yes/no, true/false, on/off, 1/0. */
+int str_parse_bool(const char *s, bool *out);
+/* Parse an unsigned decimal within [min, max]. */
+int str_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Make untrusted text safe to show on a terminal: control characters and ESC become visible
+ * escapes (\e, \x07, \n as "\n" unless keep_newlines), invalid UTF-8 becomes "\xNN".
+ * Always terminates dst; returns the length written. */
+size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, bool keep_newlines);
+
+#endif
