@@ -80,6 +80,8 @@ struct app {
 	struct { app_listener_fn *fn; void *arg; } listeners[APP_MAX_LISTENERS];
 	unsigned nlisteners;
 	bool quit;
+	void (*logger)(void *arg, const char *line);
+	void *logger_arg;
 	unsigned long next_msg_cookie;
 	struct loop_timer *stats_timer;
 	/* echo service */
@@ -131,6 +133,8 @@ static void emit_log(struct app *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (a->logger)
+		a->logger(a->logger_arg, text);
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "log");
 	jw_str(&w, "text", text);
@@ -1435,6 +1439,12 @@ int app_add_listener(struct app *a, app_listener_fn *fn, void *arg)
 	a->listeners[a->nlisteners].arg = arg;
 	a->nlisteners++;
 	return 0;
+}
+
+void app_set_logger(struct app *a, void (*fn)(void *arg, const char *line), void *arg)
+{
+	a->logger = fn;
+	a->logger_arg = arg;
 }
 
 bool app_quit_requested(const struct app *a)

@@ -56,6 +56,8 @@ int app_start(struct app *a, char *why, size_t whylen);
 /* Orderly stop: hang up calls, un-REGISTER; returns when done or after a timeout. */
 void app_stop(struct app *a);
 int app_add_listener(struct app *a, app_listener_fn *fn, void *arg);
+/* Human-readable log lines (also sent as "log" events): stderr in headless mode. */
+void app_set_logger(struct app *a, void (*fn)(void *arg, const char *line), void *arg);
 /* Run one command line. Replies (errors, lists) go to reply; state changes to listeners. */
 void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *arg);
 /* True once `quit` was asked for. */

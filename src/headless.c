@@ -90,9 +90,6 @@ static void on_event(void *arg, const char *json)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (h->clients[i].fd >= 0)
 			send_line(&h->clients[i], json);
-	/* The human log also goes to stderr in headless mode. */
-	if (!strncmp(json, "{\"event\":\"log\"", 14))
-		fprintf(stderr, "%s\n", json);
 }
 
 static void on_reply(void *arg, const char *json)
@@ -206,13 +203,8 @@ int headless_alloc(struct headless **hp, struct app *a, struct loop *l, bool use
 	if (use_stdio) {
 		h->stdio.is_stdio = true;
 		h->stdio.fd = STDIN_FILENO;
+		h->stdio.watch = -1;
 		h->stdout_ok = true;
-		h->stdio.watch = loop_watch_fd(l, STDIN_FILENO, on_readable, &h->stdio);
-		if (h->stdio.watch < 0) {
-			snprintf(why, whylen, "cannot watch stdin");
-			free(h);
-			return EIO;
-		}
 	}
 	if (ctl_path) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -231,10 +223,25 @@ int headless_alloc(struct headless **hp, struct app *a, struct loop *l, bool use
 		}
 		chmod(ctl_path, 0600);
 		str_copy(h->ctl_path, sizeof(h->ctl_path), ctl_path);
-		h->listen_watch = loop_watch_fd(l, h->listen_fd, on_accept, h);
+		h->listen_watch = -1;
 	}
 	app_add_listener(a, on_event, h);
 	*hp = h;
+	return 0;
+}
+
+int headless_start(struct headless *h)
+{
+	if (h->stdio.is_stdio) {
+		h->stdio.watch = loop_watch_fd(h->loop, STDIN_FILENO, on_readable, &h->stdio);
+		if (h->stdio.watch < 0)
+			return EIO;
+	}
+	if (h->listen_fd >= 0) {
+		h->listen_watch = loop_watch_fd(h->loop, h->listen_fd, on_accept, h);
+		if (h->listen_watch < 0)
+			return EIO;
+	}
 	return 0;
 }
 
@@ -247,10 +254,11 @@ void headless_free(struct headless *h)
 			loop_unwatch(h->loop, h->clients[i].watch);
 			close(h->clients[i].fd);
 		}
-	if (h->stdio.is_stdio && h->stdio.fd >= 0)
+	if (h->stdio.is_stdio && h->stdio.fd >= 0 && h->stdio.watch >= 0)
 		loop_unwatch(h->loop, h->stdio.watch);
 	if (h->listen_fd >= 0) {
-		loop_unwatch(h->loop, h->listen_watch);
+		if (h->listen_watch >= 0)
+			loop_unwatch(h->loop, h->listen_watch);
 		close(h->listen_fd);
 		unlink(h->ctl_path);
 	}

@@ -13,6 +13,8 @@ struct headless;
  * ctl_path: also serve the protocol on this Unix socket (NULL: none). */
 int headless_alloc(struct headless **hp, struct app *a, struct loop *l, bool use_stdio,
 		   const char *ctl_path, char *why, unsigned whylen);
+/* Start reading commands (after app_start, so no command meets a half-started app). */
+int headless_start(struct headless *h);
 void headless_free(struct headless *h);
 
 #endif

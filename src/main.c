@@ -45,6 +45,15 @@ static void default_config_path(char *out, size_t size)
 		snprintf(out, size, "%s/.config/ttyphone/config.ini", home && *home ? home : ".");
 }
 
+static void log_to_stderr(void *arg, const char *line)
+{
+	char safe[1024];
+
+	(void)arg;
+	str_escape_terminal(safe, sizeof(safe), line, strlen(line), false);
+	fprintf(stderr, "ttyphone: %s\n", safe);
+}
+
 static volatile sig_atomic_t got_signal;
 static int signal_pipe[2] = { -1, -1 };
 
@@ -144,6 +153,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	if (headless)
+		app_set_logger(app, log_to_stderr, NULL);
 	if (headless || ctl) {
 		if (headless_alloc(&hl, app, loop, headless, ctl, why, sizeof(why)) != 0) {
 			fprintf(stderr, "ttyphone: %s\n", why);
@@ -153,6 +164,11 @@ int main(int argc, char **argv)
 	}
 	if (app_start(app, why, sizeof(why)) != 0) {
 		fprintf(stderr, "ttyphone: %s\n", why);
+		rc = 1;
+		goto stop;
+	}
+	if (hl && headless_start(hl) != 0) {
+		fprintf(stderr, "ttyphone: cannot read commands\n");
 		rc = 1;
 		goto stop;
 	}

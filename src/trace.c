@@ -24,6 +24,9 @@ struct trace {
 	char *rbuf;
 	size_t rlen;
 	bool r_overflow;
+	char pending[4096];      /* a partial log line waiting for its newline */
+	size_t plen;
+	bool p_overflow;
 };
 
 int trace_alloc(struct trace **tp, unsigned max_msgs, size_t max_bytes)
@@ -343,6 +346,23 @@ void trace_feed_line(struct trace *t, const char *line)
 		t->rbuf[t->rlen++] = '\n';
 		t->rbuf[t->rlen] = '\0';
 		return;
+	}
+}
+
+void trace_feed_text(struct trace *t, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			t->pending[t->plen] = '\0';
+			/* An over-long line cannot be a SIP header we could show: drop it whole. */
+			trace_feed_line(t, t->p_overflow ? "" : t->pending);
+			t->plen = 0;
+			t->p_overflow = false;
+		} else if (t->plen + 1 < sizeof(t->pending)) {
+			t->pending[t->plen++] = *p;
+		} else {
+			t->p_overflow = true;
+		}
 	}
 }
 

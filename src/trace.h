@@ -38,6 +38,9 @@ void trace_add(struct trace *t, bool outgoing, const char *transport, const char
 /* Sofia's tport writes a message as log lines: a stamp line, a separator, the message
  * indented by three spaces, a separator. Feed those lines here, one at a time. */
 void trace_feed_line(struct trace *t, const char *line);
+/* The same, for text in arbitrary pieces: tport writes a line's text and its newline in
+ * separate log calls, sometimes several lines in one call. Partial lines are buffered. */
+void trace_feed_text(struct trace *t, const char *text);
 uint64_t trace_first_seq(const struct trace *t);   /* 0 if empty */
 uint64_t trace_last_seq(const struct trace *t);
 const struct trace_msg *trace_get(const struct trace *t, uint64_t seq); /* NULL if gone */

@@ -134,7 +134,7 @@ static void su_logger(void *stream, char const *fmt, va_list ap)
 	(void)stream;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (trace_sink)
-		trace_feed_line(trace_sink, line);
+		trace_feed_text(trace_sink, line);
 }
 
 /* Pick a port free for both UDP and TCP: nua cannot tell us which port "*" got. */
