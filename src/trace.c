@@ -27,6 +27,8 @@ struct trace {
 	char pending[4096];      /* a partial log line waiting for its newline */
 	size_t plen;
 	bool p_overflow;
+	void (*notify)(void *arg); /* see trace_set_notify */
+	void *notify_arg;
 };
 
 int trace_alloc(struct trace **tp, unsigned max_msgs, size_t max_bytes)
@@ -253,6 +255,14 @@ void trace_add(struct trace *t, bool outgoing, const char *transport, const char
 		    fflush(t->file) != 0)
 			clearerr(t->file);
 	}
+	if (t->notify)
+		t->notify(t->notify_arg);
+}
+
+void trace_set_notify(struct trace *t, void (*fn)(void *arg), void *arg)
+{
+	t->notify = fn;
+	t->notify_arg = arg;
 }
 
 /* "send 1041 bytes to udp/[127.0.0.1]:5080 at 19:27:32.838134:" */

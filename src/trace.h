@@ -45,6 +45,9 @@ uint64_t trace_first_seq(const struct trace *t);   /* 0 if empty */
 uint64_t trace_last_seq(const struct trace *t);
 const struct trace_msg *trace_get(const struct trace *t, uint64_t seq); /* NULL if gone */
 unsigned trace_count(const struct trace *t);
+/* Call fn(arg) after each message is added (main thread), so a view can redraw without
+ * polling the ring. NULL stops. Added for the TUI's log pane. */
+void trace_set_notify(struct trace *t, void (*fn)(void *arg), void *arg);
 /* Mask digest responses, nonces and any password-like value in a SIP message. Writes to
  * out (NUL-terminated); returns the output length. out may need up to len + 64 bytes. */
 size_t trace_mask(const char *in, size_t len, char *out, size_t size);
