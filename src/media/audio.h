@@ -1,0 +1,48 @@
+/* audio.h: audio devices as a small interface table. Every backend works at one fixed rate,
+ * 48 kHz mono, 20 ms per call: the session resamples to and from the codec's rate, so a
+ * codec change on re-INVITE never reopens the device.
+ * read() is what paces the media thread: PulseAudio blocks until 20 ms are captured; the
+ * backends without a sound card wait on an absolute 20 ms timer (struct pacer). */
+#ifndef TTY_MEDIA_AUDIO_H
+#define TTY_MEDIA_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "config.h"
+
+#define AUDIO_RATE 48000
+#define AUDIO_FRAME 960        /* 20 ms at AUDIO_RATE */
+
+struct evq;
+
+struct audio_open_args {
+	const struct audio_cfg *cfg;
+	struct evq *evq;           /* for EVQ_MEDIA_AUDIO_ERROR / _OK, may be NULL */
+	unsigned call_id;
+	unsigned echo_delay_ms;    /* audio_echo only */
+};
+
+struct audio_backend {
+	const char *name;
+	/* Returns 0, or an errno with a reason in why (the caller falls back to audio_null). */
+	int (*open)(void **devp, const struct audio_open_args *a, char *why, size_t whylen);
+	/* Capture AUDIO_FRAME samples, waiting until they are due. Returns 0, or -1 when the
+	 * device is unavailable (then pcm holds silence and the call was still paced). */
+	int (*read)(void *dev, int16_t *pcm);
+	/* Play AUDIO_FRAME samples. Returns 0 or -1 (the frame is lost; keep going). */
+	int (*write)(void *dev, const int16_t *pcm);
+	void (*close)(void *dev);
+};
+
+extern const struct audio_backend audio_pulse, audio_file, audio_null, audio_echo;
+const struct audio_backend *audio_backend_for(enum audio_backend_kind kind);
+
+/* A 20 ms absolute-time ticker on CLOCK_MONOTONIC. */
+struct pacer {
+	struct timespec next;
+};
+void pacer_start(struct pacer *p);
+void pacer_wait(struct pacer *p);
+
+#endif

@@ -1,0 +1,261 @@
+/* audio_pulse.c: PulseAudio through pa_simple. The blocking pa_simple_read paces the media
+ * thread. Opening can block (a remote server, a server that is down), so a helper thread
+ * opens the streams and hands them over; until they arrive, and whenever they fail, the
+ * backend plays the null device (silence, timer-paced) so the call goes on. The first
+ * failure is reported once as EVQ_MEDIA_AUDIO_ERROR, the recovery as EVQ_MEDIA_AUDIO_OK;
+ * the helper retries every few seconds in between. */
+#include "audio.h"
+#include "evq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pulse/error.h>
+#include <pulse/simple.h>
+
+#define RETRY_S 3
+
+struct pulse_dev {
+	/* Set at open, read-only afterwards. */
+	char server[CFG_STR], source[CFG_STR], sink[CFG_STR];
+	struct evq *evq;
+	unsigned call_id;
+
+	pthread_t opener;
+	pthread_mutex_t lock;      /* never held across a PulseAudio call */
+	pthread_cond_t cond;
+	bool quit, want_open;      /* under lock */
+	bool error_reported;       /* under lock: an AUDIO_ERROR awaits its AUDIO_OK */
+	pa_simple *new_rec, *new_play;  /* under lock: opened, not yet taken */
+	atomic_bool ready;         /* new_rec/new_play are waiting: the cheap per-tick check */
+
+	/* Media thread only. */
+	pa_simple *rec, *play;
+	struct pacer pacer;        /* paces the silence while there are no streams */
+};
+
+static void post(struct pulse_dev *d, enum evq_kind kind, const char *text)
+{
+	struct evq_event ev = { .kind = kind, .call_id = d->call_id };
+
+	if (!d->evq)
+		return;
+	snprintf(ev.text, sizeof(ev.text), "%s", text);
+	evq_post(d->evq, &ev);
+}
+
+static int open_streams(struct pulse_dev *d, pa_simple **rec, pa_simple **play,
+			char *why, size_t whylen)
+{
+	const pa_sample_spec ss = { .format = PA_SAMPLE_S16NE, .rate = AUDIO_RATE, .channels = 1 };
+	const uint32_t frag = AUDIO_FRAME * sizeof(int16_t);
+	/* Ask for 20 ms fragments (null sinks default to 2 s blocks) and 40 ms of playback
+	 * buffer: enough to ride out scheduling, little enough for a phone. */
+	const pa_buffer_attr rec_attr = { .maxlength = (uint32_t)-1, .tlength = (uint32_t)-1,
+		.prebuf = (uint32_t)-1, .minreq = (uint32_t)-1, .fragsize = frag };
+	const pa_buffer_attr play_attr = { .maxlength = (uint32_t)-1, .tlength = 2 * frag,
+		.prebuf = (uint32_t)-1, .minreq = (uint32_t)-1, .fragsize = (uint32_t)-1 };
+	const char *server = d->server[0] ? d->server : NULL;
+	int err = 0;
+
+	*rec = pa_simple_new(server, "ttyphone", PA_STREAM_RECORD,
+			     d->source[0] ? d->source : NULL, "call microphone", &ss, NULL,
+			     &rec_attr, &err);
+	if (!*rec) {
+		snprintf(why, whylen, "PulseAudio: cannot open the microphone: %s", pa_strerror(err));
+		return -1;
+	}
+	*play = pa_simple_new(server, "ttyphone", PA_STREAM_PLAYBACK,
+			      d->sink[0] ? d->sink : NULL, "call speaker", &ss, NULL,
+			      &play_attr, &err);
+	if (!*play) {
+		snprintf(why, whylen, "PulseAudio: cannot open the speaker: %s", pa_strerror(err));
+		pa_simple_free(*rec);
+		*rec = NULL;
+		return -1;
+	}
+	/* Without this, capture starts with ~700 ms of stale audio queued. */
+	if (pa_simple_flush(*rec, &err) < 0) {
+		snprintf(why, whylen, "PulseAudio: cannot flush the microphone: %s", pa_strerror(err));
+		pa_simple_free(*rec);
+		pa_simple_free(*play);
+		*rec = *play = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void *opener_main(void *arg)
+{
+	struct pulse_dev *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->quit) {
+		pa_simple *rec, *play;
+		char why[160];
+		int rc;
+
+		if (!d->want_open) {
+			pthread_cond_wait(&d->cond, &d->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&d->lock);
+		rc = open_streams(d, &rec, &play, why, sizeof(why));
+		pthread_mutex_lock(&d->lock);
+		if (rc == 0) {
+			if (d->quit) {
+				pa_simple_free(rec);
+				pa_simple_free(play);
+				break;
+			}
+			d->new_rec = rec;
+			d->new_play = play;
+			d->want_open = false;
+			atomic_store(&d->ready, true);
+			continue;
+		}
+		if (!d->error_reported) {
+			d->error_reported = true;
+			post(d, EVQ_MEDIA_AUDIO_ERROR, why);
+		}
+		{
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += RETRY_S;
+			while (!d->quit && pthread_cond_timedwait(&d->cond, &d->lock, &until) != ETIMEDOUT)
+				;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+static void pulse_close(void *dev)
+{
+	struct pulse_dev *d = dev;
+
+	pthread_mutex_lock(&d->lock);
+	d->quit = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->opener, NULL);
+	if (d->new_rec)
+		pa_simple_free(d->new_rec);
+	if (d->new_play)
+		pa_simple_free(d->new_play);
+	if (d->rec)
+		pa_simple_free(d->rec);
+	if (d->play)
+		pa_simple_free(d->play);
+	pthread_cond_destroy(&d->cond);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static int pulse_open(void **devp, const struct audio_open_args *a, char *why, size_t whylen)
+{
+	struct pulse_dev *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return ENOMEM;
+	snprintf(d->server, sizeof(d->server), "%s", a->cfg->server);
+	snprintf(d->source, sizeof(d->source), "%s", a->cfg->capture);
+	snprintf(d->sink, sizeof(d->sink), "%s", a->cfg->playback);
+	d->evq = a->evq;
+	d->call_id = a->call_id;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	atomic_init(&d->ready, false);
+	d->want_open = true;
+	pacer_start(&d->pacer);
+	err = pthread_create(&d->opener, NULL, opener_main, d);
+	if (err) {
+		snprintf(why, whylen, "cannot start the PulseAudio helper thread: %s", strerror(err));
+		pthread_cond_destroy(&d->cond);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+		return err;
+	}
+	*devp = d;
+	return 0;
+}
+
+/* Take streams the helper has opened, if any. */
+static void adopt(struct pulse_dev *d)
+{
+	bool recovered;
+
+	if (!atomic_load(&d->ready))
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->rec = d->new_rec;
+	d->play = d->new_play;
+	d->new_rec = d->new_play = NULL;
+	atomic_store(&d->ready, false);
+	recovered = d->error_reported;
+	d->error_reported = false;
+	pthread_mutex_unlock(&d->lock);
+	if (recovered)
+		post(d, EVQ_MEDIA_AUDIO_OK, "PulseAudio is back");
+}
+
+/* The streams failed: drop them, report once, and ask the helper to reopen. */
+static void lose(struct pulse_dev *d, const char *what, int err)
+{
+	char why[160];
+	bool report;
+
+	snprintf(why, sizeof(why), "PulseAudio: %s failed: %s", what, pa_strerror(err));
+	pa_simple_free(d->rec);
+	pa_simple_free(d->play);
+	d->rec = d->play = NULL;
+	pacer_start(&d->pacer);
+	pthread_mutex_lock(&d->lock);
+	report = !d->error_reported;
+	d->error_reported = true;
+	d->want_open = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (report)
+		post(d, EVQ_MEDIA_AUDIO_ERROR, why);
+}
+
+static int pulse_read(void *dev, int16_t *pcm)
+{
+	struct pulse_dev *d = dev;
+	int err = 0;
+
+	adopt(d);
+	if (d->rec) {
+		if (pa_simple_read(d->rec, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
+			return 0;
+		lose(d, "recording", err);
+	}
+	pacer_wait(&d->pacer);
+	memset(pcm, 0, AUDIO_FRAME * sizeof(*pcm));
+	return -1;
+}
+
+static int pulse_write(void *dev, const int16_t *pcm)
+{
+	struct pulse_dev *d = dev;
+	int err = 0;
+
+	if (!d->play)
+		return -1;
+	if (pa_simple_write(d->play, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
+		return 0;
+	lose(d, "playback", err);
+	return -1;
+}
+
+const struct audio_backend audio_pulse = {
+	.name = "pulse", .open = pulse_open, .read = pulse_read, .write = pulse_write,
+	.close = pulse_close,
+};

@@ -1,0 +1,63 @@
+/* codec.h: the codec interface table. Each codec (codec_opus.c, codec_g722.c, codec_g711.c)
+ * fills one `struct codec`; the session only ever calls through the table, so adding a codec
+ * is one file and one line in codec.c. All frames are 20 ms at the codec's audio rate. */
+#ifndef TTY_MEDIA_CODEC_H
+#define TTY_MEDIA_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+#define CODEC_FRAME_MS 20
+#define CODEC_MAX_RATE 48000
+#define CODEC_MAX_FRAME (CODEC_MAX_RATE / 1000 * CODEC_FRAME_MS)  /* 960 samples */
+#define CODEC_MAX_DECODE (CODEC_MAX_RATE / 1000 * 120)            /* one 120 ms packet */
+#define CODEC_MAX_PAYLOAD 1500
+
+struct codec_opts {
+	unsigned bitrate;          /* Opus bits per second, 0 = codec default */
+	int dtx;                   /* Opus discontinuous transmission */
+	unsigned loss_pct;         /* expected loss, tunes Opus in-band FEC */
+};
+
+struct codec {
+	enum codec_id id;
+	const char *rtp_name;      /* encoding name in a=rtpmap */
+	uint8_t pt;                /* our payload type (static, or our dynamic choice) */
+	unsigned rtp_clock;        /* RTP timestamp rate: differs from audio_rate for G.722 */
+	unsigned audio_rate;       /* PCM sample rate the codec works at */
+	unsigned sdp_channels;     /* channels written in a=rtpmap, 0 = not written */
+	const char *fmtp;          /* our a=fmtp, NULL = none */
+	unsigned frame_samples;    /* 20 ms at audio_rate */
+	unsigned frame_ts;         /* 20 ms in RTP clock units */
+
+	int (*alloc)(void **stp, const struct codec_opts *o);
+	void (*free)(void *st);
+	void (*reset)(void *st);   /* forget history (new stream), keep settings */
+	/* One frame_samples frame in; bytes out, or -1. */
+	int (*encode)(void *st, const int16_t *pcm, uint8_t *out, size_t outmax);
+	/* A packet in; samples out (at most max), or -1. */
+	int (*decode)(void *st, const uint8_t *in, size_t len, int16_t *pcm, size_t max);
+	/* Rebuild the lost frame (n samples) from the packet that follows it; NULL if the codec
+	 * carries no redundancy. Returns n or -1. */
+	int (*decode_fec)(void *st, const uint8_t *next, size_t len, int16_t *pcm, size_t n);
+	/* Conceal n lost samples. Returns n or -1. */
+	int (*plc)(void *st, int16_t *pcm, size_t n);
+};
+
+const struct codec *codec_get(enum codec_id id);
+
+/* Repeat-and-fade concealment shared by codecs without a better one (G.722): remembers the
+ * last good frame and replays it, fading out over three frames. */
+struct fade_plc {
+	int16_t last[CODEC_MAX_FRAME];
+	size_t len;
+	float gain;                /* gain at the start of the next concealed frame */
+};
+void fade_plc_reset(struct fade_plc *p);
+void fade_plc_good(struct fade_plc *p, const int16_t *pcm, size_t n);
+void fade_plc_fill(struct fade_plc *p, int16_t *pcm, size_t n);
+
+extern const struct codec codec_opus, codec_g722, codec_pcma, codec_pcmu;
+
+#endif

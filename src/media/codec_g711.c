@@ -1,0 +1,100 @@
+/* codec_g711.c: G.711 A-law (PCMA) and u-law (PCMU) through spandsp's sample converters,
+ * with spandsp's G.711 Appendix I style concealment (pitch-period repetition, made for
+ * 8 kHz). One byte per sample, so encode and decode are a loop. */
+#include "codec.h"
+
+#include <stdlib.h>
+#include <spandsp.h>
+
+struct g711_state {
+	plc_state_t plc;       /* embedded: no allocation after alloc */
+};
+
+static int g711_alloc_state(void **stp, const struct codec_opts *o)
+{
+	struct g711_state *st = calloc(1, sizeof(*st));
+
+	(void)o;
+	if (!st)
+		return -1;
+	plc_init(&st->plc);
+	*stp = st;
+	return 0;
+}
+
+static void g711_free_state(void *p)
+{
+	free(p);
+}
+
+static void g711_reset_state(void *p)
+{
+	struct g711_state *st = p;
+
+	plc_init(&st->plc);
+}
+
+static int pcma_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
+{
+	(void)p;
+	if (outmax < 160)
+		return -1;
+	for (int i = 0; i < 160; i++)
+		out[i] = linear_to_alaw(pcm[i]);
+	return 160;
+}
+
+static int pcmu_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
+{
+	(void)p;
+	if (outmax < 160)
+		return -1;
+	for (int i = 0; i < 160; i++)
+		out[i] = linear_to_ulaw(pcm[i]);
+	return 160;
+}
+
+static int pcma_dec(void *p, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
+{
+	struct g711_state *st = p;
+
+	if (len == 0 || len > max)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		pcm[i] = alaw_to_linear(in[i]);
+	plc_rx(&st->plc, pcm, (int)len);
+	return (int)len;
+}
+
+static int pcmu_dec(void *p, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
+{
+	struct g711_state *st = p;
+
+	if (len == 0 || len > max)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		pcm[i] = ulaw_to_linear(in[i]);
+	plc_rx(&st->plc, pcm, (int)len);
+	return (int)len;
+}
+
+static int g711_conceal(void *p, int16_t *pcm, size_t n)
+{
+	struct g711_state *st = p;
+
+	return plc_fillin(&st->plc, pcm, (int)n);
+}
+
+const struct codec codec_pcma = {
+	.id = CODEC_PCMA, .rtp_name = "PCMA", .pt = 8,
+	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
+	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
+	.encode = pcma_enc, .decode = pcma_dec, .plc = g711_conceal,
+};
+
+const struct codec codec_pcmu = {
+	.id = CODEC_PCMU, .rtp_name = "PCMU", .pt = 0,
+	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
+	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
+	.encode = pcmu_enc, .decode = pcmu_dec, .plc = g711_conceal,
+};

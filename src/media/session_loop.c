@@ -1,0 +1,608 @@
+/* session_loop.c: the media thread (the pipeline is drawn at the top of session.c).
+ * Per tick: capture (which waits for the 20 ms), receive what arrived, send one packet,
+ * play one frame, then the housekeeping (record, RTCP, timeout, stats).
+ * Nothing here allocates or blocks on a lock; the control slot is taken with trylock. */
+#include "session_priv.h"
+#include "evq.h"
+#include "rtcp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#define QUIET_PEAK 1000        /* about -30 dBFS: a drift correction here is not heard */
+#define MAX_RECV_PER_TICK 64   /* bounded, so a flood cannot stall playout */
+#define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
+
+int64_t session_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int64_t realtime_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+void session_post(struct media_session *ms, int kind, int a, const char *text)
+{
+	struct evq_event ev = { .kind = (enum evq_kind)kind, .call_id = ms->call_id, .a = a };
+
+	if (!ms->evq)
+		return;
+	if (text)
+		snprintf(ev.text, sizeof(ev.text), "%s", text);
+	evq_post(ms->evq, &ev);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		      bool port)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && (!port || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
+		       (!port || x->sin6_port == y->sin6_port);
+	}
+	return false;
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+/* RTCP goes to the RTP address's port + 1 (we do not do rtcp-mux) until the peer's own
+ * RTCP shows where it really comes from. */
+static void rtcp_from_rtp(struct media_session *ms)
+{
+	ms->rtcp_remote = ms->remote;
+	ms->rtcp_remote_len = ms->remote_len;
+	set_port(&ms->rtcp_remote, (uint16_t)(get_port(&ms->remote) + 1));
+	ms->rtcp_latched = false;
+}
+
+/* Install new parameters: at start, and at a tick boundary afterwards. */
+void session_apply(struct media_session *ms, struct session_update *u)
+{
+	const struct media_params *np = &u->p;
+	bool first = ms->codec == NULL;
+	int64_t now = session_now_ms();
+
+	if (first || np->codec != ms->p.codec || np->pt != ms->p.pt) {
+		const struct codec *c = codec_get(np->codec);
+
+		ms->codec = c;
+		c->reset(ms->cst[c->id]);
+		ms->rp = NULL;
+		for (int i = 0; i < 2; i++)
+			if (ms->rates[i].rate == c->audio_rate) {
+				ms->rp = &ms->rates[i];
+				speex_resampler_reset_mem(ms->rp->up);
+				speex_resampler_reset_mem(ms->rp->down);
+			}
+		jb_reset(&ms->jb, c->rtp_clock);
+		ms->fifo_len = 0;
+		ms->marker_next = true;
+	}
+	if (u->new_keys) {
+		/* The old contexts go back to the control side to free (no free() here). */
+		if (!first) {
+			ms->retired_tx = ms->tx;
+			ms->retired_rx = ms->rx;
+		}
+		ms->tx = u->tx;
+		ms->rx = u->rx;
+		u->tx = u->rx = NULL;
+		ms->srtp_fail_run = 0;
+		ms->srtp_ok_seen = false;
+		ms->srtp_error_reported = false;
+	}
+	if (first || u->remote_len != ms->remote_len || !same_addr(&u->remote, &ms->remote, true)) {
+		ms->remote = u->remote;
+		ms->remote_len = u->remote_len;
+		ms->is_latched = false;
+		ms->latch_until_ms = now + LATCH_MS;
+		rtcp_from_rtp(ms);
+	}
+	if (first || ((np->dir & MEDIA_RECVONLY) && !(ms->p.dir & MEDIA_RECVONLY))) {
+		ms->last_rx_ms = now;         /* the RTP timeout counts from here */
+		ms->timeout_reported = false;
+	}
+	if (first) {
+		ms->next_rtcp_ms = now + RTCP_INTERVAL_MS / 2;
+		ms->t0_us = realtime_us();
+	}
+	ms->p = *np;
+}
+
+/* Take what the control side left: new parameters, DTMF digits. Never waits. */
+static void take_control(struct media_session *ms)
+{
+	if (!atomic_load(&ms->ctl_dirty) || pthread_mutex_trylock(&ms->ctl) != 0)
+		return;
+	if (ms->have_update) {
+		/* Replaced SRTP contexts land in retired_*, under ctl, for the control side. */
+		session_apply(ms, &ms->upd);
+		ms->have_update = false;
+	}
+	for (unsigned i = 0; i < ms->ndtmf; i++)
+		if (dtmf_tx_push(&ms->dtx, ms->dtmf[i]) < 0)
+			break;
+	ms->ndtmf = 0;
+	atomic_store(&ms->ctl_dirty, false);
+	pthread_mutex_unlock(&ms->ctl);
+}
+
+/* ---- receive ---- */
+
+static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
+			const struct sockaddr_storage *from)
+{
+	struct rtcp_info info;
+	const struct sockaddr_storage *peer = ms->is_latched ? &ms->latched : &ms->remote;
+
+	/* Same host as the media; the port is whatever the peer's RTCP uses. */
+	if (!same_addr(from, peer, false)) {
+		ms->wrong_source++;
+		return;
+	}
+	if (ms->rx && srtp_sess_unprotect(ms->rx, buf, &len, true) != SRTP_SESS_OK) {
+		ms->srtp_dropped++;
+		return;
+	}
+	if (rtcp_parse(buf, len, ms->ssrc, &info) < 0)
+		return;
+	if (!ms->rtcp_latched) {
+		ms->rtcp_remote = *from;
+		ms->rtcp_latched = true;
+	}
+	if (info.has_sr) {
+		ms->lsr = info.sr_ntp_mid;
+		ms->lsr_at_ms = session_now_ms();
+	}
+	if (info.has_rb) {
+		double rtt = rtcp_rtt_ms(rtcp_ntp_now(), info.rb.lsr, info.rb.dlsr);
+
+		ms->loss_pct = info.rb.fraction * 100.0 / 256.0;
+		if (rtt >= 0)
+			ms->rtt_ms = rtt;
+	}
+}
+
+static void srtp_failed(struct media_session *ms)
+{
+	ms->srtp_dropped++;
+	if (!ms->srtp_ok_seen && ++ms->srtp_fail_run >= SRTP_FAIL_REPORT &&
+	    !ms->srtp_error_reported) {
+		ms->srtp_error_reported = true;
+		session_post(ms, EVQ_MEDIA_SRTP_ERROR, 0,
+			     "the peer's SRTP packets fail authentication (wrong key?)");
+	}
+}
+
+static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *from, int64_t arrival_us, int64_t now)
+{
+	struct rtp_hdr h;
+	uint32_t arrival_rtp;
+	enum rtp_rx_result rr;
+
+	if (ms->is_latched) {
+		if (!same_addr(from, &ms->latched, true)) {
+			ms->wrong_source++;
+			return;
+		}
+	} else if (now >= ms->latch_until_ms && !same_addr(from, &ms->remote, true)) {
+		/* After the first second, only the negotiated address may start the stream. */
+		ms->wrong_source++;
+		return;
+	}
+	if (ms->rx) {
+		int v = srtp_sess_unprotect(ms->rx, buf, &len, false);
+
+		if (v != SRTP_SESS_OK) {
+			srtp_failed(ms);
+			return;
+		}
+		ms->srtp_ok_seen = true;
+		ms->srtp_fail_run = 0;
+	}
+	if (rtp_parse(buf, len, &h) < 0)
+		return;
+	if (!ms->is_latched) {
+		/* Symmetric RTP: send where the peer's packets come from (NAT). With SRTP only
+		 * an authenticated packet gets here, so a stranger cannot steer our audio. */
+		ms->latched = *from;
+		ms->is_latched = true;
+		if (ms->remote_len && !same_addr(from, &ms->remote, true)) {
+			ms->remote = *from;
+			ms->remote_len = ms->family == AF_INET ? sizeof(struct sockaddr_in)
+							       : sizeof(struct sockaddr_in6);
+			if (!ms->rtcp_latched)
+				rtcp_from_rtp(ms);
+		}
+	}
+	ms->pkts_recv++;
+	ms->last_rx_ms = now;
+	ms->timeout_reported = false;
+	if (!(ms->p.dir & MEDIA_RECVONLY))
+		return;                       /* sendonly or inactive: RFC 3264 says ignore */
+
+	/* Relative to t0 (it may be slightly negative for packets queued before start). */
+	arrival_rtp = (uint32_t)((arrival_us - ms->t0_us) * (int64_t)ms->codec->rtp_clock / 1000000);
+	rr = rtp_rx_update(&ms->rxs, &h, arrival_rtp);
+	if (rr == RTP_RX_NEW_SSRC) {
+		jb_reset(&ms->jb, ms->codec->rtp_clock);
+		ms->codec->reset(ms->cst[ms->codec->id]);
+		ms->fifo_len = 0;
+		dtmf_rx_init(&ms->drx);
+		session_post(ms, EVQ_MEDIA_NEW_SSRC, (int)h.ssrc, NULL);
+	} else if (rr == RTP_RX_BAD) {
+		return;
+	}
+	if (ms->p.te_pt >= 0 && h.pt == ms->p.te_pt) {
+		char digit = dtmf_rx_packet(&ms->drx, h.payload, h.payload_len, h.ts);
+
+		if (digit)
+			session_post(ms, EVQ_MEDIA_DTMF, digit, NULL);
+		/* Keep its place in the sequence (it replaced an audio packet): silence. */
+		jb_put(&ms->jb, h.seq, h.ts, h.pt, h.marker, NULL, 0, arrival_us - ms->t0_us);
+		return;
+	}
+	jb_put(&ms->jb, h.seq, h.ts, h.pt, h.marker, h.payload, h.payload_len,
+	       arrival_us - ms->t0_us);
+}
+
+static void drain(struct media_session *ms, int fd, bool rtcp_sock)
+{
+	for (int i = 0; i < MAX_RECV_PER_TICK; i++) {
+		struct sockaddr_storage from;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = ms->rxbuf, .iov_len = PKT_BUF - SRTP_SESS_TRAILER };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf) };
+		int64_t arrival_us = 0;
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;               /* EAGAIN: drained; anything else: try next tick */
+		if (msg.msg_flags & MSG_TRUNC)
+			continue;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				arrival_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+			}
+		if (!arrival_us)
+			arrival_us = realtime_us();
+		if (rtcp_sock || rtp_is_rtcp(ms->rxbuf, (size_t)n))
+			handle_rtcp(ms, ms->rxbuf, (size_t)n, &from);
+		else
+			handle_rtp(ms, ms->rxbuf, (size_t)n, &from, arrival_us, session_now_ms());
+	}
+}
+
+/* ---- send ---- */
+
+static float peak(const int16_t *pcm, unsigned n)
+{
+	int m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int v = pcm[i] < 0 ? -pcm[i] : pcm[i];
+
+		if (v > m)
+			m = v;
+	}
+	return (float)m / 32768.0f;
+}
+
+static void send_packet(struct media_session *ms, uint8_t pt, bool marker, uint32_t ts,
+			const uint8_t *payload, size_t len)
+{
+	struct rtp_hdr h = { .marker = marker, .pt = pt, .seq = ms->seq, .ts = ts, .ssrc = ms->ssrc };
+	size_t n = rtp_build(ms->txbuf, PKT_BUF - SRTP_SESS_TRAILER, &h, payload, len);
+
+	if (n == 0)
+		return;
+	ms->seq++;
+	if (ms->tx && srtp_sess_protect(ms->tx, ms->txbuf, &n, PKT_BUF, false) < 0)
+		return;
+	/* A failed send (no route yet, ICMP refused from the peer) is not worth stopping for;
+	 * the next tick tries again. */
+	if (sendto(ms->rtp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->remote, ms->remote_len) < 0)
+		return;
+	ms->sent_pkts++;
+	ms->sent_octets += (uint32_t)len;
+}
+
+static void send_tick(struct media_session *ms, int16_t *cap48)
+{
+	const struct codec *c = ms->codec;
+	int16_t frame[CODEC_MAX_FRAME];
+	uint8_t payload[CODEC_MAX_PAYLOAD];
+	uint8_t te[4];
+	uint32_t te_ts;
+	bool marker;
+	int n;
+
+	if (ms->remote_len == 0 || !(ms->p.dir & MEDIA_SENDONLY))
+		goto out;
+	if (ms->p.te_pt >= 0 &&
+	    dtmf_tx_tick(&ms->dtx, ms->ts, ms->p.te_rate ? ms->p.te_rate : 8000, CODEC_FRAME_MS,
+			 te, &te_ts, &marker)) {
+		send_packet(ms, (uint8_t)ms->p.te_pt, marker, te_ts, te, sizeof(te));
+		goto out;
+	}
+	if (ms->rp) {
+		spx_uint32_t in_len = AUDIO_FRAME, out_len = c->frame_samples;
+
+		speex_resampler_process_int(ms->rp->down, 0, cap48, &in_len, frame, &out_len);
+		for (unsigned i = out_len; i < c->frame_samples; i++)
+			frame[i] = out_len ? frame[out_len - 1] : 0;
+	} else {
+		memcpy(frame, cap48, sizeof(int16_t) * c->frame_samples);
+	}
+	n = c->encode(ms->cst[c->id], frame, payload, sizeof(payload));
+	/* Opus DTX: a packet of at most 2 bytes means "nothing to send". */
+	if (n <= 0 || (c->id == CODEC_OPUS && ms->mcfg.opus_dtx && n <= 2)) {
+		ms->marker_next = true;
+		goto out;
+	}
+	send_packet(ms, ms->p.pt, ms->marker_next, ms->ts, payload, (size_t)n);
+	ms->marker_next = false;
+out:
+	/* The timestamp follows the sampling clock whether or not we sent. */
+	ms->ts += c->frame_ts;
+}
+
+/* ---- playout ---- */
+
+static unsigned conceal(struct media_session *ms, int16_t *out, unsigned n)
+{
+	const struct codec *c = ms->codec;
+	int r = c->plc(ms->cst[c->id], out, n);
+
+	if (r < 0) {
+		memset(out, 0, n * sizeof(*out));
+		r = (int)n;
+	}
+	ms->concealed_ms += (uint64_t)r * 1000 / c->audio_rate;
+	return (unsigned)r;
+}
+
+static void play_tick(struct media_session *ms, int16_t *play48)
+{
+	const struct codec *c = ms->codec;
+	void *st = ms->cst[c->id];
+	unsigned lost_n = jb_frame_ms(&ms->jb) * c->audio_rate / 1000;
+
+	if (lost_n < c->frame_samples / 2 || lost_n > CODEC_MAX_FRAME * 3)
+		lost_n = c->frame_samples;
+	while (ms->fifo_len < c->frame_samples) {
+		const struct jb_frame *f, *next;
+		int16_t *dst = ms->fifo + ms->fifo_len;
+		size_t room = FIFO_CAP - ms->fifo_len;
+		int n = 0;
+
+		switch (jb_pop(&ms->jb, ms->quiet, &f)) {
+		case JB_FRAME:
+			if (f->pt == ms->p.pt && f->len > 0) {
+				n = c->decode(st, f->data, f->len, dst, room);
+				if (n < 0)
+					n = (int)conceal(ms, dst, lost_n);
+			} else {
+				/* A telephone-event (or other non-audio) packet held its place:
+				 * its time passes in silence. */
+				n = (int)lost_n;
+				memset(dst, 0, (size_t)n * sizeof(*dst));
+			}
+			break;
+		case JB_LOST:
+			next = jb_peek(&ms->jb);
+			if (c->decode_fec && next && next->pt == ms->p.pt && next->len > 0 &&
+			    (n = c->decode_fec(st, next->data, next->len, dst, lost_n)) > 0)
+				ms->concealed_ms += (uint64_t)n * 1000 / c->audio_rate;
+			else
+				n = (int)conceal(ms, dst, lost_n);
+			break;
+		case JB_UNDERRUN:
+		case JB_STRETCH:
+			n = (int)conceal(ms, dst, c->frame_samples);
+			break;
+		case JB_EMPTY:
+			n = (int)c->frame_samples;
+			memset(dst, 0, (size_t)n * sizeof(*dst));
+			break;
+		}
+		if (n <= 0 || (size_t)n > room)
+			n = 0;
+		ms->fifo_len += (unsigned)n;
+		if (n == 0) {                 /* never loop without progress */
+			memset(ms->fifo + ms->fifo_len, 0,
+			       (c->frame_samples - ms->fifo_len) * sizeof(int16_t));
+			ms->fifo_len = c->frame_samples;
+		}
+	}
+	if (ms->rp) {
+		spx_uint32_t in_len = c->frame_samples, out_len = AUDIO_FRAME;
+
+		speex_resampler_process_int(ms->rp->up, 0, ms->fifo, &in_len, play48, &out_len);
+		for (unsigned i = out_len; i < AUDIO_FRAME; i++)
+			play48[i] = out_len ? play48[out_len - 1] : 0;
+	} else {
+		memcpy(play48, ms->fifo, AUDIO_FRAME * sizeof(int16_t));
+	}
+	ms->fifo_len -= c->frame_samples;
+	memmove(ms->fifo, ms->fifo + c->frame_samples, ms->fifo_len * sizeof(int16_t));
+}
+
+/* ---- housekeeping ---- */
+
+static void record_tick(struct media_session *ms, const int16_t *mic, const int16_t *spk)
+{
+	int16_t frames[2 * AUDIO_FRAME];
+
+	if (pthread_mutex_trylock(&ms->rec_lock) != 0)
+		return;                       /* record() is swapping files: skip one frame */
+	if (ms->rec) {
+		for (unsigned i = 0; i < AUDIO_FRAME; i++) {
+			frames[2 * i] = mic[i];
+			frames[2 * i + 1] = spk[i];
+		}
+		if (sf_writef_short(ms->rec, frames, AUDIO_FRAME) != AUDIO_FRAME) {
+			/* Disk full or the like: stop recording; the file stays valid. */
+			sf_close(ms->rec);
+			ms->rec = NULL;
+			session_post(ms, EVQ_MEDIA_AUDIO_ERROR, 0, "recording stopped: cannot write");
+		}
+	}
+	pthread_mutex_unlock(&ms->rec_lock);
+}
+
+static void rtcp_tick(struct media_session *ms, int64_t now)
+{
+	struct rtcp_sr sr;
+	struct rtcp_rb rb;
+	bool have_rb = ms->rxs.init;
+	size_t n;
+
+	if (now < ms->next_rtcp_ms)
+		return;
+	/* RFC 3550 6.2: randomise the interval between 0.5 and 1.5 times the nominal. */
+	ms->next_rtcp_ms = now + RTCP_INTERVAL_MS / 2 + rand_r(&ms->rng) % RTCP_INTERVAL_MS;
+	if (ms->remote_len == 0)
+		return;
+	if (have_rb) {
+		int64_t lost = rtp_rx_lost(&ms->rxs);
+
+		rb.ssrc = ms->rxs.ssrc;
+		rb.fraction = rtp_rx_fraction_lost(&ms->rxs);
+		rb.cum_lost = lost > INT32_MAX ? INT32_MAX : lost < INT32_MIN ? INT32_MIN : (int32_t)lost;
+		rb.ext_max_seq = rtp_rx_ext_max(&ms->rxs);
+		rb.jitter = (uint32_t)ms->rxs.jitter;
+		rb.lsr = ms->lsr;
+		rb.dlsr = ms->lsr ? (uint32_t)((now - ms->lsr_at_ms) * 65536 / 1000) : 0;
+	}
+	sr.ntp = rtcp_ntp_now();
+	sr.rtp_ts = ms->ts;
+	sr.pkts = ms->sent_pkts;
+	sr.octets = ms->sent_octets;
+	n = rtcp_build(ms->txbuf, PKT_BUF - SRTP_SESS_TRAILER, ms->ssrc,
+		       ms->sent_pkts ? &sr : NULL, have_rb ? &rb : NULL, ms->cname);
+	if (n == 0)
+		return;
+	if (ms->tx && srtp_sess_protect(ms->tx, ms->txbuf, &n, PKT_BUF, true) < 0)
+		return;
+	if (sendto(ms->rtcp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->rtcp_remote,
+		   ms->rtcp_remote_len) < 0)
+		return;                       /* as for RTP: next time */
+}
+
+static void timeout_tick(struct media_session *ms, int64_t now)
+{
+	unsigned limit = ms->mcfg.rtp_timeout;
+
+	/* Only while we expect to receive: on hold (sendonly, inactive) the peer is silent. */
+	if (!limit || ms->timeout_reported || !(ms->p.dir & MEDIA_RECVONLY) || ms->remote_len == 0)
+		return;
+	if (now - ms->last_rx_ms >= (int64_t)limit * 1000) {
+		ms->timeout_reported = true;
+		session_post(ms, EVQ_MEDIA_RTP_TIMEOUT, (int)limit, "no RTP from the peer");
+	}
+}
+
+static void publish_stats(struct media_session *ms)
+{
+	struct media_stats *s = &ms->stats;
+
+	if (pthread_mutex_trylock(&ms->stats_lock) != 0)
+		return;                       /* the reader has it: next tick */
+	s->pkts_sent = ms->sent_pkts;
+	s->pkts_recv = ms->pkts_recv;
+	s->pkts_lost = rtp_rx_lost(&ms->rxs) > 0 ? (uint64_t)rtp_rx_lost(&ms->rxs) : 0;
+	s->pkts_late = ms->jb.st.late;
+	s->concealed_ms = ms->concealed_ms;
+	s->srtp_dropped = ms->srtp_dropped;
+	s->wrong_source_dropped = ms->wrong_source;
+	s->jitter_ms = ms->rxs.jitter * 1000.0 / ms->codec->rtp_clock;
+	s->rtt_ms = ms->rtt_ms;
+	s->loss_pct = ms->loss_pct;
+	s->jb_delay_ms = jb_target_ms(&ms->jb);
+	s->mic_level = ms->mic_level;
+	s->spk_level = ms->spk_level;
+	s->srtp = ms->tx != NULL;
+	s->codec = ms->p.codec;
+	s->audio_ok = ms->audio_ok;
+	pthread_mutex_unlock(&ms->stats_lock);
+}
+
+void *session_thread(void *arg)
+{
+	struct media_session *ms = arg;
+	int16_t cap[AUDIO_FRAME], play[AUDIO_FRAME];
+
+	while (!atomic_load(&ms->stop)) {
+		int64_t now;
+		float p;
+
+		take_control(ms);
+		ms->audio_ok = ms->dev_ops->read(ms->dev, cap) == 0;
+		if (atomic_load(&ms->mute))
+			memset(cap, 0, sizeof(cap));
+		drain(ms, ms->rtp_fd, false);
+		drain(ms, ms->rtcp_fd, true);
+		send_tick(ms, cap);
+		play_tick(ms, play);
+		/* A failed write loses this frame only; a backend reports lasting trouble. */
+		(void)ms->dev_ops->write(ms->dev, play);
+		record_tick(ms, cap, play);
+		/* Meters: the peak of this frame, or a slow fall from the last one. */
+		p = peak(cap, AUDIO_FRAME);
+		ms->mic_level = p > ms->mic_level * 0.85f ? p : ms->mic_level * 0.85f;
+		p = peak(play, AUDIO_FRAME);
+		ms->quiet = p < QUIET_PEAK / 32768.0f;
+		ms->spk_level = p > ms->spk_level * 0.85f ? p : ms->spk_level * 0.85f;
+		now = session_now_ms();
+		rtcp_tick(ms, now);
+		timeout_tick(ms, now);
+		publish_stats(ms);
+	}
+	return NULL;
+}

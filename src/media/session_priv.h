@@ -1,0 +1,128 @@
+/* session_priv.h: struct media_session, shared by session.c (the control side: alloc,
+ * start, DTMF, mute, record, stats, free; runs on the caller's thread) and session_loop.c
+ * (the media thread). Nothing outside those two files sees it. Who may touch what is
+ * written beside each group. */
+#ifndef TTY_MEDIA_SESSION_PRIV_H
+#define TTY_MEDIA_SESSION_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sndfile.h>
+#include <speex/speex_resampler.h>
+
+#include "media.h"
+#include "audio.h"
+#include "codec.h"
+#include "dtmf.h"
+#include "jitter.h"
+#include "rtp.h"
+#include "srtp_sess.h"
+
+#define PKT_BUF (1500 + SRTP_SESS_TRAILER)
+#define FIFO_CAP (CODEC_MAX_DECODE + CODEC_MAX_FRAME)
+#define LATCH_MS 1000          /* symmetric RTP: follow the peer's source this long */
+#define DTMF_PENDING 16
+
+/* Parameters handed from the control side to the media thread. */
+struct session_update {
+	struct media_params p;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;      /* 0: no remote (port 0): send nothing */
+	bool new_keys;             /* tx/rx below replace the current contexts */
+	struct srtp_sess *tx, *rx;
+};
+
+/* Resamplers between the device rate and a codec rate (8 or 16 kHz; 48 kHz needs none). */
+struct rate_pair {
+	unsigned rate;
+	SpeexResamplerState *up, *down;
+};
+
+struct media_session {
+	/* Set before the thread starts, read-only after. */
+	struct media_cfg mcfg;
+	struct audio_cfg acfg;
+	unsigned call_id;
+	struct evq *evq;
+	int rtp_fd, rtcp_fd;
+	int family;
+	uint16_t port;
+	bool echo;
+	unsigned echo_ms;
+	char cname[40];
+	void *cst[CODEC_COUNT];    /* a state per codec, made once: switching allocates nothing */
+	struct rate_pair rates[2];
+	const struct audio_backend *dev_ops;
+	void *dev;
+
+	/* Control side only. */
+	bool running;
+	pthread_t thread;
+	struct media_params last;  /* what was last passed to start, to see key changes */
+
+	/* Under ctl. The media thread only ever trylocks it, at a tick boundary. */
+	pthread_mutex_t ctl;
+	bool have_update;
+	struct session_update upd;
+	struct srtp_sess *retired_tx, *retired_rx;  /* let go by the thread, freed by us */
+	char dtmf[DTMF_PENDING];
+	unsigned ndtmf;
+	atomic_bool ctl_dirty;     /* something above waits: spares the trylock per tick */
+
+	atomic_bool stop, mute;
+
+	/* Under rec_lock: held by the thread (trylock) for one frame, by record() to swap. */
+	pthread_mutex_t rec_lock;
+	SNDFILE *rec;
+
+	/* Under stats_lock: the snapshot get_stats reads. */
+	pthread_mutex_t stats_lock;
+	struct media_stats stats;
+
+	/* Media thread only (and the control side before the thread starts). */
+	struct media_params p;
+	const struct codec *codec;
+	struct rate_pair *rp;      /* NULL for a 48 kHz codec */
+	struct srtp_sess *tx, *rx;
+	struct sockaddr_storage remote, rtcp_remote, latched;
+	socklen_t remote_len, rtcp_remote_len;
+	bool is_latched, rtcp_latched;
+	int64_t latch_until_ms;
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	bool marker_next;
+	uint32_t sent_pkts, sent_octets;
+	struct rtp_rx rxs;
+	int64_t last_rx_ms;
+	bool timeout_reported;
+	unsigned srtp_fail_run;    /* consecutive auth failures, for one SRTP_ERROR event */
+	bool srtp_ok_seen, srtp_error_reported;
+	int64_t t0_us;             /* arrival time origin, CLOCK_REALTIME (kernel stamps) */
+	struct dtmf_tx dtx;
+	struct dtmf_rx drx;
+	int16_t fifo[FIFO_CAP];    /* decoded audio at the codec rate, waiting to be played */
+	unsigned fifo_len;
+	bool quiet;                /* the last frame played was near silence */
+	bool audio_ok;
+	int64_t next_rtcp_ms;
+	uint32_t lsr;              /* from the peer's last SR */
+	int64_t lsr_at_ms;
+	double rtt_ms, loss_pct;
+	float mic_level, spk_level;
+	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;
+	unsigned rng;              /* rand_r state for RTCP intervals */
+	_Alignas(8) uint8_t rxbuf[PKT_BUF];
+	_Alignas(8) uint8_t txbuf[PKT_BUF];
+	struct jitter jb;
+};
+
+/* session_loop.c */
+void *session_thread(void *arg);
+void session_apply(struct media_session *ms, struct session_update *u);
+int64_t session_now_ms(void);
+void session_post(struct media_session *ms, int kind, int a, const char *text);
+
+#endif
