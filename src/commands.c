@@ -52,6 +52,7 @@ int command_parse(const char *line, struct command_line *out, char *why, size_t 
 			/* keep inner spaces, drop the line end */
 			rest[strcspn(rest, "\r\n")] = '\0';
 			memcpy(out->argv[out->argc++], rest, sizeof(rest));
+			cur += strlen(cur);
 			break;
 		}
 		if (!str_next_word(&cur, out->argv[out->argc], CMD_ARG_LEN, &toolong)) {

@@ -94,6 +94,7 @@ struct parse_ctx {
 	const char *text;       /* whole file */
 	size_t pos, len;
 	int line;               /* line the reader last returned */
+	int section_line;       /* line of the last [section] header the reader saw */
 	struct account_cfg *acc;/* current [account X] section, or NULL */
 	char section[128];      /* current section as written */
 	bool section_known;
@@ -142,7 +143,9 @@ static char *reader(char *str, int num, void *stream)
 			     tmp);
 			str[0] = '\n';
 			str[1] = '\0';
-		} else if (tmp[0] == '[' && tmp[strlen(tmp) - 1] != ']' && !strchr(tmp, ']')) {
+		} else if (tmp[0] == '[' && strchr(tmp, ']')) {
+			c->section_line = c->line;
+		} else if (tmp[0] == '[') {
 			diag(c->cfg, c->line, false, "section header without \"]\"");
 			str[0] = '\n';
 			str[1] = '\0';
@@ -436,6 +439,9 @@ static void ui_key(struct parse_ctx *c, const char *name, const char *v)
 /* Called when the section name changes (inih reports sections only through keys). */
 static void enter_section(struct parse_ctx *c, const char *section)
 {
+	/* inih reports a section only with its first key: point messages at the header. */
+	int line = c->section_line ? c->section_line : c->line;
+
 	str_copy(c->section, sizeof(c->section), section);
 	c->acc = NULL;
 	c->section_known = true;
@@ -444,31 +450,31 @@ static void enter_section(struct parse_ctx *c, const char *section)
 		str_copy(name, sizeof(name), section + 7);
 		str_trim(name);
 		if (!name[0]) {
-			diag(c->cfg, c->line, false, "account section needs a name: [account NAME]");
+			diag(c->cfg, line, false, "account section needs a name: [account NAME]");
 			c->section_known = false;
 			return;
 		}
 		if (config_find_account(c->cfg, name)) {
-			diag(c->cfg, c->line, false, "account \"%s\" defined twice", name);
+			diag(c->cfg, line, false, "account \"%s\" defined twice", name);
 			c->section_known = false;
 			return;
 		}
 		if (c->cfg->naccounts == CFG_MAX_ACCOUNTS) {
-			diag(c->cfg, c->line, false, "too many accounts (at most %d)", CFG_MAX_ACCOUNTS);
+			diag(c->cfg, line, false, "too many accounts (at most %d)", CFG_MAX_ACCOUNTS);
 			c->section_known = false;
 			return;
 		}
 		c->acc = &c->cfg->accounts[c->cfg->naccounts++];
 		memset(c->acc, 0, sizeof(*c->acc));
 		if (str_copy(c->acc->name, sizeof(c->acc->name), name) < 0)
-			diag(c->cfg, c->line, false, "account name too long");
+			diag(c->cfg, line, false, "account name too long");
 		c->acc->transport = TP_UDP;
 		c->acc->do_register = true;
 		c->acc->register_expires = 600;
-		c->acc->line = c->line;
+		c->acc->line = line;
 	} else if (strcmp(section, "sip") && strcmp(section, "media") && strcmp(section, "audio") &&
 		   strcmp(section, "ui")) {
-		diag(c->cfg, c->line, false,
+		diag(c->cfg, line, false,
 		     "unknown section [%s] (known: [account NAME], [sip], [media], [audio], [ui])",
 		     section);
 		c->section_known = false;

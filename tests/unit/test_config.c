@@ -24,7 +24,7 @@ static void test_good_file_parses_every_section(void)
 		"[sip]\nlisten = 127.0.0.1:0\nuser_agent = t/1\nauto_answer = yes\n"
 		"[account alice]\nuri = sip:alice@example.org\npassword = secret ; comment\n"
 		"transport = tls\nregister_expires = 300\n"
-		"[account bob]\nuri = sip:bob@example.org\nauthorization_user = b0b\ndefault = yes\n"
+		"[account bob]\nuri = sip:bob@example.org\nauthorization_user = b0b\ndefault = yes\nregister = no\n"
 		"[media]\ncodecs = pcma, opus\nsrtp = mandatory\nrtp_ports = 20000-20100\n"
 		"[audio]\nbackend = file\ninput = /tmp/in.wav\n[ui]\ncolors = no\n");
 	CHECK_INT(rc, 0);
