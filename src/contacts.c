@@ -1,0 +1,695 @@
+/* contacts.c: contacts.ini in and out (see contacts.h).
+ * inih parses key = value lines; our reader in front of it counts lines (inih gives the
+ * handler none), reports lines inih would silently cut or drop, and tracks sections itself,
+ * because inih truncates section names at 50 bytes and never tells us about a section
+ * with no keys. */
+#include "ttyconf.h"
+#include "contacts.h"
+#include "strutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONTACTS_MAX_FILE (4 * 1024 * 1024)
+/* Longest line we write or accept, without its newline: inih's buffer is INI_MAX_LINE bytes
+ * for the line, its newline and the NUL. */
+#define LINE_LIMIT (INI_MAX_LINE - 2)
+
+void contacts_init(struct contacts *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void contacts_free(struct contacts *c)
+{
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+}
+
+void contacts_default_path(char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		snprintf(out, size, "%s/ttyphone/contacts.ini", xdg);
+	else
+		snprintf(out, size, "%s/.config/ttyphone/contacts.ini", home && *home ? home : ".");
+}
+
+/* ---- validation ---- */
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7F)
+			return true;
+	return false;
+}
+
+static bool has_space(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s))
+			return true;
+	return false;
+}
+
+static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check_name(const char *name, char *why, size_t whylen)
+{
+	if (!name[0])
+		return fail(why, whylen, "a contact needs a name");
+	if (strlen(name) >= CONTACT_NAME)
+		return fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
+	if (has_ctl(name) || strpbrk(name, "[]"))
+		return fail(why, whylen, "contact name cannot contain control characters, [ or ]");
+	/* Names are words on the command line: "call bob". */
+	if (has_space(name))
+		return fail(why, whylen, "contact name cannot contain spaces (it is used as a word: "
+			    "call NAME)");
+	if (name[0] == ';' || name[0] == '#')
+		return fail(why, whylen, "contact name cannot start with ; or #");
+	if (str_ieq(name, "echo"))
+		return fail(why, whylen, "\"echo\" is the built-in echo test; pick another name");
+	return 0;
+}
+
+static int check_uri(const char *uri, char *why, size_t whylen)
+{
+	const char *colon = strchr(uri, ':');
+
+	if (strlen(uri) >= CONTACT_URI)
+		return fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
+	if (has_ctl(uri) || has_space(uri) || strpbrk(uri, ",<>\""))
+		return fail(why, whylen, "a URI cannot contain spaces, commas, <, > or quotes");
+	if (!colon || !(((colon - uri == 3) && !strncasecmp(uri, "sip", 3)) ||
+			((colon - uri == 4) && !strncasecmp(uri, "sips", 4)) ||
+			((colon - uri == 3) && !strncasecmp(uri, "tel", 3))))
+		return fail(why, whylen, "URI must start with sip:, sips: or tel:");
+	if (!colon[1])
+		return fail(why, whylen, "URI has nothing after the scheme");
+	return 0;
+}
+
+/* A value inih would read back differently: it strips surrounding spaces and cuts at
+ * " ;" (inline comment). */
+static int check_value(const char *what, const char *v, size_t max, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n >= max)
+		return fail(why, whylen, "%s too long (at most %zu bytes)", what, max - 1);
+	if (has_ctl(v))
+		return fail(why, whylen, "%s cannot contain control characters", what);
+	if (n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])))
+		return fail(why, whylen, "%s cannot start or end with a space", what);
+	if (v[0] == ';')
+		return fail(why, whylen, "%s cannot start with ;", what);
+	for (size_t i = 1; i < n; i++)
+		if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
+			return fail(why, whylen, "%s cannot contain \" ;\" (it starts a comment)", what);
+	return 0;
+}
+
+int contact_validate(const struct contact *ct, char *why, size_t whylen)
+{
+	if (check_name(ct->name, why, whylen) < 0)
+		return -1;
+	if (ct->nuri == 0)
+		return fail(why, whylen, "contact \"%s\" needs at least one uri", ct->name);
+	if (ct->nuri > CONTACT_MAX_URIS)
+		return fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
+	for (unsigned i = 0; i < ct->nuri; i++)
+		if (check_uri(ct->uri[i], why, whylen) < 0)
+			return -1;
+	if (check_value("account", ct->account, CONTACT_ACCOUNT, why, whylen) < 0)
+		return -1;
+	if (has_space(ct->account))
+		return fail(why, whylen, "account name cannot contain spaces");
+	return check_value("notes", ct->notes, CONTACT_NOTES, why, whylen);
+}
+
+/* Append the URIs in "a, b, c" to ct. */
+static int add_uris(struct contact *ct, const char *list, char *why, size_t whylen)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n;
+		char one[CONTACT_URI + 1];
+
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, ",");
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n >= sizeof(one))
+			return fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (check_uri(one, why, whylen) < 0)
+			return -1;
+		if (ct->nuri == CONTACT_MAX_URIS)
+			return fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
+		str_copy(ct->uri[ct->nuri++], CONTACT_URI, one);
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+int contact_set_uris(struct contact *ct, const char *list, char *why, size_t whylen)
+{
+	struct contact tmp = *ct;
+
+	tmp.nuri = 0;
+	if (add_uris(&tmp, list, why, whylen) < 0)
+		return -1;
+	if (tmp.nuri == 0)
+		return fail(why, whylen, "give at least one URI (sip:user@host)");
+	*ct = tmp;
+	return 0;
+}
+
+/* ---- the list ---- */
+
+const struct contact *contacts_find(const struct contacts *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (str_ieq(c->v[i].name, name))
+			return &c->v[i];
+	return NULL;
+}
+
+static int index_of(const struct contacts *c, const char *name)
+{
+	const struct contact *ct = contacts_find(c, name);
+
+	return ct ? (int)(ct - c->v) : -1;
+}
+
+static int grow(struct contacts *c)
+{
+	struct contact *v;
+	unsigned cap;
+
+	if (c->n < c->cap)
+		return 0;
+	if (c->cap >= CONTACTS_MAX)
+		return -1;
+	cap = c->cap ? c->cap * 2 : 16;
+	if (cap > CONTACTS_MAX)
+		cap = CONTACTS_MAX;
+	v = realloc(c->v, cap * sizeof(*v));
+	if (!v)
+		return -1;
+	c->v = v;
+	c->cap = cap;
+	return 0;
+}
+
+int contacts_add(struct contacts *c, const struct contact *ct, char *why, size_t whylen)
+{
+	if (contact_validate(ct, why, whylen) < 0)
+		return -1;
+	if (contacts_find(c, ct->name))
+		return fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
+	if (grow(c) < 0)
+		return fail(why, whylen, c->cap >= CONTACTS_MAX ? "too many contacts (at most %d)" :
+			    "out of memory (%d contacts)", c->n);
+	c->v[c->n++] = *ct;
+	return 0;
+}
+
+int contacts_edit(struct contacts *c, const char *name, const struct contact *ct, char *why,
+		  size_t whylen)
+{
+	int i = index_of(c, name), j;
+
+	if (i < 0)
+		return fail(why, whylen, "no contact called \"%s\"", name);
+	if (contact_validate(ct, why, whylen) < 0)
+		return -1;
+	j = index_of(c, ct->name);
+	if (j >= 0 && j != i)
+		return fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
+	c->v[i] = *ct;
+	return 0;
+}
+
+int contacts_remove(struct contacts *c, const char *name)
+{
+	int i = index_of(c, name);
+
+	if (i < 0)
+		return -1;
+	memmove(&c->v[i], &c->v[i + 1], (c->n - (unsigned)i - 1) * sizeof(c->v[0]));
+	c->n--;
+	return 0;
+}
+
+void contact_uri_key(const char *uri, char *out, size_t size)
+{
+	const char *p = uri, *lt = strchr(uri, '<'), *colon, *at;
+	size_t n, o = 0;
+
+	if (size == 0)
+		return;
+	if (lt)
+		p = lt + 1;
+	while (isspace((unsigned char)*p))
+		p++;
+	n = strcspn(p, ";?> \t");
+	colon = memchr(p, ':', n);
+	at = memchr(p, '@', n);
+	for (size_t i = 0; i < n && o + 1 < size; i++) {
+		char ch = p[i];
+		/* scheme and host are case-insensitive, the user part is not */
+		if ((colon && p + i < colon) || (at && p + i > at) || (!at && colon && p + i > colon &&
+									 strncasecmp(p, "tel:", 4)))
+			ch = (char)tolower((unsigned char)ch);
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+}
+
+bool contact_uri_same(const char *a, const char *b)
+{
+	char ka[CONTACT_URI * 2], kb[CONTACT_URI * 2];
+
+	contact_uri_key(a, ka, sizeof(ka));
+	contact_uri_key(b, kb, sizeof(kb));
+	return ka[0] && !strcmp(ka, kb);
+}
+
+const struct contact *contacts_find_uri(const struct contacts *c, const char *uri)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		for (unsigned k = 0; k < c->v[i].nuri; k++)
+			if (contact_uri_same(c->v[i].uri[k], uri))
+				return &c->v[i];
+	return NULL;
+}
+
+const char *contacts_resolve(const struct contacts *c, const char *name)
+{
+	const struct contact *ct = contacts_find(c, name);
+
+	return ct && ct->nuri ? ct->uri[0] : NULL;
+}
+
+/* ---- loading ---- */
+
+struct parse_ctx {
+	struct contacts *c;
+	const char *name;              /* file name in messages */
+	contacts_diag_fn *diag;
+	void *arg;
+	const char *text;
+	size_t len, pos;
+	int line;
+	struct contact cur;
+	bool in_contact;               /* cur is being filled */
+	bool in_bad_section;           /* keys here were reported once, at the section */
+	int cur_line;
+};
+
+static void diag(struct parse_ctx *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diag(struct parse_ctx *p, int line, const char *fmt, ...)
+{
+	char text[400], out[1400];
+	va_list ap;
+
+	if (!p->diag)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(out, sizeof(out), "%s:%d: %s", p->name, line, text);
+	else
+		snprintf(out, sizeof(out), "%s: %s", p->name, text);
+	p->diag(p->arg, out);
+}
+
+static void finish_contact(struct parse_ctx *p)
+{
+	char why[300];
+
+	if (!p->in_contact)
+		return;
+	p->in_contact = false;
+	if (p->cur.nuri == 0) {
+		diag(p, p->cur_line, "contact \"%s\" has no uri: ignored", p->cur.name);
+		return;
+	}
+	if (contacts_add(p->c, &p->cur, why, sizeof(why)) < 0)
+		diag(p, p->cur_line, "%s: ignored", why);
+}
+
+/* A "[...]" line: start the next contact. */
+static void enter_section(struct parse_ctx *p, const char *title)
+{
+	char why[300];
+
+	finish_contact(p);
+	p->in_bad_section = true;
+	if (strncmp(title, "contact", 7) || (title[7] != ' ' && title[7] != '\0')) {
+		diag(p, p->line, "unknown section [%s] (expected [contact NAME])", title);
+		return;
+	}
+	memset(&p->cur, 0, sizeof(p->cur));
+	{
+		char name[256];
+		str_copy(name, sizeof(name), title + 7);
+		str_trim(name);
+		if (check_name(name, why, sizeof(why)) < 0) {
+			diag(p, p->line, "%s", why);
+			return;
+		}
+		if (contacts_find(p->c, name)) {
+			diag(p, p->line, "contact \"%s\" defined twice: this one is ignored", name);
+			return;
+		}
+		str_copy(p->cur.name, sizeof(p->cur.name), name);
+	}
+	p->in_contact = true;
+	p->in_bad_section = false;
+	p->cur_line = p->line;
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *p = stream;
+	const char *s, *nl;
+	size_t n, body;
+	char tmp[INI_MAX_LINE + 8];
+
+	if (p->pos >= p->len || num < 2)
+		return NULL;
+	s = p->text + p->pos;
+	nl = memchr(s, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - s) + 1 : p->len - p->pos;
+	p->pos += n;
+	p->line++;
+	body = n - (nl ? 1 : 0);
+	if (body && s[body - 1] == '\r')
+		body--;
+	/* An empty line keeps inih's count of lines in step with ours. */
+	str[0] = '\n';
+	str[1] = '\0';
+	if (body > LINE_LIMIT || body + 2 > (size_t)num) {
+		diag(p, p->line, "line too long (at most %d characters): ignored", LINE_LIMIT);
+		return str;
+	}
+	if (memchr(s, '\0', body)) {
+		diag(p, p->line, "line contains a NUL byte: ignored");
+		return str;
+	}
+	memcpy(tmp, s, body);
+	tmp[body] = '\0';
+	str_trim(tmp);
+	if (!tmp[0] || tmp[0] == ';' || tmp[0] == '#')
+		return str;
+	if (tmp[0] == '[') {
+		char *end = strchr(tmp, ']');
+		if (!end) {
+			diag(p, p->line, "section title without ]: ignored");
+			return str;
+		}
+		*end = '\0';
+		enter_section(p, str_trim(tmp + 1));
+		return str;  /* the section is ours; inih sees a blank line */
+	}
+	if (!strchr(tmp, '=') && !strchr(tmp, ':') && !isspace((unsigned char)s[0])) {
+		diag(p, p->line, "expected \"key = value\" or \"[contact NAME]\", got \"%.60s\"", tmp);
+		return str;
+	}
+	memcpy(str, s, body);
+	str[body] = '\n';
+	str[body + 1] = '\0';
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *p = user;
+	char why[300];
+
+	(void)section;
+	if (!p->in_contact) {
+		if (!p->in_bad_section)
+			diag(p, p->line, "\"%s\" outside any [contact NAME] section", name);
+		return 1;
+	}
+	if (!strcmp(name, "uri")) {
+		if (add_uris(&p->cur, value, why, sizeof(why)) < 0)
+			diag(p, p->line, "%s", why);
+	} else if (!strcmp(name, "account")) {
+		if (check_value("account", value, CONTACT_ACCOUNT, why, sizeof(why)) < 0 ||
+		    (has_space(value) && fail(why, sizeof(why), "account name cannot contain spaces")))
+			diag(p, p->line, "%s", why);
+		else
+			str_copy(p->cur.account, sizeof(p->cur.account), value);
+	} else if (!strcmp(name, "notes")) {
+		if (check_value("notes", value, CONTACT_NOTES, why, sizeof(why)) < 0)
+			diag(p, p->line, "%s", why);
+		else
+			str_copy(p->cur.notes, sizeof(p->cur.notes), value);
+	} else {
+		diag(p, p->line, "unknown key \"%s\" (known: uri, account, notes)", name);
+	}
+	return 1;
+}
+
+int contacts_load_string(struct contacts *c, const char *name, const char *text,
+			 contacts_diag_fn *dfn, void *arg)
+{
+	struct parse_ctx p;
+	int rc;
+
+	c->n = 0;
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.name = name;
+	p.diag = dfn;
+	p.arg = arg;
+	p.text = text;
+	p.len = strlen(text);
+	rc = ini_parse_stream(reader, &p, handler, &p);
+	finish_contact(&p);
+	if (rc == -2) {
+		diag(&p, 0, "out of memory while reading");
+		return -1;
+	}
+	return 0;
+}
+
+int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *dfn, void *arg)
+{
+	const char *base = strrchr(path, '/');
+	char line[1400];
+	struct stat st;
+	char *text;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	base = base ? base + 1 : path;
+	c->n = 0;
+	c->unreadable = false;
+	str_copy(c->path, sizeof(c->path), path);
+	f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		c->unreadable = true;
+		snprintf(line, sizeof(line), "%s: cannot open: %s", base, strerror(errno));
+		if (dfn)
+			dfn(arg, line);
+		return -1;
+	}
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONTACTS_MAX_FILE) {
+		fclose(f);
+		c->unreadable = true;
+		snprintf(line, sizeof(line), "%s: not a regular file of at most 4 MB", base);
+		if (dfn)
+			dfn(arg, line);
+		return -1;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		fclose(f);
+		c->unreadable = true;
+		return -1;
+	}
+	n = fread(text, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		snprintf(line, sizeof(line), "%s: read error: %s", base, strerror(errno));
+		if (dfn)
+			dfn(arg, line);
+		fclose(f);
+		free(text);
+		c->unreadable = true;
+		return -1;
+	}
+	fclose(f);
+	text[n] = '\0';
+	rc = contacts_load_string(c, base, text, dfn, arg);
+	free(text);
+	return rc;
+}
+
+/* ---- saving ---- */
+
+/* mkdir -p for the directory part of path (0700: it is the user's config). */
+static int make_dirs(const char *dir)
+{
+	char tmp[1024];
+	size_t n;
+
+	if (str_copy(tmp, sizeof(tmp), dir) < 0)
+		return -1;
+	n = strlen(tmp);
+	for (size_t i = 1; i <= n; i++) {
+		if (tmp[i] == '/' || tmp[i] == '\0') {
+			char save = tmp[i];
+			tmp[i] = '\0';
+			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+				return -1;
+			tmp[i] = save;
+		}
+	}
+	return 0;
+}
+
+static int write_contact(FILE *f, const struct contact *ct)
+{
+	char line[INI_MAX_LINE * 2];
+	size_t len = 0;
+
+	if (fprintf(f, "\n[contact %s]\n", ct->name) < 0)
+		return -1;
+	/* As many URIs a line as fit under inih's limit; a repeated "uri" key appends. */
+	for (unsigned i = 0; i < ct->nuri; i++) {
+		size_t add = strlen(ct->uri[i]);
+		if (len && len + 2 + add > LINE_LIMIT) {
+			if (fprintf(f, "%s\n", line) < 0)
+				return -1;
+			len = 0;
+		}
+		if (!len)
+			len = (size_t)snprintf(line, sizeof(line), "uri = %s", ct->uri[i]);
+		else
+			len += (size_t)snprintf(line + len, sizeof(line) - len, ", %s", ct->uri[i]);
+	}
+	if (len && fprintf(f, "%s\n", line) < 0)
+		return -1;
+	if (ct->account[0] && fprintf(f, "account = %s\n", ct->account) < 0)
+		return -1;
+	if (ct->notes[0] && fprintf(f, "notes = %s\n", ct->notes) < 0)
+		return -1;
+	return 0;
+}
+
+int contacts_save(const struct contacts *c, char *why, size_t whylen)
+{
+	char dir[1024], tmp[1100];
+	const char *slash;
+	struct stat st;
+	mode_t mode = 0600;
+	FILE *f = NULL;
+	int fd, dfd, err;
+
+	if (!c->path[0])
+		return fail(why, whylen, "no contacts file to save to");
+	if (c->unreadable)
+		return fail(why, whylen, "%s could not be read, so it is not overwritten", c->path);
+	slash = strrchr(c->path, '/');
+	if (slash && slash != c->path)
+		str_ncopy(dir, sizeof(dir), c->path, (size_t)(slash - c->path));
+	else
+		str_copy(dir, sizeof(dir), slash ? "/" : ".");
+	if (make_dirs(dir) < 0)
+		return fail(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+	if (stat(c->path, &st) == 0)
+		mode = st.st_mode & 0777;
+	snprintf(tmp, sizeof(tmp), "%s/.contacts.ini.XXXXXX", dir);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return fail(why, whylen, "cannot create a file in %s: %s", dir, strerror(errno));
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
+		err = errno;
+		goto failed;
+	}
+	if (fprintf(f, "# ttyphone contacts: one [contact NAME] section each, see ttyphone.conf(5).\n"
+		    "# uri = one or more SIP URIs, comma separated; account = which account calls "
+		    "them; notes = free text.\n") < 0) {
+		err = errno;
+		goto failed;
+	}
+	for (unsigned i = 0; i < c->n; i++) {
+		if (write_contact(f, &c->v[i]) < 0) {
+			err = errno;
+			goto failed;
+		}
+	}
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		err = errno;
+		goto failed;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		err = errno;
+		goto failed_closed;
+	}
+	f = NULL;
+	if (rename(tmp, c->path) < 0) {
+		err = errno;
+		goto failed_closed;
+	}
+	/* The rename is durable only once the directory is on disk too. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		if (fsync(dfd) < 0 && errno != EINVAL) {
+			err = errno;
+			close(dfd);
+			return fail(why, whylen, "saved %s but could not sync its directory: %s", c->path,
+				    strerror(err));
+		}
+		close(dfd);
+	}
+	return 0;
+failed:
+	if (f)
+		fclose(f);
+	else
+		close(fd);
+failed_closed:
+	unlink(tmp);
+	return fail(why, whylen, "cannot save %s: %s", c->path, strerror(err ? err : EIO));
+}

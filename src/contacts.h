@@ -1,0 +1,80 @@
+/* contacts.h: the address book, contacts.ini. One section per contact:
+ *
+ *   [contact bob]
+ *   uri = sip:bob@example.org, sip:+15550100@example.org
+ *   account = work
+ *   notes = desk phone
+ *
+ * Loaded with inih, every problem reported as "contacts.ini:LINE: message"; saved atomically
+ * (temporary file in the same directory, fsync, rename, fsync of the directory). Values are
+ * validated on the way in so that whatever we save loads back the same: Debian's inih stops
+ * at 200 characters a line and treats " ;" as the start of a comment. No curses here: the
+ * app uses this list too (call <contact>). */
+#ifndef TTY_CONTACTS_H
+#define TTY_CONTACTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONTACT_NAME 64
+#define CONTACT_URI 192          /* "uri = " + one URI must fit inih's 200-byte line */
+#define CONTACT_MAX_URIS 4
+#define CONTACT_ACCOUNT 64
+#define CONTACT_NOTES 160
+#define CONTACTS_MAX 1000
+
+struct contact {
+	char name[CONTACT_NAME];
+	char uri[CONTACT_MAX_URIS][CONTACT_URI];
+	unsigned nuri;
+	char account[CONTACT_ACCOUNT];   /* empty: the default account */
+	char notes[CONTACT_NOTES];
+};
+
+struct contacts {
+	struct contact *v;        /* in file order */
+	unsigned n, cap;
+	char path[1024];          /* where contacts_save writes; empty: nowhere */
+	bool unreadable;          /* the file exists but could not be read: never overwrite it */
+};
+
+/* One diagnostic line, already formatted as "file:line: message". */
+typedef void (contacts_diag_fn)(void *arg, const char *line);
+
+void contacts_init(struct contacts *c);
+void contacts_free(struct contacts *c);
+/* $XDG_CONFIG_HOME/ttyphone/contacts.ini (or ~/.config/...). */
+void contacts_default_path(char *out, size_t size);
+/* Replace the list with the file's contacts and remember path for saving. A missing file is
+ * an empty list (0). Bad lines are reported and skipped. -1: the file exists but cannot be
+ * read (the list is then empty and saving is refused, so a good file is never clobbered). */
+int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *diag, void *arg);
+/* The same for an in-memory text shown as file `name` (tests). Does not set the path. */
+int contacts_load_string(struct contacts *c, const char *name, const char *text,
+			 contacts_diag_fn *diag, void *arg);
+/* Write the list to c->path atomically. -1 with a reason a person can act on. */
+int contacts_save(const struct contacts *c, char *why, size_t whylen);
+
+/* Check a contact's fields; -1 with why. */
+int contact_validate(const struct contact *ct, char *why, size_t whylen);
+/* Fill ct->uri from "uri, uri, ...". -1 with why. */
+int contact_set_uris(struct contact *ct, const char *list, char *why, size_t whylen);
+int contacts_add(struct contacts *c, const struct contact *ct, char *why, size_t whylen);
+/* Replace the contact called name (which may be renamed to ct->name). */
+int contacts_edit(struct contacts *c, const char *name, const struct contact *ct, char *why,
+		  size_t whylen);
+int contacts_remove(struct contacts *c, const char *name);
+
+/* Lookups are case-insensitive on names; NULL if none. */
+const struct contact *contacts_find(const struct contacts *c, const char *name);
+/* The contact one of whose URIs is the same address as uri (see contact_uri_same). */
+const struct contact *contacts_find_uri(const struct contacts *c, const char *uri);
+/* What "call NAME" means: the first URI of the contact NAME, else NULL. */
+const char *contacts_resolve(const struct contacts *c, const char *name);
+/* Same address: scheme, user and host:port compared, case-insensitive for scheme and host,
+ * ignoring a display name, <>, parameters and headers. */
+bool contact_uri_same(const char *a, const char *b);
+/* The address part of uri, as contact_uri_same compares it ("sip:bob@host:5060"). */
+void contact_uri_key(const char *uri, char *out, size_t size);
+
+#endif
