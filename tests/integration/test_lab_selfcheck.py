@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""The test lab works on this machine, without ttyphone: Kamailio on UDP/TCP/TLS with
+digest auth, SIPp scenarios, a headless PulseAudio that carries a tone, two baresips calling
+each other through Kamailio, the audio helpers, and no process left behind."""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ttylab  # noqa: E402
+from ttylab import Lab  # noqa: E402
+
+
+class AudioHelpers(unittest.TestCase):
+    def setUp(self):
+        self.dir = ttylab.make_tempdir("ttylab-audio-")
+
+    def test_generated_1000hz_tone_is_measured_at_1000hz(self):
+        for rate in (8000, 16000, 48000):
+            p = ttylab.write_tone(os.path.join(self.dir, "t%d.wav" % rate), 1000, 1.0, rate,
+                                  amplitude=0.5)
+            a = ttylab.analyze(p)
+            self.assertEqual(a["rate"], rate)
+            self.assertAlmostEqual(a["freq"], 1000, delta=10, msg="rate %d" % rate)
+            self.assertAlmostEqual(a["rms_dbfs"], -9.03, delta=0.2)
+            self.assertAlmostEqual(a["duration_ms"], 1000, delta=1)
+
+    def test_other_frequencies_are_told_apart(self):
+        for f in (440, 1019, 3000):
+            p = ttylab.write_tone(os.path.join(self.dir, "f%d.wav" % f), f, 0.5, 48000)
+            self.assertAlmostEqual(ttylab.analyze(p)["freq"], f, delta=f * 0.01)
+
+    def test_inserted_gap_and_onset_are_found(self):
+        p = ttylab.write_tone(os.path.join(self.dir, "gap.wav"), 1000, 2.0, 48000,
+                              lead_silence=0.3, gap_at=1.0, gap_ms=80)
+        a = ttylab.analyze(p)
+        self.assertAlmostEqual(a["onset_ms"], 300, delta=2)
+        self.assertAlmostEqual(a["longest_gap_ms"], 80, delta=10)
+        self.assertEqual(len(a["gaps"]), 1)
+        self.assertAlmostEqual(a["gaps"][0][0], 1300, delta=10)
+
+    def test_silence_has_no_frequency_and_no_onset(self):
+        p = ttylab.write_wav(os.path.join(self.dir, "s.wav"), [0] * 8000, 8000)
+        a = ttylab.analyze(p)
+        self.assertIsNone(a["freq"])
+        self.assertIsNone(a["onset_ms"])
+        self.assertLessEqual(a["rms_dbfs"], -100)
+
+    def test_multichannel_wav_is_read(self):
+        ch = [ttylab.tone_samples(f, 0.5, 16000) for f in (500, 1000, 1500, 2000)]
+        p = ttylab.write_wav(os.path.join(self.dir, "4ch.wav"), ch, 16000, channels=4)
+        w = ttylab.read_wav(p)
+        self.assertEqual(w.channels, 4)
+        for i, f in enumerate((500, 1000, 1500, 2000)):
+            self.assertAlmostEqual(ttylab.dominant_frequency(w.data[i], 16000), f, delta=f * 0.01)
+
+
+class Ports(unittest.TestCase):
+    def test_free_ports_are_distinct_and_bindable_on_udp_and_tcp(self):
+        import socket
+        ports = ttylab.free_ports(5)
+        self.assertEqual(len(set(ports)), 5)
+        for p in ports:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                s.bind(("127.0.0.1", p))
+                s.close()
+
+
+class LabTest(unittest.TestCase):
+    """Each test gets its own lab and must leave no process behind."""
+
+    lab_args = {}
+
+    def setUp(self):
+        self.lab = Lab(**self.lab_args).start()
+
+    def tearDown(self):
+        self.lab.stop()
+        ttylab.assert_no_leftovers()
+
+
+class KamailioLab(LabTest):
+    def test_kamailio_answers_options_on_udp_tcp_and_tls(self):
+        k = self.lab.kam
+        self.assertNotEqual(k.udp_port, k.tls_port)
+        for tr in ("udp", "tcp", "tls"):
+            st = k.ping(tr, ca_file=k.ca_file if tr == "tls" else None)
+            self.assertEqual(st, "SIP/2.0 200 OK", tr)
+
+    def test_tls_certificate_verifies_with_lab_ca_and_not_with_wrong_ca(self):
+        import ssl
+        k = self.lab.kam
+        self.assertTrue(os.path.exists(k.ca_file) and os.path.exists(k.wrong_ca_file))
+        self.assertEqual(k.ping("tls", ca_file=k.ca_file), "SIP/2.0 200 OK")
+        with self.assertRaises(ssl.SSLError):
+            k.ping("tls", ca_file=k.wrong_ca_file)
+
+    def test_register_with_digest_auth_over_udp_tcp_tls(self):
+        k = self.lab.kam
+        for tr, user in (("udp", "alice"), ("tcp", "bob"), ("tls", "carol")):
+            code, statuses = ttylab.sip_register("127.0.0.1", k.port_for(tr), k.domain, user,
+                                                 k.users[user], tr, ca_file=k.ca_file)
+            self.assertEqual(statuses[0].split()[1], "401", tr)
+            self.assertEqual(code, 200, "%s: %s" % (tr, statuses))
+            self.assertTrue(any(c.endswith("transport=%s" % tr) for c in k.contacts(user)),
+                            k.locations())
+
+    def test_sipp_register_with_auth_gets_200_over_udp_and_tcp(self):
+        k = self.lab.kam
+        for tr, user in (("udp", "dave"), ("tcp", "erin")):
+            r = self.lab.sipp("uac_register_auth.xml", transport=tr, service=user,
+                              auth=(user, k.users[user]), timeout=10).run()
+            self.assertTrue(r.ok, r.describe())
+            self.assertIn("SIP/2.0 200 OK", r.messages())
+            k.wait_registered(user, timeout=5)
+
+    def test_wrong_password_is_rejected(self):
+        k = self.lab.kam
+        r = self.lab.sipp("uac_register_auth.xml", service="frank", auth=("frank", "wrong"),
+                          timeout=5).run(timeout=20)
+        self.assertFalse(r.ok)
+        msgs = r.messages()
+        self.assertNotIn("SIP/2.0 200 OK", msgs)
+        # The answer to the authenticated REGISTER (CSeq 2) is a 401 or 403 again.
+        self.assertRegex(msgs, r"SIP/2.0 40[13] [^\n]*\n(?:[^\n]+\n)*?CSeq: 2 REGISTER")
+        code, _ = ttylab.sip_register("127.0.0.1", k.sip_port, k.domain, "frank", "nope")
+        self.assertIn(code, (401, 403))
+        self.assertEqual(k.contacts("frank"), [])
+
+    def test_kamailio_killed_and_restarted_on_the_same_ports(self):
+        k = self.lab.kam
+        ports = (k.udp_port, k.tcp_port, k.tls_port)
+        ttylab.sip_register("127.0.0.1", k.sip_port, k.domain, "alice", k.users["alice"])
+        self.assertTrue(k.contacts("alice"))
+        old_pid = k.proc.pid
+        k.kill()
+        self.assertIsNone(k.ping("udp", timeout=0.3))
+        k.restart()
+        self.assertNotEqual(k.proc.pid, old_pid)
+        self.assertEqual((k.udp_port, k.tcp_port, k.tls_port), ports)
+        for tr in ("udp", "tcp", "tls"):
+            self.assertEqual(k.ping(tr), "SIP/2.0 200 OK", tr)
+        self.assertEqual(k.contacts("alice"), [], "registrations are lost on restart")
+
+    def test_static_location_routes_a_call_to_a_sipp_uas(self):
+        # uas_486 answers busy: a SIPp caller through Kamailio sees the 486.
+        uas = self.lab.sipp_uas("uas_486.xml", user="busy", timeout=10)
+        self.assertIn("busy", self.lab.kam.locations())
+        caller = self.lab.sipp("builtin:uac", service="busy", timeout=5).run(timeout=15)
+        r = uas.wait(15)
+        self.assertTrue(r.ok, r.describe())
+        self.assertIn("486 Busy Here", caller.messages())
+
+
+class PulseLab(LabTest):
+    lab_args = {"pulse": True, "kamailio": False}
+
+    def test_tone_played_into_a_mic_is_recorded_back_at_the_right_frequency(self):
+        pa = self.lab.pulse
+        env_a = pa.add_phone("alice")
+        env_b = pa.add_phone("bob")
+        self.assertEqual(env_a["PULSE_SINK"], "alice_spk")
+        self.assertEqual(env_b["PULSE_SOURCE"], "bob_src")
+        self.assertTrue(env_a["PULSE_SERVER"].startswith("unix:"))
+        for dev in ("alice_spk", "alice_mic", "bob_spk", "bob_mic"):
+            self.assertIn(dev, pa.sinks())
+        self.assertIn("alice_src", pa.sources())
+        tone = ttylab.write_tone(self.lab.path("tone.wav"), 1000, 1.0, 48000, 0.5)
+        rec = pa.record("alice_src", self.lab.path("mic.wav"))
+        pa.play("alice", tone).wait(10)
+        time.sleep(0.2)
+        a = ttylab.analyze(rec.stop())
+        self.assertAlmostEqual(a["freq"], 1000, delta=10, msg=a)
+        self.assertGreater(a["rms_dbfs"], -15, a)
+        self.assertLess(a["longest_gap_ms"], 25, a)
+
+    def test_loopback_carries_one_phones_mic_to_anothers_speaker(self):
+        pa = self.lab.pulse
+        pa.add_phone("alice")
+        pa.add_phone("bob")
+        pa.loopback("alice_src", "bob_spk", latency_ms=20)
+        tone = ttylab.write_tone(self.lab.path("tone.wav"), 1019, 0.5, 48000, 0.5)
+        rec = pa.record("bob", self.lab.path("bob.wav"))
+        pa.play("alice", tone, loop=True)
+        time.sleep(1.2)
+        a = ttylab.analyze(rec.stop())
+        self.assertAlmostEqual(a["freq"], 1019, delta=10, msg=a)
+        self.assertGreater(a["duration_ms"], 1000)
+
+    def test_tcp_only_daemon_serves_clients_over_loopback_tcp(self):
+        extra = self.lab.extra_pulse("tcp")
+        self.assertTrue(extra.server.startswith("tcp:127.0.0.1:"))
+        self.assertFalse(os.path.exists(extra.socket))
+        self.assertIn("Server Name", extra.pactl("info"))
+        env = extra.add_phone("carol")
+        self.assertEqual(env["PULSE_SERVER"], extra.server)
+
+
+class BaresipLab(LabTest):
+    def test_two_baresips_register_and_call_each_other_through_kamailio(self):
+        lab = self.lab
+        bob = lab.baresip("bob", answermode="manual")
+        carol = lab.baresip("carol", answermode="auto")
+        bob.wait_registered()
+        carol.wait_registered()
+        self.assertTrue(any(c.startswith("sip:bob") for c in lab.kam.contacts("bob")))
+        self.assertTrue(any(c.startswith("sip:carol") for c in lab.kam.contacts("carol")))
+        bob.dial(lab.kam.aor("carol"))
+        bob.wait_event(type="CALL_ESTABLISHED")
+        carol.wait_event(type="CALL_ESTABLISHED")
+        bob.hangup()
+        bob.wait_event(type="CALL_CLOSED")
+        carol.wait_event(type="CALL_CLOSED")
+        log = lab.kam.log_text()
+        self.assertIn("lab: INVITE sip:carol@%s" % lab.kam.domain, log)
+        self.assertIn("lab: BYE", log)
+
+    def test_baresip_caller_meets_sipp_uas_scenarios(self):
+        lab = self.lab
+        bob = lab.baresip("bob")
+        bob.wait_registered()
+        # Busy callee.
+        uas = lab.sipp_uas("uas_486.xml", user="busy", timeout=10)
+        bob.dial(lab.kam.aor("busy"))
+        ev = bob.wait_event(type="CALL_CLOSED")
+        self.assertIn("486", ev.get("param", ""))
+        self.assertTrue(uas.wait(10).ok, uas.result.describe())
+        # A callee that hangs up first: its BYE follows the record-route back to bob.
+        uas = lab.sipp_uas("uas_answer_then_bye.xml", user="byer", duration_ms=500,
+                           timeout=10)
+        bob.dial(lab.kam.aor("byer"))
+        bob.wait_event(type="CALL_ESTABLISHED")
+        bob.wait_event(type="CALL_CLOSED")
+        self.assertTrue(uas.wait(10).ok, uas.result.describe())
+        # A callee that puts bob on hold with a sendonly re-INVITE; bob hangs up after.
+        uas = lab.sipp_uas("uas_reinvite_hold.xml", user="holder", duration_ms=300,
+                           timeout=10)
+        bob.dial(lab.kam.aor("holder"))
+        bob.wait_event(type="CALL_ESTABLISHED")
+        time.sleep(1.0)
+        bob.hangup()
+        bob.wait_event(type="CALL_CLOSED")
+        self.assertTrue(uas.wait(10).ok, uas.result.describe())
+        # Early media then answer.
+        uas = lab.sipp_uas("uas_183_200.xml", user="early", duration_ms=300, timeout=10)
+        bob.dial(lab.kam.aor("early"))
+        bob.wait_event(type="CALL_ESTABLISHED")
+        bob.hangup()
+        bob.wait_event(type="CALL_CLOSED")
+        self.assertTrue(uas.wait(10).ok, uas.result.describe())
+
+    def test_sipp_caller_cancels_a_ringing_baresip(self):
+        lab = self.lab
+        carol = lab.baresip("carol", answermode="manual")
+        carol.wait_registered()
+        r = lab.sipp("uac_cancel_race.xml", service="carol", duration_ms=200,
+                     timeout=10).run()
+        self.assertTrue(r.ok, r.describe())
+        self.assertIn("487 Request Terminated", r.messages())
+        carol.wait_event(type="CALL_CLOSED")
+
+
+def tearDownModule():
+    ttylab.assert_no_leftovers()
+
+
+if __name__ == "__main__":
+    ttylab.require_tools("kamailio", "kamcmd", "openssl", "sipp", "pulseaudio", "pactl",
+                         "pacat", "parecord", "baresip")
+    ttylab.main()

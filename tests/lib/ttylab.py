@@ -1,0 +1,213 @@
+"""The ttyphone test lab: real Kamailio, PulseAudio, SIPp, baresip and ttyphone processes
+started by the test suite on 127.0.0.1 with free ports, and stopped by it.
+
+    import ttylab
+    with ttylab.Lab(pulse=True) as lab:
+        alice = lab.phone("alice", transport="tls", audio=True)
+        alice.wait_ready()
+        alice.send("register")
+        alice.wait_event(event="reg", state="registered", code=200)
+        lab.kam.wait_registered("alice")
+    # every process the lab started is stopped here; lab.assert_no_leftovers()
+
+Pieces (each usable on its own, all re-exported here):
+  ttylab_core      free ports, Proc (process groups, logs), cleanup at exit/signals,
+                   leftovers()/assert_no_leftovers()
+  ttylab_kamailio  Kamailio (registrar + proxy, UDP/TCP/TLS, digest auth, test CAs)
+  ttylab_pulse     Pulse (headless daemon, per-phone null sinks, play/record)
+  ttylab_audio     tone WAVs and analysis (frequency, dBFS, gaps, onset)
+  ttylab_sipp      Sipp (scenarios in tests/lab/sipp)
+  ttylab_baresip   Baresip (reference phone)
+  ttylab_phone     Phone (ttyphone --headless, JSON events), config builder
+Standard library only (Python 3.11).
+"""
+
+import os
+import sys
+import unittest
+
+from ttylab_core import (LOCALHOST, LabError, Proc, assert_no_leftovers, debug, env_flag,
+                         free_port, free_ports, leftovers, live_procs, make_tempdir, run,
+                         stop_all, tail, wait_until, which)
+from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, Kamailio, make_certs,
+                             sip_options, sip_register)
+from ttylab_pulse import Pulse, Recorder
+from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_gap_ms,
+                          onset_ms, read_wav, rms_dbfs, silent_gaps, tone_samples, write_tone,
+                          write_wav)
+from ttylab_sipp import SCENARIO_DIR, Sipp, SippResult, scenario_path
+from ttylab_baresip import Baresip
+from ttylab_phone import Phone, have_ttyphone, render_ini, require_ttyphone, ttyphone_bin
+
+SKIP = 77
+
+
+def skip(reason):
+    """Exit with automake's SKIP status."""
+    print("SKIP: %s" % reason)
+    sys.stdout.flush()
+    sys.exit(SKIP)
+
+
+def require_tools(*tools):
+    """Exit 77 if one of the programs is missing (e.g. "kamailio", "sipp")."""
+    missing = [t for t in tools if not which(t)]
+    if missing:
+        skip("missing programs: %s" % ", ".join(missing))
+
+
+class Lab:
+    """Kamailio (+ PulseAudio if pulse=True) and everything started through it.
+
+    Attributes: kam (Kamailio), pulse (Pulse or None), dir (scratch dir), phones, peers.
+    Methods start tracked parts; __exit__ stops all of them (phones get `quit` first).
+    With strict=True (default) a clean exit also fails if a phone wrote non-JSON stdout.
+    """
+
+    def __init__(self, pulse=False, users=None, realm=DEFAULT_REALM, kamailio=True,
+                 strict=True, qop=True):
+        self.dir = make_tempdir("ttylab-")
+        self.want_pulse = pulse
+        self.want_kam = kamailio
+        self.users = users
+        self.realm = realm
+        self.qop = qop
+        self.strict = strict
+        self.kam = None
+        self.pulse = None
+        self.phones = []
+        self.peers = []          # Sipp, Baresip, extra Pulse daemons...
+
+    def start(self):
+        try:
+            if self.want_kam:
+                self.kam = Kamailio(users=self.users, realm=self.realm, qop=self.qop,
+                                    workdir=os.path.join(self.dir, "kamailio")).start()
+            if self.want_pulse:
+                self.pulse = Pulse(workdir=os.path.join(self.dir, "pulse")).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        errors = []
+        for p in reversed(self.phones):
+            try:
+                p.quit(timeout=5.0)
+            except Exception as e:
+                errors.append("%r: %s" % (p, e))
+        for x in reversed(self.peers):
+            try:
+                x.stop()
+            except Exception as e:
+                errors.append("%r: %s" % (x, e))
+        if self.pulse:
+            self.pulse.stop()
+        if self.kam:
+            self.kam.stop()
+        if errors:
+            sys.stderr.write("ttylab: errors while stopping:\n  %s\n" % "\n  ".join(errors))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop()
+        if exc_type is None and self.strict:
+            for p in self.phones:
+                p.assert_clean()
+        return False
+
+    # --- parts ------------------------------------------------------------------------
+    def path(self, name):
+        """A path in the lab's scratch dir."""
+        return os.path.join(self.dir, name)
+
+    def config(self, user, transport="udp", **overrides):
+        return Phone.config_for(self, user, transport=transport, **overrides)
+
+    def phone(self, user, transport="udp", audio=False, config=None, name=None, env=None,
+              args=(), **overrides):
+        """Start a ttyphone for `user` (or a list of users). audio=True gives it Pulse
+        devices named after it (the lab must have pulse=True). `config` replaces the
+        generated config text."""
+        name = name or (user if isinstance(user, str) else "+".join(user))
+        pulse_env = None
+        if audio:
+            if not self.pulse:
+                raise LabError("audio=True needs Lab(pulse=True)")
+            pulse_env = self.pulse.add_phone(name)
+        if config is None:
+            config = Phone.config_for(self, user, transport=transport,
+                                      pulse=name if audio else None, **overrides)
+        p = Phone(config, name=name, pulse_env=pulse_env, env=env, args=args,
+                  workdir=os.path.join(self.dir, "phone-%s-%d" % (name, len(self.phones))))
+        self.phones.append(p)
+        return p
+
+    def baresip(self, user, audio=None, **kw):
+        """Start a baresip for `user`; audio="pulse" gives it Pulse devices named after
+        the user."""
+        if audio == "pulse":
+            kw["pulse_env"] = self.pulse.add_phone(user)
+            kw["audio"] = "pulse"
+        elif audio:
+            kw["audio"] = audio
+        b = Baresip(self.kam, user, workdir=os.path.join(self.dir, "baresip-%s-%d" % (
+            user, len(self.peers))), **kw)
+        self.peers.append(b)
+        return b.start()
+
+    def sipp(self, scenario, **kw):
+        """A Sipp (not started) whose logs go to the lab dir; target defaults to the lab's
+        Kamailio (UDP/TCP port)."""
+        kw.setdefault("target", self.kam.domain if self.kam else None)
+        kw.setdefault("workdir", os.path.join(self.dir, "sipp"))
+        s = Sipp(scenario, **kw)
+        self.peers.append(s)
+        return s
+
+    def sipp_uas(self, scenario, user="sipp", **kw):
+        """Start a SIPp UAS and put it in the location table as `user`, so that calls to
+        sip:user@domain reach it. Returns the started Sipp."""
+        kw["target"] = None
+        s = self.sipp(scenario, **kw).start()
+        self.kam.ul_add(user, s.uri(user))
+        return s
+
+    def extra_pulse(self, protocol="tcp", **kw):
+        """A second PulseAudio (e.g. TCP-only for the SSH tunnel test)."""
+        p = Pulse(protocol=protocol, workdir=os.path.join(
+            self.dir, "pulse-%s-%d" % (protocol, len(self.peers))), **kw).start()
+        self.peers.append(p)
+        return p
+
+    def assert_no_leftovers(self, grace=3.0):
+        assert_no_leftovers(grace)
+
+
+class LabTestCase(unittest.TestCase):
+    """unittest base: one Lab per test method (self.lab), stopped in tearDown, with a
+    leftover-process check. Set lab_args = {"pulse": True} in a subclass to change it."""
+
+    lab_args = {}
+
+    def setUp(self):
+        self.lab = Lab(**self.lab_args).start()
+        self.addCleanup(self._stop_lab)
+
+    def _stop_lab(self):
+        self.lab.__exit__(None, None, None)
+        self.lab.assert_no_leftovers()
+
+
+def main():
+    """unittest.main() that maps 'no test ran but skipped' to exit 77 for automake."""
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    if r.wasSuccessful():
+        if r.testsRun and len(r.skipped) == r.testsRun:
+            sys.exit(SKIP)
+        sys.exit(0)
+    sys.exit(1)
