@@ -37,6 +37,8 @@ struct app_call {
 	char account[64];
 	int code;
 	char reason[200];
+	int end_code;                     /* why we hung up (hangup_call), 0 = not us */
+	char end_reason[200];
 	time_t started, answered;
 	bool local_hold, remote_hold, muted;
 	struct sipua_call *sc;
@@ -336,8 +338,8 @@ static void hangup_call(struct app *a, struct app_call *c, int code, const char 
 {
 	if (c->state == CALL_ENDED)
 		return;
-	c->code = code;
-	str_copy(c->reason, sizeof(c->reason), reason);
+	c->end_code = code;
+	str_copy(c->end_reason, sizeof(c->end_reason), reason);
 	if (c->sc)
 		sipua_call_hangup(c->sc);
 }
@@ -548,12 +550,12 @@ static void ua_ended(void *arg, struct sipua_call *sc, int code, const char *rea
 	if (!c)
 		return;
 	c->sc = NULL;
-	/* A reason we set ourselves (hangup with a cause) wins over nua's generic one. */
-	if (c->reason[0] && !by_peer && c->state != CALL_CALLING && c->state != CALL_RINGING &&
-	    c->code >= 300)
-		why = c->reason;
-	if (c->code >= 300 && c->state == CALL_ESTABLISHED && !by_peer)
-		code = c->code;
+	/* The cause we hung up for (transferred, RTP timeout, bad answer) beats nua's own words;
+	 * a failure response from the network (486, 603...) is reported as it came. */
+	if (c->end_code && !by_peer && (code < 300 || code == 487)) {
+		why = c->end_reason;
+		code = c->end_code;
+	}
 	set_state(a, c, CALL_ENDED, code, why);
 	call_free(a, c);
 }

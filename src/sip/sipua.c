@@ -60,6 +60,8 @@ struct sipua_acc {
 struct sipua_call {
 	enum hnd_kind kind;
 	struct sipua *ua;
+	struct sipua_call *next;       /* in ua->calls, so a stored pointer can be checked */
+	struct sipua_call *notify_to;  /* a transfer: the call whose REFER we report on */
 	struct sipua_acc *acc;
 	nua_handle_t *nh;
 	void *owner;
@@ -72,6 +74,7 @@ struct sipua_call {
 	int last_code;
 	char last_reason[128];
 	unsigned auth_tries;
+	sip_event_t *refer_event;      /* from a REFER we accepted: for the NOTIFYs of the new call */
 	char peer[CFG_STR];
 	char peer_host[128];
 };
@@ -104,6 +107,7 @@ struct sipua {
 	void *arg;
 	struct sipua_acc *accs[CFG_MAX_ACCOUNTS];
 	unsigned naccs;
+	struct sipua_call *calls;      /* live calls */
 	char contact[96];              /* host:port we listen on */
 	char certdir[CFG_PATH];
 	bool shutdown_done;
@@ -442,7 +446,35 @@ static struct sipua_call *call_new(struct sipua *ua, struct sipua_acc *acc)
 	c->kind = HND_CALL;
 	c->ua = ua;
 	c->acc = acc;
+	c->next = ua->calls;
+	ua->calls = c;
 	return c;
+}
+
+static bool call_alive(struct sipua *ua, const struct sipua_call *c)
+{
+	for (const struct sipua_call *x = ua->calls; x; x = x->next)
+		if (x == c)
+			return true;
+	return false;
+}
+
+/* Report a transfer's progress to the transferor with a sipfrag NOTIFY (RFC 3515).
+ * Done here rather than with NUTAG_NOTIFY_REFER: Sofia 1.12 turns the 407 challenge that a
+ * proxy sends before we authenticate into a final "503" NOTIFY. */
+static void notify_referrer(struct sipua_call *c, int status, const char *phrase)
+{
+	struct sipua_call *old = c->notify_to;
+	char frag[160];
+
+	if (!old || !call_alive(c->ua, old) || !old->nh || !old->refer_event)
+		return;
+	snprintf(frag, sizeof(frag), "SIP/2.0 %03d %s\r\n", status, phrase ? phrase : "");
+	nua_notify(old->nh, SIPTAG_EVENT(old->refer_event),
+		   SIPTAG_SUBSCRIPTION_STATE_STR(status < 200 ? "active" : "terminated;reason=noresource"),
+		   SIPTAG_CONTENT_TYPE_STR("message/sipfrag"), SIPTAG_PAYLOAD_STR(frag), TAG_END());
+	if (status >= 200)
+		c->notify_to = NULL;
 }
 
 static void call_report_end(struct sipua_call *c)
@@ -457,6 +489,15 @@ static void call_report_end(struct sipua_call *c)
 
 static void call_destroy(struct sipua_call *c)
 {
+	for (struct sipua_call **pp = &c->ua->calls; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	for (struct sipua_call *x = c->ua->calls; x; x = x->next)
+		if (x->notify_to == c)
+			x->notify_to = NULL;
 	if (c->nh) {
 		nua_handle_bind(c->nh, NULL);
 		nua_handle_destroy(c->nh);
@@ -586,11 +627,15 @@ static void on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t ev
 				break;
 			c->last_code = status;
 			str_copy(c->last_reason, sizeof(c->last_reason), why);
+			if (c->notify_to)
+				notify_referrer(c, status, phrase);
 			nua_cancel(c->nh, TAG_END());
 			break;
 		}
 		if (status >= 200)
 			c->auth_tries = 0;
+		if (c->notify_to && status > 100)
+			notify_referrer(c, status, phrase);
 		if (status >= 300 && !c->reinvite_out) {
 			c->last_code = status;
 			if (status == 408 && (!sip || !sip->sip_via))
@@ -653,6 +698,10 @@ static void on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t ev
 		break;
 	case nua_i_refer: {
 		char to[CFG_STR * 2] = "", by[CFG_STR] = "", rep[CFG_STR] = "";
+		sip_event_t const *rev = NULL;
+		tl_gets(tags, NUTAG_REFER_EVENT_REF(rev), TAG_END());
+		if (rev)
+			c->refer_event = sip_event_dup(nua_handle_home(c->nh), rev);
 		if (sip && sip->sip_refer_to) {
 			url_t u = *sip->sip_refer_to->r_url;
 			const char *hdrs = u.url_headers;
@@ -1066,8 +1115,8 @@ int sipua_call_invite(struct sipua *ua, struct sipua_call **callp, struct sipua_
 		   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		   TAG_IF(replaces, SIPTAG_REPLACES_STR(replaces)),
 		   TAG_IF(referred_by, SIPTAG_REFERRED_BY_STR(referred_by)),
-		   TAG_IF(notify_refer, NUTAG_NOTIFY_REFER(notify_refer ? notify_refer->nh : NULL)),
 		   TAG_END());
+	c->notify_to = notify_refer;
 	*callp = c;
 	return 0;
 }
