@@ -272,9 +272,10 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 		jb->since_adjust = 0;
 	}
 	/* Drift: running empty. Stretch by one concealed frame, only when it is quiet (if it
-	 * never is, the underrun that follows does the same). */
+	 * never is, the underrun that follows does the same). The thresholds differ by more
+	 * than a frame, so a level that flips between two counts does not set off both. */
 	if (jb->since_adjust >= DRIFT_MIN_POPS && quiet && level > 0 &&
-	    jb->avg_level_ms + jb->frame_ms < target) {
+	    jb->avg_level_ms + jb->frame_ms / 2.0 < target) {
 		jb->st.stretches++;
 		jb->avg_level_ms += jb->frame_ms;
 		jb->since_adjust = 0;

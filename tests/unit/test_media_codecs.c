@@ -1,0 +1,145 @@
+/* test_media_codecs.c: every codec carries a 1 kHz tone at the right frequency and about the
+ * right level, its frame sizes and clocks are as RFC 3551/7587 say, and its concealment
+ * gives the length asked for. */
+#include "unit.h"
+#include "test_media_tone.h"
+#include "media/codec.h"
+#include "media/media.h"
+
+#define FRAMES 50
+
+static void test_codec_table_matches_the_rfcs(void)
+{
+	CHECK_INT(codec_get(CODEC_OPUS)->rtp_clock, 48000);
+	CHECK_INT(codec_get(CODEC_OPUS)->sdp_channels, 2);
+	CHECK_INT(codec_get(CODEC_OPUS)->frame_ts, 960);
+	CHECK_INT(codec_get(CODEC_G722)->rtp_clock, 8000);        /* the RFC 3551 quirk */
+	CHECK_INT(codec_get(CODEC_G722)->audio_rate, 16000);
+	CHECK_INT(codec_get(CODEC_G722)->frame_samples, 320);
+	CHECK_INT(codec_get(CODEC_G722)->frame_ts, 160);
+	CHECK_INT(codec_get(CODEC_PCMA)->pt, 8);
+	CHECK_INT(codec_get(CODEC_PCMU)->pt, 0);
+	CHECK_INT(codec_get(CODEC_G722)->pt, 9);
+	CHECK_STR(codec_rtp_name(CODEC_G722), "G722");
+	CHECK_INT(codec_sample_rate(CODEC_PCMU), 8000);
+	CHECK(codec_get(CODEC_COUNT) == NULL);
+}
+
+static void check_tone_through(enum codec_id id)
+{
+	const struct codec *c = codec_get(id);
+	struct codec_opts o = { .bitrate = 32000 };
+	static int16_t in[FRAMES * CODEC_MAX_FRAME], out[FRAMES * CODEC_MAX_FRAME];
+	size_t fs = c->frame_samples, got = 0;
+	void *st;
+
+	CHECK_INT(c->alloc(&st, &o), 0);
+	tone_make(in, FRAMES * fs, c->audio_rate, 1000, 8000, 0);
+	for (int f = 0; f < FRAMES; f++) {
+		uint8_t pkt[CODEC_MAX_PAYLOAD];
+		int n = c->encode(st, in + f * fs, pkt, sizeof(pkt));
+		int m;
+
+		CHECK(n > 0);
+		if (id == CODEC_G722 || id == CODEC_PCMA || id == CODEC_PCMU)
+			CHECK_INT(n, 160);
+		m = c->decode(st, pkt, (size_t)n, out + got, CODEC_MAX_DECODE);
+		CHECK_INT(m, fs);
+		if (m > 0)
+			got += (size_t)m;
+	}
+	/* Skip the first 200 ms (codec start-up and delay). */
+	{
+		size_t skip = c->audio_rate / 5;
+		double hz = tone_freq(out + skip, got - skip, c->audio_rate);
+		double db = tone_db(tone_rms(out + skip, got - skip), tone_rms(in, FRAMES * fs));
+
+		printf("  %-5s 1 kHz -> %.2f Hz, level %+.2f dB\n", c->rtp_name, hz, db);
+		CHECK(fabs(hz - 1000) < 10);
+		CHECK(fabs(db) < 3);
+	}
+	c->free(st);
+}
+
+static void test_each_codec_carries_a_1khz_tone(void)
+{
+	for (int id = 0; id < CODEC_COUNT; id++)
+		check_tone_through((enum codec_id)id);
+}
+
+static void test_each_codec_conceals_the_length_asked(void)
+{
+	for (int id = 0; id < CODEC_COUNT; id++) {
+		const struct codec *c = codec_get((enum codec_id)id);
+		int16_t pcm[CODEC_MAX_FRAME], out[CODEC_MAX_DECODE];
+		uint8_t pkt[CODEC_MAX_PAYLOAD];
+		void *st;
+		int n;
+
+		CHECK_INT(c->alloc(&st, NULL), 0);
+		tone_make(pcm, c->frame_samples, c->audio_rate, 1000, 8000, 0);
+		for (int f = 0; f < 5; f++) {
+			n = c->encode(st, pcm, pkt, sizeof(pkt));
+			CHECK(c->decode(st, pkt, (size_t)n, out, CODEC_MAX_DECODE) > 0);
+		}
+		/* Right after good audio, concealment is not silence; long after, it fades. */
+		CHECK_INT(c->plc(st, out, c->frame_samples), c->frame_samples);
+		CHECK(tone_rms(out, c->frame_samples) > 1000);
+		for (int f = 0; f < 20; f++)
+			CHECK_INT(c->plc(st, out, c->frame_samples), c->frame_samples);
+		CHECK(tone_rms(out, c->frame_samples) < 1000);
+		c->reset(st);
+		c->free(st);
+	}
+}
+
+static void test_opus_fec_rebuilds_a_lost_frame_from_the_next(void)
+{
+	const struct codec *c = codec_get(CODEC_OPUS);
+	struct codec_opts o = { .bitrate = 32000, .loss_pct = 20 };
+	int16_t pcm[960], out[960];
+	uint8_t pkt[3][CODEC_MAX_PAYLOAD];
+	int len[3];
+	void *st;
+
+	CHECK_INT(c->alloc(&st, &o), 0);
+	for (int f = 0; f < 30; f++) {
+		tone_make(pcm, 960, 48000, 1019, 8000, (size_t)f * 960);
+		len[f % 3] = c->encode(st, pcm, pkt[f % 3], sizeof(pkt[0]));
+		if (f < 28)
+			c->decode(st, pkt[f % 3], (size_t)len[f % 3], out, 960);
+	}
+	/* Frame 28 lost: rebuild it from frame 29. */
+	CHECK_INT(c->decode_fec(st, pkt[29 % 3], (size_t)len[29 % 3], out, 960), 960);
+	CHECK(tone_rms(out, 960) > 2000);
+	CHECK(fabs(tone_freq(out, 960, 48000) - 1019) < 30);
+	CHECK(codec_get(CODEC_PCMA)->decode_fec == NULL);
+	c->free(st);
+}
+
+static void test_decoders_refuse_empty_and_oversized_input(void)
+{
+	for (int id = 0; id < CODEC_COUNT; id++) {
+		const struct codec *c = codec_get((enum codec_id)id);
+		uint8_t junk[4000];
+		int16_t out[CODEC_MAX_DECODE];
+		void *st;
+
+		memset(junk, 0x55, sizeof(junk));
+		CHECK_INT(c->alloc(&st, NULL), 0);
+		CHECK_INT(c->decode(st, junk, 0, out, CODEC_MAX_DECODE), -1);
+		/* More than fits in the output (G.711, G.722) or than Opus allows. */
+		CHECK_INT(c->decode(st, junk, sizeof(junk), out, 1000), -1);
+		c->free(st);
+	}
+}
+
+int main(void)
+{
+	RUN(test_codec_table_matches_the_rfcs);
+	RUN(test_each_codec_carries_a_1khz_tone);
+	RUN(test_each_codec_conceals_the_length_asked);
+	RUN(test_opus_fec_rebuilds_a_lost_frame_from_the_next);
+	RUN(test_decoders_refuse_empty_and_oversized_input);
+	return unit_done();
+}

@@ -1,0 +1,310 @@
+/* test_media_jitter.c: the jitter buffer against a table of arrival patterns. A simulated
+ * clock delivers packets at their arrival times and pops one frame every 20 ms; each case
+ * says what must come out: frames in order and once, losses where packets were lost, the
+ * level bounded when the sender's clock runs fast or slow. */
+#include "unit.h"
+#include "media/jitter.h"
+
+#include <stdlib.h>
+
+#define MAXP 4000
+
+struct pkt {
+	uint16_t seq;
+	uint32_t ts;
+	int64_t at_us;
+};
+
+struct outcome {
+	unsigned frames, lost, underruns, empty, stretches;
+	unsigned order_errors;        /* a frame not after the previous one */
+	unsigned max_level_ms, max_target_ms;
+	unsigned tail_level_ms;       /* level at the last pop */
+};
+
+static struct pkt P[MAXP];
+static struct jitter JB;
+
+static int cmp_arrival(const void *a, const void *b)
+{
+	const struct pkt *x = a, *y = b;
+
+	return x->at_us < y->at_us ? -1 : x->at_us > y->at_us;
+}
+
+/* Deliver P[0..n) (sorted here by arrival) and pop every 20 ms (10 ms after the sender's
+ * grid) until ticks pops have been made. */
+static struct outcome run(size_t n, unsigned ticks, bool quiet)
+{
+	struct outcome o = { 0 };
+	size_t next = 0;
+	bool have_last = false;
+	uint16_t last = 0;
+
+	qsort(P, n, sizeof(P[0]), cmp_arrival);
+	for (unsigned k = 0; k < ticks; k++) {
+		int64_t now = 10000 + (int64_t)k * 20000;
+		const struct jb_frame *f;
+
+		for (; next < n && P[next].at_us <= now; next++) {
+			uint8_t b = (uint8_t)P[next].seq;
+
+			jb_put(&JB, P[next].seq, P[next].ts, 0, false, &b, 1, P[next].at_us);
+		}
+		switch (jb_pop(&JB, quiet, &f)) {
+		case JB_FRAME:
+			o.frames++;
+			if ((have_last && (int16_t)(uint16_t)(f->seq - last) <= 0) ||
+			    f->data[0] != (uint8_t)f->seq)
+				o.order_errors++;
+			last = f->seq;
+			have_last = true;
+			break;
+		case JB_LOST:
+			o.lost++;
+			last++;                   /* the lost one counts as played */
+			break;
+		case JB_UNDERRUN: o.underruns++; break;
+		case JB_EMPTY: o.empty++; break;
+		case JB_STRETCH: o.stretches++; break;
+		}
+		if (jb_level_ms(&JB) > o.max_level_ms)
+			o.max_level_ms = jb_level_ms(&JB);
+		if (jb_target_ms(&JB) > o.max_target_ms)
+			o.max_target_ms = jb_target_ms(&JB);
+	}
+	o.tail_level_ms = jb_level_ms(&JB);
+	return o;
+}
+
+/* n packets from seq0, sent every period_us, arriving after delay_us. */
+static size_t steady(uint16_t seq0, size_t n, int64_t period_us, int64_t delay_us)
+{
+	for (size_t i = 0; i < n; i++) {
+		P[i].seq = (uint16_t)(seq0 + i);
+		P[i].ts = (uint32_t)(160 * i);
+		P[i].at_us = delay_us + (int64_t)i * period_us;
+	}
+	return n;
+}
+
+static void fresh(void)
+{
+	jb_init(&JB, 8000, 40, 300);
+}
+
+static void test_jitter_in_order_plays_every_frame(void)
+{
+	struct outcome o;
+
+	fresh();
+	o = run(steady(1000, 200, 20000, 0), 210, false);
+	CHECK_INT(o.frames, 200);
+	CHECK_INT(o.lost, 0);
+	CHECK_INT(o.order_errors, 0);
+	CHECK_INT(o.underruns + o.empty, 10);  /* filling up, and after the last packet */
+	CHECK(o.max_level_ms <= 60);
+	CHECK_INT(JB.st.late + JB.st.dup + JB.st.drift_drops, 0);
+}
+
+static void test_jitter_reordered_pairs_come_out_in_order(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 200, 20000, 0);
+
+	fresh();
+	for (size_t i = 0; i + 1 < n; i += 2) {  /* 1 0 3 2 5 4 ...: each pair swapped */
+		int64_t t = P[i].at_us;
+
+		P[i].at_us = P[i + 1].at_us;
+		P[i + 1].at_us = t;
+	}
+	o = run(n, 205, false);
+	CHECK_INT(o.frames, 200);
+	CHECK_INT(o.lost, 0);
+	CHECK_INT(o.order_errors, 0);
+	CHECK_INT(JB.st.late, 0);
+}
+
+static void test_jitter_duplicates_are_dropped_and_counted(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 100, 20000, 0);
+
+	fresh();
+	for (size_t i = 0; i < 100; i++) {
+		P[n + i] = P[i];
+		P[n + i].at_us += 3000;           /* the copy 3 ms later */
+	}
+	o = run(2 * n, 105, false);
+	CHECK_INT(o.frames, 100);
+	CHECK_INT(o.order_errors, 0);
+	CHECK_INT(JB.st.dup + JB.st.late, 100);
+	CHECK(JB.st.dup >= 90);
+}
+
+static void test_jitter_reports_loss_and_offers_next_for_fec(void)
+{
+	size_t n = steady(500, 100, 20000, 0), m = 0;
+	const struct jb_frame *f;
+	bool fec_seen = false;
+
+	fresh();
+	for (size_t i = 0; i < n; i++)      /* lose 510, 511 and 540 */
+		if (P[i].seq != 510 && P[i].seq != 511 && P[i].seq != 540)
+			P[m++] = P[i];
+	for (unsigned k = 0; k < 100; k++) {
+		int64_t now = 10000 + (int64_t)k * 20000;
+
+		for (size_t i = 0; i < m; i++)
+			if (P[i].at_us <= now && P[i].at_us > now - 20000) {
+				uint8_t b = 0;
+
+				jb_put(&JB, P[i].seq, P[i].ts, 0, false, &b, 1, P[i].at_us);
+			}
+		if (jb_pop(&JB, false, &f) == JB_LOST) {
+			const struct jb_frame *nx = jb_peek(&JB);
+
+			if (nx && nx->seq == 541)
+				fec_seen = true;
+			CHECK(!nx || nx->seq == 512 || nx->seq == 541);
+		}
+	}
+	CHECK_INT(JB.st.lost, 3);
+	CHECK(fec_seen);
+}
+
+static void test_jitter_burst_late_is_waited_for_then_target_grows(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 300, 20000, 0);
+
+	fresh();
+	for (size_t i = 100; i < 108; i++)  /* a 160 ms stall: 100..108 arrive together */
+		P[i].at_us = P[108].at_us;
+	o = run(n, 320, false);
+	CHECK_INT(o.order_errors, 0);
+	CHECK_INT(o.lost, 0);                /* nothing skipped: late audio played late */
+	CHECK(o.underruns > 0);
+	CHECK(o.max_target_ms >= 120);
+	CHECK_INT(o.frames + JB.st.drift_drops, 300);
+}
+
+static void test_jitter_survives_seq_wrap(void)
+{
+	struct outcome o;
+
+	fresh();
+	o = run(steady(65500, 150, 20000, 0), 155, false);
+	CHECK_INT(o.frames, 150);
+	CHECK_INT(o.lost, 0);
+	CHECK_INT(o.order_errors, 0);
+}
+
+static void test_jitter_fast_sender_clock_stays_bounded(void)
+{
+	for (int q = 0; q < 2; q++) {
+		struct outcome o;
+
+		fresh();
+		/* 1 % fast: 3000 packets in 2970 ticks' time. */
+		o = run(steady(0, 3000, 19800, 0), 2975, q == 1);
+		CHECK_INT(o.order_errors, 0);
+		CHECK(o.max_level_ms <= jb_target_ms(&JB) + 100);
+		CHECK(JB.st.drift_drops >= 20 && JB.st.drift_drops <= 45);
+		CHECK(o.lost == 0);
+		printf("  fast%s: drops %llu, max level %u ms, target %u ms\n", q ? " (quiet)" : "",
+		       (unsigned long long)JB.st.drift_drops, o.max_level_ms, jb_target_ms(&JB));
+	}
+}
+
+static void test_jitter_slow_sender_clock_stays_bounded(void)
+{
+	for (int q = 0; q < 2; q++) {
+		struct outcome o;
+
+		fresh();
+		/* 1 % slow: 3000 packets in 3030 ticks' time. */
+		o = run(steady(0, 3000, 20200, 0), 3040, q == 1);
+		CHECK_INT(o.order_errors, 0);
+		CHECK_INT(o.frames, 3000);
+		CHECK(o.max_level_ms <= jb_target_ms(&JB) + 60);
+		CHECK(o.underruns + o.stretches >= 20 && o.underruns + o.stretches <= 45);
+		if (q == 1)                       /* quiet: stretched before running dry */
+			CHECK(o.stretches > o.underruns);
+		printf("  slow%s: stretches %u, underruns %u, max level %u ms\n", q ? " (quiet)" : "",
+		       o.stretches, o.underruns, o.max_level_ms);
+	}
+}
+
+static void test_jitter_target_follows_jitter_and_relaxes(void)
+{
+	size_t n = steady(0, 1500, 20000, 0);
+	struct outcome o;
+
+	fresh();
+	srand(7);
+	for (size_t i = 0; i < 500; i++)     /* 10 s of 0..60 ms random delay */
+		P[i].at_us += rand() % 60000;
+	o = run(n, 1510, false);
+	CHECK(o.max_target_ms >= 60 && o.max_target_ms <= 140);
+	CHECK(JB.st.late < 10);
+	CHECK(jb_target_ms(&JB) <= 45);      /* 20 s of calm brings it back */
+	printf("  target peaked at %u ms, late %llu, back to %u ms\n", o.max_target_ms,
+	       (unsigned long long)JB.st.late, jb_target_ms(&JB));
+}
+
+static void test_jitter_restarted_stream_is_resynced(void)
+{
+	struct outcome o;
+	size_t n = steady(100, 100, 20000, 0);
+
+	fresh();
+	for (size_t i = 50; i < n; i++)      /* the sender restarts at 40000 */
+		P[i].seq = (uint16_t)(40000 + i);
+	o = run(n, 110, false);
+	CHECK_INT(JB.st.resyncs, 1);
+	CHECK(o.frames >= 95);
+	CHECK_INT(o.order_errors, 1);        /* the restart itself goes "back" */
+}
+
+static void test_jitter_takes_any_input_without_breaking(void)
+{
+	const struct jb_frame *f;
+	uint8_t junk[JB_MAX_PAYLOAD + 1] = { 0 };
+
+	fresh();
+	srand(1);
+	for (int i = 0; i < 200000; i++) {
+		uint16_t seq = (uint16_t)rand();
+		uint32_t ts = (uint32_t)rand() * 2654435761u;
+
+		if (i % 3)
+			seq = (uint16_t)(JB.next + rand() % 80 - 10);
+		jb_put(&JB, seq, ts, (uint8_t)rand(), rand() & 1, junk, (size_t)(rand() % 1502),
+		       (int64_t)i * 7000 + rand() % 100000);
+		if (i % 2)
+			jb_pop(&JB, rand() & 1, &f);
+		CHECK(JB.count <= JB_SLOTS);
+		if (JB.count > JB_SLOTS)
+			break;
+	}
+	CHECK_INT(jb_put(&JB, 1, 1, 0, false, junk, JB_MAX_PAYLOAD + 1, 0), JB_PUT_BAD);
+	CHECK(jb_target_ms(&JB) >= 40 && jb_target_ms(&JB) <= 300);
+}
+
+int main(void)
+{
+	RUN(test_jitter_in_order_plays_every_frame);
+	RUN(test_jitter_reordered_pairs_come_out_in_order);
+	RUN(test_jitter_duplicates_are_dropped_and_counted);
+	RUN(test_jitter_reports_loss_and_offers_next_for_fec);
+	RUN(test_jitter_burst_late_is_waited_for_then_target_grows);
+	RUN(test_jitter_survives_seq_wrap);
+	RUN(test_jitter_fast_sender_clock_stays_bounded);
+	RUN(test_jitter_slow_sender_clock_stays_bounded);
+	RUN(test_jitter_target_follows_jitter_and_relaxes);
+	RUN(test_jitter_restarted_stream_is_resynced);
+	RUN(test_jitter_takes_any_input_without_breaking);
+	return unit_done();
+}

@@ -1,0 +1,87 @@
+/* test_media_tone.h: tone making and measuring for the media tests: a sine, its frequency
+ * from interpolated zero crossings, its RMS level, the longest silent gap. */
+#ifndef TTY_TEST_MEDIA_TONE_H
+#define TTY_TEST_MEDIA_TONE_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+static inline void tone_make(int16_t *pcm, size_t n, unsigned rate, double hz, double amp,
+			     size_t phase0)
+{
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = (int16_t)lrint(amp * sin(2 * M_PI * hz * (double)(i + phase0) / rate));
+}
+
+/* Frequency from rising zero crossings (linear interpolation between samples); 0 if fewer
+ * than two crossings. */
+static inline double tone_freq(const int16_t *pcm, size_t n, unsigned rate)
+{
+	double first = -1, last = -1;
+	size_t count = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (pcm[i - 1] < 0 && pcm[i] >= 0) {
+			double t = (double)(i - 1) + (double)-pcm[i - 1] / (double)(pcm[i] - pcm[i - 1]);
+
+			if (first < 0)
+				first = t;
+			last = t;
+			count++;
+		}
+	}
+	if (count < 2 || last <= first)
+		return 0;
+	return (double)(count - 1) * rate / (last - first);
+}
+
+static inline double tone_rms(const int16_t *pcm, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (double)pcm[i] * pcm[i];
+	return n ? sqrt(s / (double)n) : 0;
+}
+
+static inline double tone_db(double a, double b)
+{
+	return 20 * log10((a + 1e-9) / (b + 1e-9));
+}
+
+/* Longest run, in ms, of 5 ms windows whose RMS is under floor. */
+static inline double tone_longest_gap_ms(const int16_t *pcm, size_t n, unsigned rate,
+					 double floor)
+{
+	size_t w = rate / 200, run = 0, worst = 0;
+
+	for (size_t i = 0; i + w <= n; i += w) {
+		if (tone_rms(pcm + i, w) < floor)
+			run++;
+		else
+			run = 0;
+		if (run > worst)
+			worst = run;
+	}
+	return (double)worst * 5.0;
+}
+
+/* First sample index from which the 5 ms RMS stays over floor for 50 ms; n if never. */
+static inline size_t tone_onset(const int16_t *pcm, size_t n, unsigned rate, double floor)
+{
+	size_t w = rate / 200;
+
+	for (size_t i = 0; i + 10 * w <= n; i += w) {
+		size_t k;
+
+		for (k = 0; k < 10; k++)
+			if (tone_rms(pcm + i + k * w, w) < floor)
+				break;
+		if (k == 10)
+			return i;
+	}
+	return n;
+}
+
+#endif
