@@ -260,6 +260,22 @@ class Proc:
     def log_tail(self, lines=40):
         return tail(self.log_path, lines) if self.log_path else ""
 
+    def detach(self):
+        """Leave the process running after this interpreter exits (tests/lab/up): it is
+        no longer stopped by stop_all()/atexit/signals nor listed by leftovers()."""
+        self._forget()
+        with _registry_lock:
+            _pgids.discard(self.pid)
+        # Popen would otherwise warn that the child is still running.
+        self.popen.returncode = 0
+
+    def cmdline(self):
+        try:
+            with open("/proc/%d/cmdline" % self.pid, "rb") as f:
+                return f.read().split(b"\0")[0].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def _forget(self):
         with _registry_lock:
             _live.pop(self.pid, None)

@@ -664,6 +664,26 @@ class Kamailio:
                 out[aor].append(line.split(":", 1)[1].strip())
         return out
 
+    def bindings(self, user=None):
+        """Contacts from ul.dump as dicts with lower-case keys (address, expires, socket,
+        received, user-agent, call-id, ...), optionally only those of `user`."""
+        out = []
+        aor = None
+        cur = None
+        for line in self.ul_dump().splitlines():
+            line = line.strip()
+            if line.startswith("AoR:"):
+                aor = line.split(":", 1)[1].strip()
+            elif line.startswith("Contact: {") or line == "Contact: {":
+                cur = {"aor": aor}
+                out.append(cur)
+            elif cur is not None and ":" in line and not line.endswith("{"):
+                k, v = line.split(":", 1)
+                cur.setdefault(k.strip().lower(), v.strip())
+            elif line == "}" and cur is not None and "address" in cur:
+                cur = None
+        return [b for b in out if user is None or b["aor"] == user]
+
     def contacts(self, user):
         return self.locations().get(user, [])
 
