@@ -4,6 +4,7 @@
 #include "codec.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <spandsp.h>
 
 struct g711_state {
@@ -78,10 +79,28 @@ static int pcmu_dec(void *p, const uint8_t *in, size_t len, int16_t *pcm, size_t
 	return (int)len;
 }
 
+/* spandsp 0.0.6 rotates its history at the start of a loss with an overlapping memcpy
+ * (undefined behaviour; AddressSanitizer stops on it). It skips that when buf_ptr is 0, so
+ * do the same rotation here first, with memmove. */
+static void plc_rotate_history(plc_state_t *s)
+{
+	int16_t tmp[PLC_HISTORY_LEN];
+	size_t k = (size_t)s->buf_ptr;
+
+	if (k == 0 || k >= PLC_HISTORY_LEN)
+		return;
+	memcpy(tmp, s->history, k * sizeof(int16_t));
+	memmove(s->history, s->history + k, (PLC_HISTORY_LEN - k) * sizeof(int16_t));
+	memcpy(s->history + PLC_HISTORY_LEN - k, tmp, k * sizeof(int16_t));
+	s->buf_ptr = 0;
+}
+
 static int g711_conceal(void *p, int16_t *pcm, size_t n)
 {
 	struct g711_state *st = p;
 
+	if (st->plc.missing_samples == 0)
+		plc_rotate_history(&st->plc);
 	return plc_fillin(&st->plc, pcm, (int)n);
 }
 
