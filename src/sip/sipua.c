@@ -28,6 +28,7 @@ union sipua_hnd;
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ union sipua_hnd;
 #define RETRY_MIN_MS 5000
 #define RETRY_MAX_MS 300000
 
-enum hnd_kind { HND_ACC = 1, HND_CALL, HND_MSG };
+enum hnd_kind { HND_ACC = 1, HND_CALL, HND_MSG, HND_KA };
 
 struct sipua_acc {
 	enum hnd_kind kind;            /* must stay first: handles are told apart by it */
@@ -55,6 +56,14 @@ struct sipua_acc {
 	unsigned auth_tries;
 	unsigned retry_ms;
 	su_timer_t *retry;
+	/* Keep-alive: an OPTIONS to the registrar every cfg keepalive seconds. It keeps NAT
+	 * bindings open (nua's own keep-alive did not fire here, SOFIA-NOTES 6) and notices a
+	 * server that went away or came back, so we re-register by ourselves. */
+	struct { enum hnd_kind kind; struct sipua_acc *acc; } ka;
+	nua_handle_t *ka_nh;
+	su_timer_t *ka_timer;
+	bool ka_lost;                  /* the last keep-alive got no answer */
+	bool ka_pending;               /* an OPTIONS is out, unanswered */
 };
 
 struct sipua_call {
@@ -368,12 +377,26 @@ static void retry_later(struct sipua_acc *acc)
 	su_timer_set_interval(acc->retry, on_retry, acc, acc->retry_ms);
 }
 
+/* A response that nua made up itself (timeout, ICMP unreachable, TLS failure) rather than
+ * received. Sofia gives its own responses our Via and even a To tag, so look for what only
+ * a server adds: received= or a filled rport= on our Via (we always ask for rport), or a
+ * Server header. */
+static bool made_up_locally(const sip_t *sip)
+{
+	const sip_via_t *v = sip ? sip->sip_via : NULL;
+
+	if (!sip)
+		return true;
+	if (sip->sip_server)
+		return false;
+	return !v || (!v->v_received && !(v->v_rport && v->v_rport[0]));
+}
+
 /* Explain a failure that nua made up locally (no response from the network). */
 static void reason_for(struct sipua_acc *acc, int status, const char *phrase, const sip_t *sip,
 		       char *out, size_t size)
 {
-	/* A locally generated response has no Via received from the network's side. */
-	bool local = !sip || !sip->sip_via || (status == 408 || status == 503 || status >= 900);
+	bool local = made_up_locally(sip) || status >= 900;
 	char host[160];
 
 	uri_hostport(acc->registrar, host, sizeof(host));
@@ -638,7 +661,7 @@ static void on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t ev
 			notify_referrer(c, status, phrase);
 		if (status >= 300 && !c->reinvite_out) {
 			c->last_code = status;
-			if (status == 408 && (!sip || !sip->sip_via))
+			if ((status == 408 || status == 503) && made_up_locally(sip))
 				snprintf(c->last_reason, sizeof(c->last_reason), "no answer from %s",
 					 c->peer_host[0] ? c->peer_host : "the peer");
 			else
@@ -817,6 +840,87 @@ static void on_message_out(struct sipua *ua, struct sipua_msg *m, int status, ch
 	free(m);
 }
 
+static void keepalive_arm(struct sipua_acc *acc);
+
+static void keepalive_lost(struct sipua *ua, struct sipua_acc *acc, int status,
+			   char const *phrase, sip_t const *sip)
+{
+	char why[300];
+
+	if (acc->ka_lost || !acc->want_registered)
+		return;
+	acc->ka_lost = true;
+	reason_for(acc, status, phrase, sip, why, sizeof(why));
+	say(ua, "account %s: server lost: %s", acc->cfg.name, why);
+	report_reg(acc, SIPUA_REG_FAILED, status, why);
+	if (acc->nh) {
+		nua_handle_destroy(acc->nh);
+		acc->nh = NULL;
+	}
+	acc->retry_ms = 0;
+	retry_later(acc);
+}
+
+static void on_keepalive(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
+			 sip_t const *sip)
+{
+	if (status < 200)
+		return;
+	acc->ka_pending = false;
+	/* Any answer, even 404 or 405, proves the server is there; one made up locally means
+	 * it is not. */
+	if (made_up_locally(sip)) {
+		keepalive_lost(ua, acc, status, phrase, sip);
+	} else if (acc->ka_lost) {
+		acc->ka_lost = false;
+		if (acc->want_registered && acc->state != SIPUA_REG_REGISTERED) {
+			say(ua, "account %s: server is back: registering again", acc->cfg.name);
+			sipua_register(acc);
+		}
+	}
+}
+
+static void on_keepalive_timer(su_root_magic_t *magic, su_timer_t *t, struct sipua_acc *acc)
+{
+	char target[CFG_STR + 40];
+
+	(void)magic;
+	(void)t;
+	if (!acc->want_registered)
+		return;
+	if (acc->ka_pending) {
+		/* No answer within a whole interval: waiting for the transaction's own 32 s
+		 * timeout would leave us "registered" at a dead server that long. */
+		keepalive_lost(acc->ua, acc, 408, "Request Timeout", NULL);
+		nua_handle_bind(acc->ka_nh, NULL);
+		nua_handle_destroy(acc->ka_nh);
+		acc->ka_nh = NULL;
+		acc->ka_pending = false;
+	}
+	if (!acc->ka_nh) {
+		/* The request URI is the registrar itself, so it answers rather than routes. */
+		str_copy(target, sizeof(target), acc->registrar);
+		acc->ka_nh = nua_handle(acc->ua->nua, (union sipua_hnd *)&acc->ka,
+					NUTAG_URL(target), SIPTAG_FROM_STR(acc->from),
+					SIPTAG_TO_STR(acc->from), TAG_END());
+		if (!acc->ka_nh) {
+			keepalive_arm(acc);
+			return;
+		}
+	}
+	acc->ka_pending = true;
+	nua_options(acc->ka_nh, TAG_END());
+	keepalive_arm(acc);
+}
+
+static void keepalive_arm(struct sipua_acc *acc)
+{
+	unsigned secs = acc->ua->cfg->sip.keepalive;
+
+	if (secs && acc->want_registered)
+		su_timer_set_interval(acc->ka_timer, on_keepalive_timer, acc, secs * 1000);
+}
+
 static void nua_callback(nua_event_t event, int status, char const *phrase, nua_t *nua,
 			 struct sipua *ua, nua_handle_t *nh, union sipua_hnd *h, sip_t const *sip,
 			 tagi_t tags[])
@@ -830,6 +934,12 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 	if (h && h->kind == HND_ACC) {
 		if (event == nua_r_register || event == nua_r_unregister)
 			on_register(ua, &h->acc, event, status, phrase, sip);
+		return;
+	}
+	if (h && h->kind == HND_KA) {
+		if (event == nua_r_options)
+			on_keepalive(ua, ((struct sipua_acc *)((char *)h - offsetof(struct sipua_acc, ka))),
+				     status, phrase, sip);
 		return;
 	}
 	if (h && h->kind == HND_MSG) {
@@ -967,6 +1077,7 @@ void sipua_free(struct sipua *ua)
 		return;
 	for (unsigned i = 0; i < ua->naccs; i++) {
 		su_timer_destroy(ua->accs[i]->retry);
+		su_timer_destroy(ua->accs[i]->ka_timer);
 		free(ua->accs[i]);
 	}
 	if (ua->nua)
@@ -1014,8 +1125,13 @@ int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct acco
 	else
 		snprintf(acc->route, sizeof(acc->route), "<%s;lr>", acc->registrar);
 	uri_host(acc->registrar, acc->server_host, sizeof(acc->server_host));
+	acc->ka.kind = HND_KA;
+	acc->ka.acc = acc;
 	acc->retry = su_timer_create(su_root_task(ua->root), 0);
-	if (!acc->retry) {
+	acc->ka_timer = su_timer_create(su_root_task(ua->root), 0);
+	if (!acc->retry || !acc->ka_timer) {
+		su_timer_destroy(acc->retry);
+		su_timer_destroy(acc->ka_timer);
 		free(acc);
 		return ENOMEM;
 	}
@@ -1049,6 +1165,8 @@ int sipua_register(struct sipua_acc *acc)
 	snprintf(expires, sizeof(expires), "%u", acc->cfg.register_expires);
 	acc->auth_tries = 0;
 	report_reg(acc, SIPUA_REG_REGISTERING, 0, "registering");
+	if (!su_timer_is_set(acc->ka_timer))
+		keepalive_arm(acc);
 	nua_register(acc->nh, NUTAG_REGISTRAR(acc->registrar),
 		     TAG_IF(acc->cfg.outbound_proxy[0], NUTAG_PROXY(acc->cfg.outbound_proxy)),
 		     SIPTAG_EXPIRES_STR(expires), TAG_END());
@@ -1059,6 +1177,7 @@ int sipua_unregister(struct sipua_acc *acc)
 {
 	acc->want_registered = false;
 	su_timer_reset(acc->retry);
+	su_timer_reset(acc->ka_timer);
 	if (!acc->nh || acc->state != SIPUA_REG_REGISTERED) {
 		report_reg(acc, SIPUA_REG_UNREGISTERED, 0, "not registered");
 		return 0;
