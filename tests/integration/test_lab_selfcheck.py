@@ -130,6 +130,21 @@ class KamailioLab(LabTest):
         self.assertIn(code, (401, 403))
         self.assertEqual(k.contacts("frank"), [])
 
+    def test_requests_from_our_users_are_challenged_with_407(self):
+        k = self.lab.kam
+        for method in ("INVITE", "MESSAGE", "SUBSCRIBE"):
+            code, reply = ttylab.sip_request("127.0.0.1", k.sip_port, method, k.aor("bob"),
+                                             k.aor("alice"))
+            self.assertEqual(code, 407, reply)
+            self.assertIn('Proxy-Authenticate: Digest realm="%s"' % k.realm, reply)
+        # A stranger (not our domain) is not challenged: bob is known but not registered.
+        code, _ = ttylab.sip_request("127.0.0.1", k.sip_port, "MESSAGE", k.aor("bob"),
+                                     "sip:stranger@127.0.0.1:9", body="hi")
+        self.assertEqual(code, 480)
+        code, _ = ttylab.sip_request("127.0.0.1", k.sip_port, "MESSAGE", k.aor("nobody"),
+                                     "sip:stranger@127.0.0.1:9", body="hi")
+        self.assertEqual(code, 404)
+
     def test_kamailio_killed_and_restarted_on_the_same_ports(self):
         k = self.lab.kam
         ports = (k.udp_port, k.tcp_port, k.tls_port)
@@ -217,6 +232,30 @@ class BaresipLab(LabTest):
         log = lab.kam.log_text()
         self.assertIn("lab: INVITE sip:carol@%s" % lab.kam.domain, log)
         self.assertIn("lab: BYE", log)
+
+    def test_audio_flows_between_baresips_over_pulse_with_opus_and_srtp(self):
+        lab = self.lab
+        lab.pulse = ttylab.Pulse(workdir=lab.path("pulse")).start()
+        lab.peers.append(lab.pulse)
+        bob = lab.baresip("bob", audio="pulse", answermode="manual", codecs="opus",
+                          mediaenc="srtp-mand")
+        carol = lab.baresip("carol", audio="pulse", codecs="opus", mediaenc="srtp-mand")
+        bob.wait_registered()
+        carol.wait_registered()
+        tone = ttylab.write_tone(lab.path("tone.wav"), 1019, 1.0, 48000, 0.5)
+        lab.pulse.play("bob", tone, loop=True)
+        bob.dial(lab.kam.aor("carol"))
+        carol.wait_event(type="CALL_ESTABLISHED")
+        time.sleep(0.5)
+        rec = lab.pulse.record("carol", lab.path("carol.wav"))
+        time.sleep(1.5)
+        a = ttylab.analyze(rec.stop())
+        bob.hangup()
+        carol.wait_event(type="CALL_CLOSED")
+        self.assertEqual(carol.audio_decoders()[-1:], ["opus"])
+        self.assertIn("SRTP is Enabled", carol.log_text())
+        self.assertAlmostEqual(a["freq"], 1019, delta=10, msg=a)
+        self.assertGreater(a["rms_dbfs"], -20, a)
 
     def test_baresip_caller_meets_sipp_uas_scenarios(self):
         lab = self.lab

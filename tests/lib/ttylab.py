@@ -30,7 +30,7 @@ from ttylab_core import (LOCALHOST, LabError, Proc, assert_no_leftovers, debug, 
                          free_port, free_ports, leftovers, live_procs, make_tempdir, run,
                          stop_all, tail, wait_until, which)
 from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, Kamailio, make_certs,
-                             sip_options, sip_register)
+                             sip_options, sip_register, sip_request)
 from ttylab_pulse import Pulse, Recorder
 from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_gap_ms,
                           onset_ms, read_wav, rms_dbfs, silent_gaps, tone_samples, write_tone,
@@ -211,3 +211,22 @@ def main():
             sys.exit(SKIP)
         sys.exit(0)
     sys.exit(1)
+
+
+__all__ = [
+    # core
+    "LOCALHOST", "LabError", "Proc", "assert_no_leftovers", "debug", "env_flag", "free_port",
+    "free_ports", "leftovers", "live_procs", "make_tempdir", "run", "stop_all", "tail",
+    "wait_until", "which",
+    # servers and peers
+    "DEFAULT_REALM", "DEFAULT_USERS", "Kamailio", "make_certs", "sip_options",
+    "sip_register", "sip_request", "Pulse", "Recorder", "SCENARIO_DIR", "Sipp",
+    "SippResult", "scenario_path", "Baresip",
+    # audio
+    "analyze", "dominant_frequency", "goertzel_power", "longest_gap_ms", "onset_ms",
+    "read_wav", "rms_dbfs", "silent_gaps", "tone_samples", "write_tone", "write_wav",
+    # ttyphone
+    "Phone", "have_ttyphone", "render_ini", "require_ttyphone", "ttyphone_bin",
+    # this module
+    "Lab", "LabTestCase", "main", "require_tools", "skip", "SKIP",
+]

@@ -29,6 +29,19 @@ from ttylab_core import (LOCALHOST, LabError, Proc, debug, free_ports, make_temp
 
 MODULE_DIR = "/usr/lib/baresip/modules"
 
+# In the accounts file baresip 1.0 matches audio_codecs as name/rate/channels with 8000/1
+# as defaults: a bare "opus" or "g722" matches nothing and the account silently falls back
+# to every codec (PCMU first). Spell them out.
+CODEC_NAMES = {"opus": "opus/48000/2", "g722": "G722/16000/1", "pcma": "PCMA/8000/1",
+               "pcmu": "PCMU/8000/1", "g711a": "PCMA/8000/1", "g711u": "PCMU/8000/1"}
+
+
+def codec_list(codecs):
+    """"opus, pcma" -> "opus/48000/2,PCMA/8000/1"."""
+    items = codecs if isinstance(codecs, (list, tuple)) else codecs.split(",")
+    return ",".join(CODEC_NAMES.get(c.strip().lower(), c.strip()) for c in items
+                    if c.strip())
+
 
 class Baresip:
     def __init__(self, kam, user, password=None, transport="udp", answermode="auto",
@@ -122,7 +135,7 @@ class Baresip:
                   'outbound="%s"' % kam.registrar(self.transport),
                   "answermode=%s" % self.answermode,
                   "regint=%d" % (self.regint if self.register else 0),
-                  "audio_codecs=%s" % self.codecs]
+                  "audio_codecs=%s" % codec_list(self.codecs)]
         if self.mediaenc:
             params.append("mediaenc=%s" % self.mediaenc)
         with open(os.path.join(self.dir, "accounts"), "w") as f:
@@ -196,6 +209,14 @@ class Baresip:
                 return f.read()
         except OSError:
             return ""
+
+    def audio_decoders(self):
+        """Codecs baresip decoded with, in order, from its log (e.g. ["opus"])."""
+        out = []
+        for line in self.log_text().splitlines():
+            if "Set audio decoder:" in line:
+                out.append(line.split("Set audio decoder:", 1)[1].split()[0])
+        return out
 
     # --- commands ---------------------------------------------------------------------
     def send(self, line):

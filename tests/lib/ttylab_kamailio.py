@@ -409,6 +409,45 @@ def _digest_response(challenge, method, uri, user, password):
     return "Digest " + ", ".join(fields)
 
 
+def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp",
+                body="", content_type="text/plain", ca_file=None, timeout=2.0):
+    """Send one out-of-dialog request (e.g. MESSAGE) and return the first final answer
+    as (code, full text), or (None, "") on timeout."""
+    if transport == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((LOCALHOST, 0))
+        s.connect((host, port))
+    else:
+        s = socket.create_connection((host, port), timeout=timeout)
+        if transport == "tls":
+            s = ssl.create_default_context(cafile=ca_file).wrap_socket(s, server_hostname=host)
+    lhost, lport = s.getsockname()[:2]
+    msg = ("%s %s SIP/2.0\r\n"
+           "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
+           "Call-ID: %s@ttylab\r\nCSeq: 1 %s\r\n"
+           "Contact: <sip:ttylab@%s:%d;transport=%s>\r\n"
+           "%s"
+           "Content-Length: %d\r\n\r\n%s") % (
+        method, ruri, transport.upper(), lhost, lport, uuid.uuid4().hex[:12], from_uri,
+        uuid.uuid4().hex[:8], to_uri or ruri, uuid.uuid4().hex, method, lhost, lport,
+        transport, ("Content-Type: %s\r\n" % content_type) if body else "",
+        len(body.encode()), body)
+    reader = _SipReader(s, transport)
+    try:
+        s.send(msg.encode())
+        while True:
+            reply = reader.read(timeout)
+            if reply is None:
+                return None, ""
+            code = int(reply.split("\r\n", 1)[0].split()[1])
+            if code >= 200:
+                return code, reply
+    finally:
+        s.close()
+
+
 def sip_register(host, port, domain, user, password, transport="udp", expires=60,
                  ca_file=None, timeout=3.0):
     """A minimal REGISTER with digest auth from Python (UDP, TCP or TLS, verifying the
@@ -719,4 +758,4 @@ def _tcp_open(host, port):
 
 
 __all__ = ["Kamailio", "DEFAULT_USERS", "DEFAULT_REALM", "make_certs", "sip_options",
-           "sip_register"]
+           "sip_register", "sip_request"]

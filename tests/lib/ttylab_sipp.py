@@ -13,7 +13,6 @@ SIPp 3.6 on Debian has no TLS (-t l1): use UDP (u1) or TCP (t1).
 
 import os
 import subprocess
-import time
 
 from ttylab_core import (LOCALHOST, LabError, Proc, free_ports, make_tempdir, tail,
                          wait_until, which, _port_is_free)
