@@ -210,8 +210,11 @@ class Phone:
     def start(self):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             raise LabError("ttyphone binary not found: %s" % self.binary)
-        with open(self.config_path, "w") as f:
+        # The config holds passwords: 0600, as ttyphone expects.
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
             f.write(self.config)
+        os.chmod(self.config_path, 0o600)
         argv = [self.binary, "--headless", "--config", self.config_path] + self.args
         self.proc = Proc("ttyphone:" + self.name, argv, env=self._env(), cwd=self.dir,
                          log_path=self.stderr_path, stdin=subprocess.PIPE,
