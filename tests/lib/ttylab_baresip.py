@@ -81,6 +81,33 @@ class Baresip:
     def aor(self):
         return self.kam.aor(self.user)
 
+    def _file_source(self):
+        """aufile plays a WAV only at the codec's rate and channel count (opus: 48000 Hz
+        stereo, G.722: 16000 mono, G.711: 8000 mono): write a converted copy."""
+        from ttylab_audio import read_wav, write_wav
+        first = codec_list(self.codecs).split(",")[0].split("/")
+        rate = int(first[1]) if len(first) > 1 else 8000
+        chans = int(first[2]) if len(first) > 2 else 1
+        w = read_wav(self.input_wav)
+        src = w.data[0]
+        if w.rate != rate:
+            n = int(len(src) * rate / w.rate)
+            step = w.rate / float(rate)
+            out = []
+            for i in range(n):
+                x = i * step
+                j = int(x)
+                f = x - j
+                b = src[j + 1] if j + 1 < len(src) else src[j]
+                out.append(int(round(src[j] * (1 - f) + b * f)))
+            src = out
+        path = os.path.join(self.dir, "aufile-input.wav")
+        if chans == 1:
+            write_wav(path, src, rate)
+        else:
+            write_wav(path, [src] * chans, rate, channels=chans)
+        return path
+
     def _audio_lines(self):
         if self.audio == "pulse":
             return ("audio_player alsa,pulse\naudio_source alsa,pulse\n"
@@ -89,7 +116,7 @@ class Baresip:
             if not self.input_wav:
                 raise LabError("audio='file' needs input_wav")
             return ("audio_player alsa,null\naudio_source aufile,%s\n"
-                    "audio_alert alsa,null\n" % self.input_wav)
+                    "audio_alert alsa,null\n" % self._file_source())
         return "audio_player alsa,null\naudio_source alsa,null\naudio_alert alsa,null\n"
 
     def write_config(self):
