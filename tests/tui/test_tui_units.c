@@ -1,0 +1,7 @@
+/* test_tui_units.c: the parts of the terminal UI that need no terminal. */
+#include "unit.h"
+
+int main(void)
+{
+	return unit_done();
+}

@@ -1,0 +1,176 @@
+/* term.c: the terminal's life: curses up, curses down, and the terminal given back whatever
+ * happens in between: a normal quit, SIGINT/SIGTERM (main.c turns them into "quit", the
+ * loop ends, tui_run calls term_stop), exit() from anywhere (atexit), and crashes (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGABRT).
+ *
+ * In a crash handler the heap may be corrupt, so we do not call endwin (it allocates and
+ * flushes curses' buffers); we do what it would do with async-signal-safe calls only:
+ * write the terminfo reset strings prepared at start-up and put back the saved termios. Then
+ * the previous handler (the default, or a sanitizer's) runs, so the crash still dumps core
+ * and reports. SIGWINCH becomes a byte in a pipe the loop watches, so a resize is noticed
+ * while we sleep in poll, with no polling. */
+#include "tui_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+#define NCRASH (sizeof(crash_signals) / sizeof(crash_signals[0]))
+
+static SCREEN *screen;
+static volatile sig_atomic_t active;
+static struct termios saved_tio;
+static bool have_tio;
+static char reset_seq[512];
+static size_t reset_len;
+static struct sigaction old_crash[NCRASH], old_winch;
+static int winch_pipe[2] = { -1, -1 };
+static bool atexit_done;
+/* The crash handler's own stack, so a stack overflow can still restore the terminal. */
+static char alt_stack[64 * 1024];
+
+static void add_cap(const char *name)
+{
+	char *s = tigetstr(name);
+	size_t n;
+
+	if (!s || s == (char *)-1)
+		return;
+	n = strlen(s);
+	if (reset_len + n < sizeof(reset_seq)) {
+		memcpy(reset_seq + reset_len, s, n);
+		reset_len += n;
+	}
+}
+
+static void on_crash(int sig)
+{
+	if (active) {
+		active = 0;
+		if (write(STDOUT_FILENO, reset_seq, reset_len) < 0) {
+			/* nothing to do about it here */
+		}
+		if (have_tio)
+			tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	}
+	for (size_t i = 0; i < NCRASH; i++)
+		if (crash_signals[i] == sig)
+			sigaction(sig, &old_crash[i], NULL);
+	/* Runs the previous handler once we return (the signal is blocked until then); for a
+	 * fault, the faulting instruction runs again and faults into it too. */
+	raise(sig);
+}
+
+static void on_winch(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (write(winch_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a resize is pending anyway */
+	}
+	errno = saved;
+}
+
+static void at_exit(void)
+{
+	term_stop();
+}
+
+int term_start(char *why, size_t whylen)
+{
+	struct sigaction sa;
+	stack_t ss;
+
+	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	screen = newterm(NULL, stdout, stdin);
+	if (!screen) {
+		const char *term = getenv("TERM");
+		snprintf(why, whylen, "cannot use the terminal (TERM=%s)", term ? term : "unset");
+		return -1;
+	}
+	set_term(screen);
+	/* What endwin would send, ready for the crash handler: attributes off, cursor on,
+	 * keypad transmit off, leave the alternate screen. */
+	reset_len = 0;
+	add_cap("sgr0");
+	add_cap("cnorm");
+	add_cap("rmkx");
+	add_cap("rmcup");
+	active = 1;
+	cbreak();                   /* ^C stays a signal: main.c turns it into "quit" */
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);      /* the loop tells us when keys are there */
+	set_escdelay(25);           /* a lone Esc is a key, not the start of a sequence */
+	curs_set(0);
+	if (!atexit_done) {
+		atexit(at_exit);
+		atexit_done = true;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	ss.ss_sp = alt_stack;
+	ss.ss_size = sizeof(alt_stack);
+	ss.ss_flags = 0;
+	sa.sa_flags = sigaltstack(&ss, NULL) == 0 ? SA_ONSTACK : 0;
+	sa.sa_handler = on_crash;
+	for (size_t i = 0; i < NCRASH; i++)
+		sigaction(crash_signals[i], &sa, &old_crash[i]);
+
+	if (winch_pipe[0] < 0 && pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		winch_pipe[0] = winch_pipe[1] = -1;
+	} else {
+		/* Ours replaces the handler curses installed: curses would only notice a resize
+		 * at the next key, and we sleep in the loop's poll between keys. */
+		memset(&sa, 0, sizeof(sa));
+		sigemptyset(&sa.sa_mask);
+		sa.sa_handler = on_winch;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGWINCH, &sa, &old_winch);
+	}
+	return 0;
+}
+
+void term_stop(void)
+{
+	if (!active)
+		return;
+	active = 0;
+	curs_set(1);
+	endwin();
+	if (winch_pipe[0] >= 0)
+		sigaction(SIGWINCH, &old_winch, NULL);
+	for (size_t i = 0; i < NCRASH; i++)
+		sigaction(crash_signals[i], &old_crash[i], NULL);
+	if (have_tio)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	fflush(stdout);
+}
+
+int term_winch_fd(void)
+{
+	return winch_pipe[0];
+}
+
+void term_winch_drain(void)
+{
+	struct winsize ws;
+	char buf[64];
+
+	while (read(winch_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col); /* also queues KEY_RESIZE for us */
+}
