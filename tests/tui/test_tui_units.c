@@ -1,5 +1,5 @@
 /* test_tui_units.c: the parts of the terminal UI that need no terminal. */
-#include "unit.h"
+#include "../unit/unit.h"
 
 int main(void)
 {
