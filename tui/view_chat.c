@@ -41,7 +41,7 @@ static void build(struct tui *t, struct chat_peer *p, struct lines *rows, int wi
 		else if (m->status == 0)
 			snprintf(head, sizeof(head), "%s %s (sending)", tm, draw_glyph(G_ARROW_OUT));
 		else if (m->status > 0 && m->status < 300)
-			snprintf(head, sizeof(head), "%s %s", tm, draw_glyph(G_ARROW_OUT));
+			snprintf(head, sizeof(head), "%s %s (delivered)", tm, draw_glyph(G_ARROW_OUT));
 		else {
 			char reason[80];
 			str_escape_terminal(reason, sizeof(reason), m->reason, strlen(m->reason), false);
