@@ -3,6 +3,7 @@
 mode's echo contact, filtering contacts as you type, the : command line's completion, the
 help overlay, and quitting with the terminal given back."""
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -97,6 +98,27 @@ def test_filter_contacts_and_wide_layout():
     s.wait(r"TTYPHONE-EXIT=0", what="ttyphone exiting")
 
 
+def test_signals_restore_terminal():
+    """SIGTERM quits in order; a crash (SIGSEGV, SIGABRT) still gives the terminal back."""
+    home = make_home()
+    s = Screen(80, 24)
+    for sig, code in ((signal.SIGTERM, 0), (signal.SIGSEGV, 128 + signal.SIGSEGV),
+                      (signal.SIGABRT, 128 + signal.SIGABRT)):
+        s.keys("clear", "Enter")
+        s.start_ttyphone(home)
+        s.wait(r"F1 help\s*$", what="the UI")
+        os.kill(s.ttyphone_pid(), sig)
+        screen = s.wait(r"TTYPHONE-EXIT=%d" % code, what="ttyphone ending on %s" % sig.name)
+        if s.alternate_on() or "┌" in screen:
+            fail("the terminal is not restored after %s" % sig.name, screen)
+        # the terminal is usable again: the shell echoes what we type
+        s.send_literal("echo back-$((40+2))")
+        s.keys("Enter")
+        s.wait(r"^back-42", what="the shell working after %s" % sig.name)
+        s.wait(r"echo back-\$\(\(40\+2\)\)", what="the terminal echoing input again")
+    s.kill()
+
+
 def main():
     s = test_startup_layout_80x24_demo_mode()
     test_help_overlay(s)
@@ -104,6 +126,7 @@ def main():
     test_quit_restores_terminal(s)
     s.kill()
     test_filter_contacts_and_wide_layout()
+    test_signals_restore_terminal()
     print("ok")
 
 

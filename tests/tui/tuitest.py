@@ -189,6 +189,39 @@ class Screen:
     def pane_pid(self):
         return int(self.fmt("#{pane_pid}"))
 
+    def ttyphone_pid(self, timeout=5.0):
+        """The ttyphone running in the pane's shell (env execs it, so it is the child)."""
+        deadline = time.monotonic() + timeout
+        shell = self.pane_pid()
+        while time.monotonic() < deadline:
+            for pid in children(shell):
+                try:
+                    with open("/proc/%d/comm" % pid) as f:
+                        if f.read().strip() == "ttyphone":
+                            return pid
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        fail("no ttyphone process under the pane's shell")
+
+
+def children(ppid):
+    """PIDs whose parent is ppid, from /proc."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # the command may hold spaces and parentheses: fields start after the last ')'
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == ppid:
+            out.append(int(name))
+    return out
+
 
 def check_frame(screen, cols, rows):
     """The layout fills the window exactly: boxes closed on both sides, the status line
