@@ -26,6 +26,7 @@ union sipua_hnd;
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +65,12 @@ struct sipua_acc {
 	su_timer_t *ka_timer;
 	bool ka_lost;                  /* the last keep-alive got no answer */
 	bool ka_pending;               /* an OPTIONS is out, unanswered */
+	/* Where the registrar is, learnt when it accepts us: with trusted_only, requests from
+	 * anywhere else are refused. The port counts only when the URI names one (with DNS SRV
+	 * the real port is not ours to know). */
+	struct sockaddr_storage server[4];
+	unsigned nserver;
+	bool server_port_known;
 };
 
 struct sipua_call {
@@ -120,6 +127,7 @@ struct sipua {
 	char contact[96];              /* host:port we listen on */
 	char certdir[CFG_PATH];
 	bool shutdown_done;
+	unsigned long refused;         /* requests refused by trusted_only */
 };
 
 /* The trace sink is process-wide because su_log_default is. */
@@ -412,6 +420,94 @@ static void reason_for(struct sipua_acc *acc, int status, const char *phrase, co
 	}
 }
 
+static void describe_source(nua_t *nua, char *out, size_t size);
+
+/* Resolve the registrar (and outbound proxy) once it has accepted us. getaddrinfo may read
+ * /etc/hosts and block briefly, but at this point the name has just been resolved. */
+static void learn_server(struct sipua_acc *acc)
+{
+	const char *uris[2] = { acc->registrar, acc->cfg.outbound_proxy };
+
+	acc->nserver = 0;
+	acc->server_port_known = false;
+	for (int i = 0; i < 2; i++) {
+		char hp[160], host[160], port[16] = "";
+		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL, *ai;
+		const char *colon;
+
+		if (!uris[i][0])
+			continue;
+		uri_hostport(uris[i], hp, sizeof(hp));
+		uri_host(uris[i], host, sizeof(host));
+		colon = strrchr(hp, ':');
+		if (colon && colon > strrchr(hp, ']') && strspn(colon + 1, "0123456789") ==
+		    strlen(colon + 1) && colon[1]) {
+			str_copy(port, sizeof(port), colon + 1);
+			acc->server_port_known = true;
+		}
+		if (getaddrinfo(host, port[0] ? port : NULL, &hints, &res) != 0)
+			continue;
+		for (ai = res; ai && acc->nserver < 4; ai = ai->ai_next) {
+			memcpy(&acc->server[acc->nserver], ai->ai_addr, ai->ai_addrlen);
+			acc->nserver++;
+		}
+		freeaddrinfo(res);
+	}
+}
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr *b, bool port)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && (!port || x->sin_port == y->sin_port);
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) &&
+		       (!port || x->sin6_port == y->sin6_port);
+	}
+	return false;
+}
+
+/* With [sip] trusted_only, while registered through a server, a request from outside the
+ * dialogs we have must come from that server: scanners probing our port get 403 and nothing
+ * rings. Without a registration (peer-to-peer, demo) everything is accepted. */
+static bool request_trusted(struct sipua *ua)
+{
+	msg_t *req = nua_current_request(ua->nua);
+	su_addrinfo_t *ai = req ? msg_addrinfo(req) : NULL;
+	bool any_registered = false;
+
+	if (!ua->cfg->sip.trusted_only || !ai || !ai->ai_addr)
+		return true;
+	for (unsigned i = 0; i < ua->naccs; i++) {
+		struct sipua_acc *acc = ua->accs[i];
+		if (acc->state != SIPUA_REG_REGISTERED || acc->nserver == 0)
+			continue;
+		any_registered = true;
+		for (unsigned k = 0; k < acc->nserver; k++)
+			if (same_addr(ai->ai_addr, (struct sockaddr *)&acc->server[k],
+				      acc->server_port_known && ai->ai_protocol != IPPROTO_TCP))
+				return true;
+	}
+	return !any_registered;
+}
+
+static void refuse_untrusted(struct sipua *ua, nua_handle_t *nh, const char *what)
+{
+	char source[96];
+
+	describe_source(ua->nua, source, sizeof(source));
+	nua_respond(nh, 403, "Forbidden", NUTAG_WITH_THIS(ua->nua), TAG_END());
+	nua_handle_destroy(nh);
+	/* Scanners send thousands: say it the first time, then every thousandth. */
+	if (ua->refused++ % 1000 == 0)
+		say(ua, "refused %s from %s: not our server (trusted_only); %lu so far", what, source,
+		    ua->refused);
+}
+
 static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t event, int status,
 			char const *phrase, sip_t const *sip)
 {
@@ -446,6 +542,8 @@ static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t eve
 	}
 	if (status < 300) {
 		acc->retry_ms = 0;
+		if (acc->nserver == 0)
+			learn_server(acc);
 		if (acc->state != SIPUA_REG_REGISTERED)
 			say(ua, "account %s: registered at %s", acc->cfg.name, acc->registrar);
 		report_reg(acc, SIPUA_REG_REGISTERED, status, phrase);
@@ -679,6 +777,24 @@ static void on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t ev
 						 is_sdp(sip) ? sip->sip_payload->pl_len : 0, re);
 		}
 		break;
+	case nua_i_message: { /* in-dialog chat: answer it, hand it on like any message */
+		char from[CFG_STR] = "";
+		nua_respond(c->nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
+		if (sip && sip->sip_from) {
+			url_e(from, sizeof(from), sip->sip_from->a_url);
+			from[sizeof(from) - 1] = '\0';
+		}
+		if (ua->ev->message)
+			ua->ev->message(ua->arg, c->acc, from, NULL,
+					sip && sip->sip_content_type && sip->sip_content_type->c_type ?
+					sip->sip_content_type->c_type : "text/plain",
+					sip && sip->sip_payload ? sip->sip_payload->pl_data : "",
+					sip && sip->sip_payload ? sip->sip_payload->pl_len : 0);
+		break;
+	}
+	case nua_i_options: /* in-dialog: a keep-alive of the peer's */
+		nua_respond(c->nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
+		break;
 	case nua_i_ack:
 		if (ua->ev->ack)
 			ua->ev->ack(ua->arg, c, is_sdp(sip) ? sip->sip_payload->pl_data : NULL,
@@ -815,6 +931,8 @@ static void on_message_in(struct sipua *ua, nua_handle_t *nh, sip_t const *sip)
 	}
 	if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
 		ct = sip->sip_content_type->c_type;
+	/* MESSAGE is an application method (so untrusted ones can be refused): answer it. */
+	nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
 	if (ua->ev->message)
 		ua->ev->message(ua->arg, acc_for_request(ua, sip), from, display[0] ? display : NULL, ct,
 				sip && sip->sip_payload ? sip->sip_payload->pl_data : "",
@@ -954,12 +1072,26 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 	/* Events on handles we do not own yet: new requests from the network. */
 	switch (event) {
 	case nua_i_invite:
-		on_incoming_invite(ua, nh, sip);
+		if (!request_trusted(ua))
+			refuse_untrusted(ua, nh, "INVITE");
+		else
+			on_incoming_invite(ua, nh, sip);
 		break;
 	case nua_i_message:
-		on_message_in(ua, nh, sip);
+		if (!request_trusted(ua))
+			refuse_untrusted(ua, nh, "MESSAGE");
+		else
+			on_message_in(ua, nh, sip);
 		break;
 	case nua_i_options:
+		/* OPTIONS is ours to answer (NUTAG_APPL_METHOD) so probes learn nothing. */
+		if (!request_trusted(ua)) {
+			refuse_untrusted(ua, nh, "OPTIONS");
+		} else {
+			nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
+			nua_handle_destroy(nh);
+		}
+		break;
 	case nua_i_outbound:
 		break;
 	default:
@@ -1038,6 +1170,7 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 			     NUTAG_AUTOANSWER(0),
 			     NUTAG_AUTOACK(1),
 			     NUTAG_ENABLEMESSAGE(1),
+			     NUTAG_APPL_METHOD("OPTIONS, MESSAGE"),
 			     NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, REFER, NOTIFY, INFO"),
 			     NUTAG_OUTBOUND("no-options-keepalive no-validate"),
 			     TPTAG_LOG(trace != NULL),
