@@ -84,6 +84,8 @@ struct app {
 	bool quit;
 	void (*logger)(void *arg, const char *line);
 	void *logger_arg;
+	app_extension_fn *ext_fn;         /* history, messages, account (app_set_extension) */
+	void *ext_arg;
 	unsigned long next_msg_cookie;
 	struct loop_timer *stats_timer;
 	/* echo service */
@@ -1262,7 +1264,7 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 	case CMD_msg: {
 		struct sipua_acc *acc = default_acc(a);
 		unsigned long cookie = ++a->next_msg_cookie;
-		char buf[512];
+		char buf[EVENT_MAX];
 		struct jw w;
 		if (!acc && !strchr(cl.argv[0], '@')) {
 			reply_error(reply, rarg, "msg %s: no account; use sip:user@host", cl.argv[0]);
@@ -1276,6 +1278,7 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 		jw_str(&w, "event", "message_sent");
 		jw_int(&w, "msg", (long long)cookie);
 		jw_str(&w, "to", cl.argv[0]);
+		jw_str(&w, "body", cl.argv[1]);  /* the history records what was sent */
 		emit_w(a, &w);
 		break;
 	}
@@ -1287,6 +1290,15 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 		break;
 	case CMD_help:
 		reply_help(reply, rarg);
+		break;
+	case CMD_history:
+	case CMD_messages:
+	case CMD_account:
+		/* Handled outside app.c (history.c); see app_set_extension. */
+		if (a->ext_fn)
+			a->ext_fn(a->ext_arg, &cl, reply, rarg);
+		else
+			reply_error(reply, rarg, "%s: not available here", cl.def->name);
 		break;
 	case CMD_quit:
 		a->quit = true;
@@ -1447,6 +1459,12 @@ void app_set_logger(struct app *a, void (*fn)(void *arg, const char *line), void
 {
 	a->logger = fn;
 	a->logger_arg = arg;
+}
+
+void app_set_extension(struct app *a, app_extension_fn *fn, void *arg)
+{
+	a->ext_fn = fn;
+	a->ext_arg = arg;
 }
 
 bool app_quit_requested(const struct app *a)

@@ -58,6 +58,12 @@ void app_stop(struct app *a);
 int app_add_listener(struct app *a, app_listener_fn *fn, void *arg);
 /* Human-readable log lines (also sent as "log" events): stderr in headless mode. */
 void app_set_logger(struct app *a, void (*fn)(void *arg, const char *line), void *arg);
+/* Commands app.c hands on to another module (history, messages, account; see history.c):
+ * fn runs them and answers through reply. Without one, they answer an error. */
+struct command_line;
+typedef void (app_extension_fn)(void *arg, const struct command_line *cl, app_reply_fn *reply,
+				void *rarg);
+void app_set_extension(struct app *a, app_extension_fn *fn, void *arg);
 /* Run one command line. Replies (errors, lists) go to reply; state changes to listeners. */
 void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *arg);
 /* True once `quit` was asked for. */

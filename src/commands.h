@@ -26,6 +26,9 @@
 	X(msg,        "<uri|contact> <text>", 2, 2, true,  "send an instant message (SIP MESSAGE)") \
 	X(calls,      "",                     0, 0, false, "list calls") \
 	X(status,     "",                     0, 0, false, "show accounts and calls") \
+	X(history,    "[n]",                  0, 1, false, "the call history (default: last 20)") \
+	X(messages,   "<contact|uri> [n]",    1, 2, false, "messages with a contact (default: last 50)") \
+	X(account,    "add <name> <uri> [password]", 2, 2, true, "add an account to the config file") \
 	X(help,       "",                     0, 0, false, "list commands") \
 	X(quit,       "",                     0, 0, false, "hang up, un-register and exit")
 
