@@ -65,6 +65,16 @@ class Calls(ttylab.LabTestCase):
         self.assertEqual(ended["code"], 487)
         a.wait_event(event="call", state="ended")
 
+    def test_do_not_disturb_rejects_without_ringing(self):
+        a = self.lab.phone("alice")
+        b = self.lab.phone("bob", sip={"dnd": "yes"})
+        for p in (a, b):
+            p.wait_event(event="reg", state="registered")
+        a.send("call bob")
+        ended = a.wait_event(event="call", state="ended")
+        self.assertEqual(ended["code"], 486)
+        self.assertEqual(b.find_events(event="call"), [])
+
     def test_call_to_unknown_user_fails_with_code(self):
         (a,) = self.phones("alice")
         a.send("call nobody")

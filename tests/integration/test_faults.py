@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Faults: the registrar killed and restarted (ttyphone notices, says why, re-registers by
+itself and takes calls again), and a peer killed mid-call (the RTP timeout ends the call
+with a reason; no zombie call)."""
+
+import signal
+import time
+
+import ttylab
+
+ttylab.require_ttyphone()
+ttylab.require_tools("kamailio")
+
+
+class Faults(ttylab.LabTestCase):
+
+    def test_registrar_killed_and_restarted_reregisters_by_itself(self):
+        a = self.lab.phone("alice", sip={"keepalive": 2})
+        a.wait_event(event="reg", state="registered")
+        self.lab.kam.kill()
+        failed = a.wait_event(event="reg", state="failed", timeout=10)
+        self.assertIn("no answer from 127.0.0.1:%d over udp" % self.lab.kam.udp_port,
+                      failed["reason"])
+        time.sleep(1)
+        self.lab.kam.start()     # same ports; its location table is empty again
+        a.wait_event(event="reg", state="registered", timeout=20)
+        self.lab.kam.wait_registered("alice")
+        # and calls reach it again
+        b = self.lab.phone("bob")
+        b.wait_event(event="reg", state="registered")
+        b.send("call alice")
+        a.wait_event(event="call", state="incoming")
+
+    def test_peer_killed_mid_call_ends_by_rtp_timeout(self):
+        a = self.lab.phone("alice", rtp_timeout=3)
+        b = self.lab.phone("bob", auto_answer=True)
+        for p in (a, b):
+            p.wait_event(event="reg", state="registered")
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established")
+        time.sleep(0.5)
+        b.kill(signal.SIGKILL)
+        ended = a.wait_event(event="call", state="ended", id=est["id"], timeout=15)
+        self.assertEqual(ended["code"], 408)
+        self.assertIn("no RTP from the peer for 3 s", ended["reason"])
+        self.assertEqual(a.command("calls", event="calls")["calls"], [])
+
+
+if __name__ == "__main__":
+    ttylab.main()
