@@ -1,9 +1,10 @@
 /* jsonget.h: reading fields of the app's events, which are flat JSON objects (json.h writes
- * them). Only what the TUI needs: a top-level key's string, integer, number or boolean.
+ * them). Only what the TUI and the history recorder need: a top-level key's string, integer,
+ * number or boolean.
  * Strings come back decoded to UTF-8, so they may hold control characters from the network:
  * escape them (str_escape_terminal) before they reach the terminal. */
-#ifndef TTY_TUI_JSONGET_H
-#define TTY_TUI_JSONGET_H
+#ifndef TTY_JSONGET_H
+#define TTY_JSONGET_H
 
 #include <stdbool.h>
 #include <stddef.h>
