@@ -18,6 +18,9 @@
 #include <pulse/simple.h>
 
 #define RETRY_S 3
+#define WARMUP_DRAIN_MAX 100   /* frames of stale capture discarded at most (2 s) */
+#define LATENCY_CHECK_TICKS 25 /* look at the capture backlog twice a second */
+#define CAPTURE_MAX_US 120000  /* more queued capture than this is delay: drop a frame */
 
 struct pulse_dev {
 	/* Set at open, read-only afterwards. */
@@ -36,7 +39,44 @@ struct pulse_dev {
 	/* Media thread only. */
 	pa_simple *rec, *play;
 	struct pacer pacer;        /* paces the silence while there are no streams */
+	unsigned ticks;
 };
+
+static int64_t mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Bring new streams to a steady state before the media thread depends on them (it would
+ * otherwise stall here). Measured with null sinks: the first capture read waited 1.5 s
+ * and left ~0.5 s of audio queued, the first playback writes waited 0.5 s. So: one read,
+ * 40 ms of silence to start playback, then discard capture while it comes back at once
+ * (queued, i.e. stale). Returns 0, or a PulseAudio error code. */
+static int warm_up(pa_simple *rec, pa_simple *play)
+{
+	int16_t buf[AUDIO_FRAME];
+	int err = 0;
+
+	memset(buf, 0, sizeof(buf));
+	if (pa_simple_read(rec, buf, sizeof(buf), &err) < 0)
+		return err;
+	memset(buf, 0, sizeof(buf));
+	if (pa_simple_write(play, buf, sizeof(buf), &err) < 0 ||
+	    pa_simple_write(play, buf, sizeof(buf), &err) < 0)
+		return err;
+	for (int i = 0; i < WARMUP_DRAIN_MAX; i++) {
+		int64_t t = mono_us();
+
+		if (pa_simple_read(rec, buf, sizeof(buf), &err) < 0)
+			return err;
+		if (mono_us() - t > 2000)     /* it had to wait: we are at the live edge */
+			break;
+	}
+	return 0;
+}
 
 static void post(struct pulse_dev *d, enum evq_kind kind, const char *text)
 {
@@ -79,8 +119,8 @@ static int open_streams(struct pulse_dev *d, pa_simple **rec, pa_simple **play,
 		return -1;
 	}
 	/* Without this, capture starts with ~700 ms of stale audio queued. */
-	if (pa_simple_flush(*rec, &err) < 0) {
-		snprintf(why, whylen, "PulseAudio: cannot flush the microphone: %s", pa_strerror(err));
+	if (pa_simple_flush(*rec, &err) < 0 || (err = warm_up(*rec, *play)) != 0) {
+		snprintf(why, whylen, "PulseAudio: the devices do not start: %s", pa_strerror(err));
 		pa_simple_free(*rec);
 		pa_simple_free(*play);
 		*rec = *play = NULL;
@@ -205,6 +245,37 @@ static void adopt(struct pulse_dev *d)
 		post(d, EVQ_MEDIA_AUDIO_OK, "PulseAudio is back");
 }
 
+static void *reaper_main(void *arg)
+{
+	pa_simple **h = arg;
+
+	pa_simple_free(h[0]);
+	pa_simple_free(h[1]);
+	free(h);
+	return NULL;
+}
+
+/* pa_simple_free on streams whose server has just died was seen to hang (libpulse 16.1,
+ * about one run in five, inside pa_threaded_mainloop_stop). Free them on a detached
+ * thread that holds nothing of ours, so neither the call nor the reopening waits. If even
+ * that thread cannot start, leak them: a leak beats a frozen call. */
+static void reap(pa_simple *rec, pa_simple *play)
+{
+	pa_simple **h = malloc(2 * sizeof(*h));
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!h)
+		return;
+	h[0] = rec;
+	h[1] = play;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, reaper_main, h) != 0)
+		free(h);
+	pthread_attr_destroy(&attr);
+}
+
 /* The streams failed: drop them, report once, and ask the helper to reopen. */
 static void lose(struct pulse_dev *d, const char *what, int err)
 {
@@ -212,8 +283,7 @@ static void lose(struct pulse_dev *d, const char *what, int err)
 	bool report;
 
 	snprintf(why, sizeof(why), "PulseAudio: %s failed: %s", what, pa_strerror(err));
-	pa_simple_free(d->rec);
-	pa_simple_free(d->play);
+	reap(d->rec, d->play);
 	d->rec = d->play = NULL;
 	pacer_start(&d->pacer);
 	pthread_mutex_lock(&d->lock);
@@ -232,6 +302,15 @@ static int pulse_read(void *dev, int16_t *pcm)
 	int err = 0;
 
 	adopt(d);
+	if (d->rec && ++d->ticks % LATENCY_CHECK_TICKS == 0) {
+		/* Capture queued up (we were descheduled, or the device delivered in a burst):
+		 * drop one frame of it, so mouth-to-ear delay does not creep up. */
+		pa_usec_t lat = pa_simple_get_latency(d->rec, &err);
+
+		if (lat != (pa_usec_t)-1 && lat > CAPTURE_MAX_US &&
+		    pa_simple_read(d->rec, pcm, AUDIO_FRAME * sizeof(*pcm), &err) < 0)
+			lose(d, "recording", err);
+	}
 	if (d->rec) {
 		if (pa_simple_read(d->rec, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
 			return 0;
