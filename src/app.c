@@ -130,13 +130,15 @@ static void emit_log(struct app *a, const char *fmt, ...) __attribute__((format(
 
 static void emit_log(struct app *a, const char *fmt, ...)
 {
-	char text[512], buf[1024];
+	char raw[512], text[1024], buf[1400];
 	struct jw w;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Human texts quote things from the network and from commands: no raw control bytes. */
+	str_escape_terminal(text, sizeof(text), raw, strlen(raw), false);
 	if (a->logger)
 		a->logger(a->logger_arg, text);
 	jw_begin(&w, buf, sizeof(buf));
@@ -150,13 +152,14 @@ static void reply_error(app_reply_fn *reply, void *arg, const char *fmt, ...)
 
 static void reply_error(app_reply_fn *reply, void *arg, const char *fmt, ...)
 {
-	char text[600], buf[1400];
+	char raw[600], text[1200], buf[2000];
 	struct jw w;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	str_escape_terminal(text, sizeof(text), raw, strlen(raw), false);
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "error");
 	jw_str(&w, "message", text);

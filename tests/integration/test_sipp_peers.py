@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """SIPp scenarios as the peer, through the lab's Kamailio: a callee that answers 486, one
 with early media (183 then 200), one that puts us on hold with a re-INVITE, one that hangs
-up first, and a caller that cancels while we ring."""
+up first, a caller that cancels while we ring, and one whose CANCEL crosses our 200."""
 
 import ttylab
 
@@ -63,6 +63,24 @@ class SippPeers(ttylab.LabTestCase):
         a.send("call sippbye")
         est = a.wait_event(event="call", state="established")
         ended = a.wait_event(event="call", state="ended", id=est["id"])
+        self.assertEqual(ended["reason"], "Hung up by peer")
+        self.finish(s)
+        self.assertEqual(a.command("calls", event="calls")["calls"], [])
+
+    def test_cancel_crossing_our_200_leaves_the_call_up(self):
+        # Straight to an account-less phone that answers at once: the CANCEL leaves SIPp
+        # only after our 200 arrived (a proxy would answer such a late CANCEL itself).
+        cfg = ttylab.render_ini([("sip", {"listen": "127.0.0.1:0", "auto_answer": "yes"}),
+                                 ("media", {"rtp_ports": "25000-25999"}),
+                                 ("audio", {"backend": "null"})])
+        a = ttylab.Phone(cfg, name="p2p", workdir=self.lab.path("p2p"))
+        self.lab.phones.append(a)
+        ready = a.wait_ready()
+        s = self.lab.sipp("uac_cancel_after_200.xml", target=ready["sip"],
+                          service="alice").start()
+        inc = a.wait_event(event="call", state="incoming")
+        a.wait_event(event="call", state="established", id=inc["id"])
+        ended = a.wait_event(event="call", state="ended", id=inc["id"], timeout=15)
         self.assertEqual(ended["reason"], "Hung up by peer")
         self.finish(s)
         self.assertEqual(a.command("calls", event="calls")["calls"], [])
