@@ -129,13 +129,19 @@ int rtcp_parse(const uint8_t *buf, size_t len, uint32_t our_ssrc, struct rtcp_in
 	return off == len ? 0 : -1;
 }
 
+uint64_t rtcp_ntp_from_us(int64_t unix_us)
+{
+	uint64_t sec = (uint64_t)(unix_us / 1000000), us = (uint64_t)(unix_us % 1000000);
+
+	return (sec + NTP_UNIX_OFFSET) << 32 | (us << 32) / 1000000u;
+}
+
 uint64_t rtcp_ntp_now(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_REALTIME, &t);
-	return ((uint64_t)t.tv_sec + NTP_UNIX_OFFSET) << 32 |
-	       (uint64_t)(((uint64_t)t.tv_nsec << 32) / 1000000000ull);
+	return rtcp_ntp_from_us((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000);
 }
 
 double rtcp_rtt_ms(uint64_t now, uint32_t lsr, uint32_t dlsr)

@@ -41,8 +41,9 @@ size_t rtcp_build(uint8_t *buf, size_t size, uint32_t ssrc, const struct rtcp_sr
 		  const struct rtcp_rb *rb, const char *cname);
 /* Parse a compound packet. Returns 0, or -1 if it is malformed. */
 int rtcp_parse(const uint8_t *buf, size_t len, uint32_t our_ssrc, struct rtcp_info *out);
-/* Current time as an NTP timestamp (32.32). */
+/* Current time as an NTP timestamp (32.32), and a CLOCK_REALTIME time in microseconds. */
 uint64_t rtcp_ntp_now(void);
+uint64_t rtcp_ntp_from_us(int64_t unix_us);
 /* Round-trip time from a report block received at now (NTP 32.32); < 0 if unknown. */
 double rtcp_rtt_ms(uint64_t now, uint32_t lsr, uint32_t dlsr);
 

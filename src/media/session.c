@@ -175,6 +175,7 @@ int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg
 	ms->ts = rnd[2];
 	ms->rng = rnd[3];
 	snprintf(ms->cname, sizeof(ms->cname), "ttyphone-%08x%08x", rnd[3], rnd[0] ^ rnd[1]);
+	ms->rtcp_interval_ms = RTCP_INTERVAL_MS;
 	pthread_mutex_init(&ms->ctl, NULL);
 	pthread_mutex_init(&ms->rec_lock, NULL);
 	pthread_mutex_init(&ms->stats_lock, NULL);
@@ -209,6 +210,12 @@ void media_session_set_echo(struct media_session *ms, unsigned delay_ms)
 		return;
 	ms->echo = true;
 	ms->echo_ms = delay_ms;
+}
+
+void session_set_rtcp_interval(struct media_session *ms, unsigned ms_interval)
+{
+	if (!ms->running && ms_interval >= 2)
+		ms->rtcp_interval_ms = ms_interval;
 }
 
 /* Numeric address and port into a sockaddr of our socket's family. */

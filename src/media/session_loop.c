@@ -139,7 +139,7 @@ void session_apply(struct media_session *ms, struct session_update *u)
 		ms->timeout_reported = false;
 	}
 	if (first) {
-		ms->next_rtcp_ms = now + RTCP_INTERVAL_MS / 2;
+		ms->next_rtcp_ms = now + ms->rtcp_interval_ms / 2;
 		ms->t0_us = realtime_us();
 	}
 	ms->p = *np;
@@ -166,7 +166,7 @@ static void take_control(struct media_session *ms)
 /* ---- receive ---- */
 
 static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
-			const struct sockaddr_storage *from)
+			const struct sockaddr_storage *from, int64_t arrival_us)
 {
 	struct rtcp_info info;
 	const struct sockaddr_storage *peer = ms->is_latched ? &ms->latched : &ms->remote;
@@ -186,16 +186,18 @@ static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 		ms->rtcp_remote = *from;
 		ms->rtcp_latched = true;
 	}
+	/* Arrival stamps, not the time we got round to reading: the socket is read once per
+	 * tick, which would add up to 20 ms to the round trip. */
 	if (info.has_sr) {
 		ms->lsr = info.sr_ntp_mid;
-		ms->lsr_at_ms = session_now_ms();
+		ms->lsr_at_us = arrival_us;
 	}
 	if (info.has_rb) {
-		double rtt = rtcp_rtt_ms(rtcp_ntp_now(), info.rb.lsr, info.rb.dlsr);
+		double rtt = rtcp_rtt_ms(rtcp_ntp_from_us(arrival_us), info.rb.lsr, info.rb.dlsr);
 
 		ms->loss_pct = info.rb.fraction * 100.0 / 256.0;
-		if (rtt >= 0)
-			ms->rtt_ms = rtt;
+		if (rtt >= 0)                 /* 0 means unknown: keep a measured one above it */
+			ms->rtt_ms = rtt > 0.01 ? rtt : 0.01;
 	}
 }
 
@@ -312,7 +314,7 @@ static void drain(struct media_session *ms, int fd, bool rtcp_sock)
 		if (!arrival_us)
 			arrival_us = realtime_us();
 		if (rtcp_sock || rtp_is_rtcp(ms->rxbuf, (size_t)n))
-			handle_rtcp(ms, ms->rxbuf, (size_t)n, &from);
+			handle_rtcp(ms, ms->rxbuf, (size_t)n, &from, arrival_us);
 		else
 			handle_rtp(ms, ms->rxbuf, (size_t)n, &from, arrival_us, session_now_ms());
 	}
@@ -506,7 +508,7 @@ static void rtcp_tick(struct media_session *ms, int64_t now)
 	if (now < ms->next_rtcp_ms)
 		return;
 	/* RFC 3550 6.2: randomise the interval between 0.5 and 1.5 times the nominal. */
-	ms->next_rtcp_ms = now + RTCP_INTERVAL_MS / 2 + rand_r(&ms->rng) % RTCP_INTERVAL_MS;
+	ms->next_rtcp_ms = now + ms->rtcp_interval_ms / 2 + rand_r(&ms->rng) % ms->rtcp_interval_ms;
 	if (ms->remote_len == 0)
 		return;
 	if (have_rb) {
@@ -518,7 +520,7 @@ static void rtcp_tick(struct media_session *ms, int64_t now)
 		rb.ext_max_seq = rtp_rx_ext_max(&ms->rxs);
 		rb.jitter = (uint32_t)ms->rxs.jitter;
 		rb.lsr = ms->lsr;
-		rb.dlsr = ms->lsr ? (uint32_t)((now - ms->lsr_at_ms) * 65536 / 1000) : 0;
+		rb.dlsr = ms->lsr ? (uint32_t)((realtime_us() - ms->lsr_at_us) * 65536 / 1000000) : 0;
 	}
 	sr.ntp = rtcp_ntp_now();
 	sr.rtp_ts = ms->ts;

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "dtmf.h"
 #include "jitter.h"
+#include "rtcp.h"
 #include "rtp.h"
 #include "srtp_sess.h"
 
@@ -53,6 +54,7 @@ struct media_session {
 	bool echo;
 	unsigned echo_ms;
 	char cname[40];
+	unsigned rtcp_interval_ms; /* RTCP_INTERVAL_MS; tests shorten it */
 	void *cst[CODEC_COUNT];    /* a state per codec, made once: switching allocates nothing */
 	struct rate_pair rates[2];
 	const struct audio_backend *dev_ops;
@@ -109,7 +111,7 @@ struct media_session {
 	bool audio_ok;
 	int64_t next_rtcp_ms;
 	uint32_t lsr;              /* from the peer's last SR */
-	int64_t lsr_at_ms;
+	int64_t lsr_at_us;         /* its arrival, CLOCK_REALTIME like the kernel stamps */
 	double rtt_ms, loss_pct;
 	float mic_level, spk_level;
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;
@@ -118,6 +120,9 @@ struct media_session {
 	_Alignas(8) uint8_t txbuf[PKT_BUF];
 	struct jitter jb;
 };
+
+/* session.c: for tests, before start: RTCP every ms (randomised by +-50 %). */
+void session_set_rtcp_interval(struct media_session *ms, unsigned ms_interval);
 
 /* session_loop.c */
 void *session_thread(void *arg);

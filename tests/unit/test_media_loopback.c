@@ -7,6 +7,7 @@
 #include "unit.h"
 #include "test_media_tone.h"
 #include "media/media.h"
+#include "media/session_priv.h"   /* session_set_rtcp_interval: RTCP fast enough to test */
 #include "evq.h"
 
 #include <errno.h>
@@ -128,6 +129,8 @@ static struct media_params params(const struct pair *pr, uint16_t remote_port, b
 	return p;
 }
 
+static unsigned rtcp_ms;               /* for the next start_pair: RTCP interval, 0 = 5 s */
+
 static int start_pair(struct pair *pr, const struct audio_cfg *aa, const struct audio_cfg *ab,
 		      struct evq *qa, struct evq *qb, unsigned echo_ms)
 {
@@ -139,6 +142,11 @@ static int start_pair(struct pair *pr, const struct audio_cfg *aa, const struct 
 		return -1;
 	if (echo_ms)
 		media_session_set_echo(pr->b, echo_ms);
+	if (rtcp_ms) {
+		session_set_rtcp_interval(pr->a, rtcp_ms);
+		session_set_rtcp_interval(pr->b, rtcp_ms);
+		rtcp_ms = 0;
+	}
 	pa = params(pr, media_session_port(pr->b), true);
 	pb = params(pr, media_session_port(pr->a), false);
 	if (media_session_start(pr->b, &pb) != 0 || media_session_start(pr->a, &pa) != 0)
@@ -157,7 +165,8 @@ static void stop_pair(struct pair *pr)
 static struct pair pairs[MAXCASES];
 static unsigned npairs;
 static char tone16[128], tone_late[128];
-static struct pair dtmf_pair, echo_pair, timeout_pair, hold_pair;
+static struct pair dtmf_pair, echo_pair, timeout_pair, hold_pair, extra_pair, switch_pair;
+static char rec_path[128];
 static struct evq *dtmf_q, *echo_q, *timeout_q, *wrong_q;
 static char echo_out[128];
 static unsigned strays_sent;
@@ -250,6 +259,22 @@ static void run_all(void)
 	snprintf(hold_pair.out, sizeof(hold_pair.out), "%s/hold.wav", tmpdir);
 	out = acfg("", hold_pair.out);
 	CHECK_INT(start_pair(&hold_pair, &tone_in, &out, NULL, NULL, 0), 0);
+	/* RTCP every 200 ms, B records the call, A mutes at 1.2 s. */
+	extra_pair.codec = CODEC_G722;
+	extra_pair.label = "rtcp/record";
+	extra_pair.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	snprintf(extra_pair.out, sizeof(extra_pair.out), "%s/extra.wav", tmpdir);
+	snprintf(rec_path, sizeof(rec_path), "%s/record.wav", tmpdir);
+	out = acfg("", extra_pair.out);
+	rtcp_ms = 200;
+	CHECK_INT(start_pair(&extra_pair, &tone_in, &out, NULL, NULL, 0), 0);
+	CHECK_INT(media_session_record(extra_pair.b, rec_path), 0);
+	/* PCMU, then G722 by re-INVITE at 0.8 s. */
+	switch_pair.codec = CODEC_PCMU;
+	switch_pair.label = "pcmu->g722";
+	snprintf(switch_pair.out, sizeof(switch_pair.out), "%s/switch.wav", tmpdir);
+	out = acfg("", switch_pair.out);
+	CHECK_INT(start_pair(&switch_pair, &tone_in, &out, NULL, NULL, 0), 0);
 	/* A session whose peer never sends: RTP timeout after 1 s. */
 	c.rtp_timeout = 1;
 	CHECK_INT(media_session_alloc(&timeout_pair.a, &c, &silent, 7, timeout_q, "127.0.0.1"), 0);
@@ -268,16 +293,22 @@ static void run_all(void)
 	CHECK_INT(media_session_dtmf(dtmf_pair.a, 'x'), EINVAL);
 	msleep(400);
 	reinvite(&hold_pair, MEDIA_SENDONLY);
+	switch_pair.codec = CODEC_G722;
+	reinvite(&switch_pair, MEDIA_SENDRECV);
 	msleep(400);
 	send_strays(media_session_port(hold_pair.b), 10);
 	reinvite(&hold_pair, MEDIA_SENDRECV);
+	media_session_mute(extra_pair.a, true);
 	msleep(RUN_MS - 1200);
+	CHECK_INT(media_session_record(extra_pair.b, NULL), 0);
 
 	for (unsigned i = 0; i < npairs; i++)
 		stop_pair(&pairs[i]);
 	stop_pair(&dtmf_pair);
 	stop_pair(&echo_pair);
 	stop_pair(&hold_pair);
+	stop_pair(&extra_pair);
+	stop_pair(&switch_pair);
 	media_session_get_stats(timeout_pair.a, &timeout_pair.sa);
 	media_session_free(timeout_pair.a);
 }
@@ -338,6 +369,80 @@ static void test_hold_and_resume_keep_the_tone_and_strangers_are_dropped(void)
 	CHECK_INT(strays_sent, 10);
 	CHECK_INT(hold_pair.sb.srtp_dropped, 0);
 	CHECK_INT(hold_pair.sb.pkts_lost, 0);
+}
+
+static void test_rtcp_measures_round_trip_over_srtcp(void)
+{
+	printf("  rtt A %.2f ms, B %.2f ms; loss reported A %.1f %%, B %.1f %%\n",
+	       extra_pair.sa.rtt_ms, extra_pair.sb.rtt_ms, extra_pair.sa.loss_pct,
+	       extra_pair.sb.loss_pct);
+	CHECK(extra_pair.sa.rtt_ms > 0 && extra_pair.sa.rtt_ms < 50);
+	CHECK(extra_pair.sb.rtt_ms > 0 && extra_pair.sb.rtt_ms < 50);
+	CHECK(extra_pair.sa.loss_pct == 0 && extra_pair.sb.loss_pct == 0);
+	CHECK_INT(extra_pair.sa.srtp_dropped + extra_pair.sb.srtp_dropped, 0);
+}
+
+/* RMS of one channel of a stereo WAV between two times. */
+static double channel_rms(const int16_t *st, size_t frames, int ch, double from_s, double to_s)
+{
+	size_t a = (size_t)(from_s * 48000), b = (size_t)(to_s * 48000);
+	double sum = 0;
+
+	if (b > frames)
+		b = frames;
+	for (size_t i = a; i < b; i++)
+		sum += (double)st[2 * i + ch] * st[2 * i + ch];
+	return b > a ? sqrt(sum / (double)(b - a)) : 0;
+}
+
+static void test_record_holds_both_directions_and_mute_silences_us(void)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *f = sf_open(rec_path, SFM_READ, &info);
+	int16_t *st = NULL;
+	size_t n = 0;
+
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_INT(info.channels, 2);
+		CHECK_INT(info.samplerate, 48000);
+		st = calloc((size_t)info.frames * 2, sizeof(*st));
+		if (st)
+			n = (size_t)sf_readf_short(f, st, info.frames);
+		sf_close(f);
+	}
+	/* Right: what B played (A's tone until A muted at 1.2 s); left: B's silent mic. */
+	printf("  recording %.2f s: right %.0f then %.0f after mute, left %.0f\n", n / 48000.0,
+	       channel_rms(st, n, 1, 0.3, 1.1), channel_rms(st, n, 1, 1.4, 1.9),
+	       channel_rms(st, n, 0, 0, 1.9));
+	CHECK(n >= 48 * (RUN_MS - 100));
+	CHECK(fabs(tone_db(channel_rms(st, n, 1, 0.3, 1.1), TONE_AMP / sqrt(2.0))) < 3);
+	CHECK(channel_rms(st, n, 1, 1.4, 1.9) < 50);
+	CHECK(channel_rms(st, n, 0, 0, 1.9) < 1);
+	/* Muted, A still sends (silence), and its meter fell. */
+	CHECK(extra_pair.sa.pkts_sent >= (RUN_MS - 200) / 20);
+	CHECK(extra_pair.sa.mic_level < 0.01f);
+	free(st);
+}
+
+static void test_codec_change_by_reinvite_carries_on(void)
+{
+	const double in_rms = TONE_AMP / sqrt(2.0);
+	int16_t *pcm;
+	size_t n = read_wav(switch_pair.out, &pcm);
+	size_t from = n > 48 * 600 ? n - 48 * 600 : 0, len = 48 * 500;
+	double hz = n > len ? tone_freq(pcm + from, len, 48000) : 0;
+	double db = n > len ? tone_db(tone_rms(pcm + from, len), in_rms) : -99;
+	double gap = n > 48 * 400 ? tone_longest_gap_ms(pcm + 48 * 400, n - 48 * 420, 48000,
+						      in_rms / 10) : 9999;
+
+	printf("  pcmu->g722: after the switch %.2f Hz, %+.2f dB; longest gap %.0f ms\n",
+	       hz, db, gap);
+	CHECK(fabs(hz - 1000) < 10);
+	CHECK(fabs(db) < 3);
+	CHECK(gap <= 100);
+	CHECK_INT(switch_pair.sb.codec, CODEC_G722);
+	free(pcm);
 }
 
 static void test_wrong_srtp_key_plays_nothing_and_is_reported(void)
@@ -419,6 +524,9 @@ int main(void)
 	run_all();
 	RUN(test_tone_crosses_every_codec_plain_and_srtp);
 	RUN(test_hold_and_resume_keep_the_tone_and_strangers_are_dropped);
+	RUN(test_rtcp_measures_round_trip_over_srtcp);
+	RUN(test_record_holds_both_directions_and_mute_silences_us);
+	RUN(test_codec_change_by_reinvite_carries_on);
 	RUN(test_wrong_srtp_key_plays_nothing_and_is_reported);
 	RUN(test_dtmf_arrives_as_events_once_each);
 	RUN(test_echo_service_returns_the_tone_half_a_second_later);
@@ -434,6 +542,9 @@ int main(void)
 			unlink(pairs[i].out);
 		unlink(echo_out);
 		unlink(hold_pair.out);
+		unlink(extra_pair.out);
+		unlink(switch_pair.out);
+		unlink(rec_path);
 		unlink(tone16);
 		unlink(tone_late);
 		if (rmdir(tmpdir) < 0) {
