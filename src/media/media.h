@@ -55,7 +55,9 @@ struct media_stats {
 	bool audio_ok;
 };
 
-/* Bind an RTP socket (and RTCP = port + 1) in cfg's port range on local_addr. */
+/* Bind an RTP socket (and RTCP = port + 1) in cfg's port range on local_addr (NULL or "":
+ * any IPv4 address). Returns 0 or an errno. The other calls below return 0, or -1 with
+ * errno set. evq may be NULL (no events). */
 int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg,
 			const struct audio_cfg *acfg, unsigned call_id, struct evq *evq,
 			const char *local_addr);
@@ -63,11 +65,14 @@ uint16_t media_session_port(const struct media_session *ms);
 /* Before start: make this session the built-in echo service: it plays back to the sender
  * what it receives, delay_ms later, instead of using an audio device. */
 void media_session_set_echo(struct media_session *ms, unsigned delay_ms);
-/* Start the thread with p, or apply new parameters to a running session without a gap. */
+/* Start the thread with p, or apply new parameters to a running session without a gap.
+ * remote_addr must be a numeric address of local_addr's family. */
 int media_session_start(struct media_session *ms, const struct media_params *p);
+/* Queue an RFC 4733 digit (0-9 * # A-D); ENOTSUP if no telephone-event was negotiated. */
 int media_session_dtmf(struct media_session *ms, char digit);
 void media_session_mute(struct media_session *ms, bool mute);
-/* Record both directions of the call to a WAV file (NULL stops). */
+/* Record the call to a WAV file, 48 kHz stereo: left what we send, right what we play
+ * (NULL stops). */
 int media_session_record(struct media_session *ms, const char *path);
 void media_session_get_stats(struct media_session *ms, struct media_stats *out);
 void media_session_free(struct media_session *ms);

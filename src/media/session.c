@@ -269,7 +269,7 @@ static void open_device(struct media_session *ms)
 		ms->dev_ops = NULL;
 }
 
-int media_session_start(struct media_session *ms, const struct media_params *p)
+static int start_or_update(struct media_session *ms, const struct media_params *p)
 {
 	struct session_update u;
 	int err;
@@ -328,14 +328,28 @@ int media_session_start(struct media_session *ms, const struct media_params *p)
 	return 0;
 }
 
+/* Like the rest of the control calls (but not alloc): 0, or -1 with errno set. */
+static int fail_errno(int err)
+{
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+int media_session_start(struct media_session *ms, const struct media_params *p)
+{
+	return fail_errno(start_or_update(ms, p));
+}
+
 int media_session_dtmf(struct media_session *ms, char digit)
 {
 	int rc = 0;
 
 	if (dtmf_event_code(digit) < 0)
-		return EINVAL;
+		return fail_errno(EINVAL);
 	if (ms->running && ms->last.te_pt < 0)
-		return ENOTSUP;           /* no telephone-event negotiated: use SIP INFO */
+		return fail_errno(ENOTSUP); /* no telephone-event negotiated: use SIP INFO */
 	pthread_mutex_lock(&ms->ctl);
 	if (ms->ndtmf == DTMF_PENDING)
 		rc = ENOBUFS;
@@ -343,7 +357,7 @@ int media_session_dtmf(struct media_session *ms, char digit)
 		ms->dtmf[ms->ndtmf++] = digit;
 	atomic_store(&ms->ctl_dirty, true);
 	pthread_mutex_unlock(&ms->ctl);
-	return rc;
+	return fail_errno(rc);
 }
 
 void media_session_mute(struct media_session *ms, bool mute)
@@ -362,7 +376,7 @@ int media_session_record(struct media_session *ms, const char *path)
 		/* Left: what we send (our microphone); right: what we play (the peer). */
 		f = sf_open(path, SFM_WRITE, &info);
 		if (!f)
-			return EIO;
+			return fail_errno(EIO);
 	}
 	pthread_mutex_lock(&ms->rec_lock);
 	old = ms->rec;
