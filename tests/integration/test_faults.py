@@ -31,6 +31,29 @@ class Faults(ttylab.LabTestCase):
         b.send("call alice")
         a.wait_event(event="call", state="incoming")
 
+    def test_registration_is_refreshed_before_it_expires(self):
+        trace = self.lab.path("alice.trace")
+        a = self.lab.phone("alice", register_expires=30, args=["--sip-trace", trace])
+        a.wait_event(event="reg", state="registered")
+        # nua refreshes well before the 30 s run out; the server keeps the binding
+        a.wait_event(event="reg", state="registered", timeout=29)
+        with open(trace) as f:
+            self.assertGreaterEqual(f.read().count("REGISTER sip:"), 3)
+        self.lab.kam.wait_registered("alice")
+        self.assertEqual(a.find_events(event="reg", state="failed"), [])
+
+    def test_unreachable_registrar_gives_a_clear_reason_and_no_hang(self):
+        dead = ttylab.free_port()
+        a = self.lab.phone("alice", registrar="sip:127.0.0.1:%d" % dead)
+        failed = a.wait_event(event="reg", state="failed", timeout=40)
+        self.assertIn("no answer from 127.0.0.1:%d over udp" % dead, failed["reason"])
+        # still responsive, and quits at once
+        self.assertEqual(a.command("status", event="status")["accounts"][0]["state"],
+                         "failed")
+        t0 = time.monotonic()
+        self.assertEqual(a.quit(), 0)
+        self.assertLess(time.monotonic() - t0, 5)
+
     def test_peer_killed_mid_call_ends_by_rtp_timeout(self):
         a = self.lab.phone("alice", rtp_timeout=3)
         b = self.lab.phone("bob", auto_answer=True)
