@@ -85,8 +85,9 @@ const char *draw_glyph(enum glyph g)
 
 const char *draw_meter_glyph(int step)
 {
-	static const char *const u[8] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇" };
-	static const char *const a[8] = { " ", ".", ":", "-", "=", "+", "*", "#" };
+	/* Silence is the lowest bar, so a quiet meter still reads as a meter. */
+	static const char *const u[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char *const a[8] = { "_", ".", ":", "-", "=", "+", "*", "#" };
 
 	if (step < 0)
 		step = 0;

@@ -46,8 +46,14 @@ static int attr_line(struct lines *out, int width, int role, const char *name, c
 	char safe[1024], line[1200];
 
 	str_escape_terminal(safe, sizeof(safe), raw, strlen(raw), false);
-	snprintf(line, sizeof(line), "%-13s %s", name, safe);
-	return lines_add_wrapped(out, role, line, width, 14);
+	/* Aligned values read best; in a narrow column (the ladder's side) they would leave
+	 * too little room, so there the value follows its name. */
+	if (width >= 60) {
+		snprintf(line, sizeof(line), "%-13s %s", name, safe);
+		return lines_add_wrapped(out, role, line, width, 14);
+	}
+	snprintf(line, sizeof(line), "%s %s", name, safe);
+	return lines_add_wrapped(out, role, line, width, 2);
 }
 
 int sipmsg_describe(const struct trace_msg *m, struct lines *out, int width, int attr_role,

@@ -201,6 +201,9 @@ static void draw(struct tui *t, struct view *v)
 			snprintf(detail, sizeof(detail), "audio test");
 		else if (r->kind == ROW_CONTACT && t->book.v[r->index].notes[0])
 			snprintf(detail, sizeof(detail), "%s", t->book.v[r->index].notes);
+		else if (r->kind == ROW_CONTACT && t->book.v[r->index].nuri)
+			snprintf(detail, sizeof(detail), "%s", t->book.v[r->index].uri[0] +
+				 (strncmp(t->book.v[r->index].uri[0], "sip:", 4) ? 0 : 4));
 		else
 			detail[0] = '\0';
 		if (detail[0] && x < width - 2)

@@ -153,20 +153,20 @@ static void draw(struct tui *t, struct view *v)
 			  "no SIP messages yet");
 	}
 	if (ls->method[0]) {
-		snprintf(part, sizeof(part), "%s%s ", ls->method_not ? "not " : "", ls->method);
+		snprintf(part, sizeof(part), "%s%s, ", ls->method_not ? "not " : "", ls->method);
 		strcat(right, part);
 	}
 	if (ls->call_id[0]) {
 		char cid[40];
 		str_escape_terminal(cid, sizeof(cid), ls->call_id, strlen(ls->call_id), false);
-		snprintf(part, sizeof(part), "call %.16s%s ", cid, strlen(cid) > 16 ?
+		snprintf(part, sizeof(part), "call %.16s%s, ", cid, strlen(cid) > 16 ?
 			 draw_glyph(G_ELLIPSIS) : "");
 		strcat(right, part);
 	}
 	if (ls->search[0]) {
 		char srch[64];
 		str_escape_terminal(srch, sizeof(srch), ls->search, strlen(ls->search), false);
-		snprintf(part, sizeof(part), "/%.20s ", srch);
+		snprintf(part, sizeof(part), "/%.20s, ", srch);
 		strcat(right, part);
 	}
 	if (ls->follow)
@@ -189,16 +189,23 @@ static void find(struct tui *t, int dir)
 		cmdline_prompt(t, "/", "", search_done, COMPLETE_NONE);
 		return;
 	}
-	while ((s = step(t, s, dir)) != 0) {
-		const struct trace_msg *m = trace_get(t->trace, s);
-		if (m && sipmsg_contains(m, t->log.search)) {
-			t->log.sel = s;
-			t->log.follow = false;
-			tui_dirty(t, D_LOG);
-			return;
+	/* From the selection on, then round from the other end (as vi does). */
+	for (int lap = 0; lap < 2; lap++) {
+		while ((s = step(t, s, dir)) != 0) {
+			const struct trace_msg *m = trace_get(t->trace, s);
+			if (m && sipmsg_contains(m, t->log.search)) {
+				if (lap)
+					tui_status(t, false, "search went round to the %s",
+						   dir > 0 ? "top" : "bottom");
+				t->log.sel = s;
+				t->log.follow = false;
+				tui_dirty(t, D_LOG);
+				return;
+			}
 		}
+		s = dir > 0 ? 0 : UINT64_MAX;
 	}
-	tui_status(t, true, "\"%s\" not found %s", t->log.search, dir > 0 ? "below" : "above");
+	tui_status(t, true, "\"%s\" not found", t->log.search);
 	tui_dirty(t, D_LOG);
 }
 

@@ -44,6 +44,16 @@ def main():
         fail("log lines do not start with a HH:MM:SS.mmm time", screen)
     s.wait(r"00:0[1-9]", what="the call clock running")
 
+    # H holds and resumes.
+    s.keys("H")
+    peer.wait_event(lambda e: e.get("event") == "call" and e.get("state") == "held", 10,
+                    "the call held at the peer")
+    s.wait(r"on hold", what="the call panel showing the hold")
+    s.keys("H")
+    peer.wait_event(lambda e: e.get("event") == "call" and e.get("state") == "established"
+                    and e is not inc, 10, "the call resumed at the peer")
+    s.wait(r"established", what="the call panel showing the call resumed")
+
     # DTMF from the digit keys reaches the peer.
     s.keys("5")
     peer.wait_event(lambda e: e.get("event") == "dtmf" and e.get("digit") == "5", 10,
@@ -74,6 +84,19 @@ def main():
                     what="the focused response's detail beside the ladder")
     s.keys("q", "q")
     s.wait(r"SIP log", what="the main screen again")
+
+    # s saves the log (as filtered) to a file named in a prompt.
+    saved = os.path.join(home, "saved-log.txt")
+    s.keys("s")
+    s.wait(r"save the log to: ttyphone-log-", what="the save prompt with a file name")
+    s.keys("C-u")
+    s.send_literal(saved)
+    s.keys("Enter")
+    s.wait(r"saved \d+ messages to", what="the log saved")
+    with open(saved, errors="replace") as f:
+        text = f.read()
+    if not re.search(r"^INVITE sip:x@", text, re.M) or "SIP/2.0 200 OK" not in text:
+        fail("the saved log lacks the INVITE or the 200 OK")
 
     # Resize in the middle of the call, bigger then smaller.
     s.resize(120, 40)
