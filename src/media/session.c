@@ -246,11 +246,13 @@ static int make_remote(const struct media_session *ms, const struct media_params
 	return 0;
 }
 
-static bool same_keys(const struct media_params *a, const struct media_params *b)
+/* Whether one direction's key changed: an unchanged one keeps its SRTP context, whose
+ * rollover counter and replay window a new context would lose (after a sequence wrap, a
+ * fresh receiver would fail every packet). */
+static bool same_key(const struct media_params *a, const struct media_params *b, bool tx)
 {
 	return a->suite == b->suite && a->key_len == b->key_len &&
-	       memcmp(a->tx_key, b->tx_key, a->key_len) == 0 &&
-	       memcmp(a->rx_key, b->rx_key, a->key_len) == 0;
+	       memcmp(tx ? a->tx_key : a->rx_key, tx ? b->tx_key : b->rx_key, a->key_len) == 0;
 }
 
 static void open_device(struct media_session *ms)
@@ -284,16 +286,15 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 	err = make_remote(ms, p, &u.remote, &u.remote_len);
 	if (err)
 		return err;
-	if (!ms->running || !same_keys(p, &ms->last)) {
-		u.new_keys = true;
-		if (p->suite != SUITE_NONE) {
-			err = srtp_sess_alloc(&u.tx, p->suite, p->tx_key, p->key_len, true);
-			if (!err)
-				err = srtp_sess_alloc(&u.rx, p->suite, p->rx_key, p->key_len, false);
-			if (err) {
-				srtp_sess_free(u.tx);
-				return err;
-			}
+	u.new_tx = !ms->running || !same_key(p, &ms->last, true);
+	u.new_rx = !ms->running || !same_key(p, &ms->last, false);
+	if (p->suite != SUITE_NONE) {
+		err = u.new_tx ? srtp_sess_alloc(&u.tx, p->suite, p->tx_key, p->key_len, true) : 0;
+		if (!err && u.new_rx)
+			err = srtp_sess_alloc(&u.rx, p->suite, p->rx_key, p->key_len, false);
+		if (err) {
+			srtp_sess_free(u.tx);
+			return err;
 		}
 	}
 	ms->last = *p;
@@ -314,9 +315,21 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 	}
 	/* Running: leave it in the slot; the thread takes it at its next tick. */
 	pthread_mutex_lock(&ms->ctl);
-	if (ms->have_update) {             /* an update it never took: drop its contexts */
-		srtp_sess_free(ms->upd.tx);
-		srtp_sess_free(ms->upd.rx);
+	if (ms->have_update) {
+		/* An update the thread has not taken yet: ours replaces it, but a context it
+		 * brought that ours does not replace must still be installed. */
+		if (u.new_tx) {
+			srtp_sess_free(ms->upd.tx);
+		} else {
+			u.new_tx = ms->upd.new_tx;
+			u.tx = ms->upd.tx;
+		}
+		if (u.new_rx) {
+			srtp_sess_free(ms->upd.rx);
+		} else {
+			u.new_rx = ms->upd.new_rx;
+			u.rx = ms->upd.rx;
+		}
 	}
 	srtp_sess_free(ms->retired_tx);
 	srtp_sess_free(ms->retired_rx);

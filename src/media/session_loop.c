@@ -114,15 +114,16 @@ void session_apply(struct media_session *ms, struct session_update *u)
 		ms->fifo_len = 0;
 		ms->marker_next = true;
 	}
-	if (u->new_keys) {
-		/* The old contexts go back to the control side to free (no free() here). */
-		if (!first) {
-			ms->retired_tx = ms->tx;
-			ms->retired_rx = ms->rx;
-		}
+	/* Replaced contexts go back to the control side to free (no free() here). */
+	if (u->new_tx) {
+		ms->retired_tx = ms->tx;
 		ms->tx = u->tx;
+		u->tx = NULL;
+	}
+	if (u->new_rx) {
+		ms->retired_rx = ms->rx;
 		ms->rx = u->rx;
-		u->tx = u->rx = NULL;
+		u->rx = NULL;
 		ms->srtp_fail_run = 0;
 		ms->srtp_ok_seen = false;
 		ms->srtp_error_reported = false;

@@ -32,7 +32,7 @@ struct session_update {
 	struct media_params p;
 	struct sockaddr_storage remote;
 	socklen_t remote_len;      /* 0: no remote (port 0): send nothing */
-	bool new_keys;             /* tx/rx below replace the current contexts */
+	bool new_tx, new_rx;       /* tx/rx below replace the current contexts */
 	struct srtp_sess *tx, *rx;
 };
 

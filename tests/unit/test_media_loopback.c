@@ -165,7 +165,9 @@ static void stop_pair(struct pair *pr)
 static struct pair pairs[MAXCASES];
 static unsigned npairs;
 static char tone16[128], tone_late[128];
-static struct pair dtmf_pair, echo_pair, timeout_pair, hold_pair, extra_pair, switch_pair;
+static struct pair dtmf_pair, echo_pair, timeout_pair, hold_pair, extra_pair, switch_pair,
+	rekey_pair;
+static const struct srtp_sess *rekey_a_rx_before, *rekey_a_rx_after;
 static char rec_path[128];
 static struct evq *dtmf_q, *echo_q, *timeout_q, *wrong_q;
 static char echo_out[128];
@@ -275,6 +277,13 @@ static void run_all(void)
 	snprintf(switch_pair.out, sizeof(switch_pair.out), "%s/switch.wav", tmpdir);
 	out = acfg("", switch_pair.out);
 	CHECK_INT(start_pair(&switch_pair, &tone_in, &out, NULL, NULL, 0), 0);
+	/* SRTP re-keyed one way by re-INVITE at 1.2 s: A->B gets a new key, B->A keeps its. */
+	rekey_pair.codec = CODEC_OPUS;
+	rekey_pair.label = "rekey";
+	rekey_pair.suite = SUITE_AEAD_AES_128_GCM;
+	snprintf(rekey_pair.out, sizeof(rekey_pair.out), "%s/rekey.wav", tmpdir);
+	out = acfg("", rekey_pair.out);
+	CHECK_INT(start_pair(&rekey_pair, &tone_in, &out, NULL, NULL, 0), 0);
 	/* A session whose peer never sends: RTP timeout after 1 s. */
 	c.rtp_timeout = 1;
 	CHECK_INT(media_session_alloc(&timeout_pair.a, &c, &silent, 7, timeout_q, "127.0.0.1"), 0);
@@ -300,7 +309,18 @@ static void run_all(void)
 	send_strays(media_session_port(hold_pair.b), 10);
 	reinvite(&hold_pair, MEDIA_SENDRECV);
 	media_session_mute(extra_pair.a, true);
+	{
+		struct media_params pa = params(&rekey_pair, media_session_port(rekey_pair.b), true);
+		struct media_params pb = params(&rekey_pair, media_session_port(rekey_pair.a), false);
+
+		pa.tx_key[5] ^= 0x5a;
+		pb.rx_key[5] ^= 0x5a;
+		rekey_a_rx_before = rekey_pair.a->rx;   /* not written: the thread keeps it */
+		CHECK_INT(media_session_start(rekey_pair.a, &pa), 0);
+		CHECK_INT(media_session_start(rekey_pair.b, &pb), 0);
+	}
 	msleep(RUN_MS - 1200);
+	rekey_a_rx_after = rekey_pair.a->rx;
 	CHECK_INT(media_session_record(extra_pair.b, NULL), 0);
 
 	for (unsigned i = 0; i < npairs; i++)
@@ -310,6 +330,7 @@ static void run_all(void)
 	stop_pair(&hold_pair);
 	stop_pair(&extra_pair);
 	stop_pair(&switch_pair);
+	stop_pair(&rekey_pair);
 	media_session_get_stats(timeout_pair.a, &timeout_pair.sa);
 	media_session_free(timeout_pair.a);
 }
@@ -446,6 +467,17 @@ static void test_codec_change_by_reinvite_carries_on(void)
 	free(pcm);
 }
 
+static void test_one_way_rekey_keeps_the_other_context_and_the_tone(void)
+{
+	printf("  rekey: B dropped %llu packets at the switch, A dropped %llu\n",
+	       (unsigned long long)rekey_pair.sb.srtp_dropped,
+	       (unsigned long long)rekey_pair.sa.srtp_dropped);
+	check_tone_file(&rekey_pair);
+	CHECK(rekey_pair.sb.srtp_dropped <= 3);     /* only those in flight at the switch */
+	CHECK_INT(rekey_pair.sa.srtp_dropped, 0);
+	CHECK(rekey_a_rx_before != NULL && rekey_a_rx_before == rekey_a_rx_after);
+}
+
 static void test_wrong_srtp_key_plays_nothing_and_is_reported(void)
 {
 	struct pair *pr = &pairs[npairs - 1];
@@ -528,6 +560,7 @@ int main(void)
 	RUN(test_rtcp_measures_round_trip_over_srtcp);
 	RUN(test_record_holds_both_directions_and_mute_silences_us);
 	RUN(test_codec_change_by_reinvite_carries_on);
+	RUN(test_one_way_rekey_keeps_the_other_context_and_the_tone);
 	RUN(test_wrong_srtp_key_plays_nothing_and_is_reported);
 	RUN(test_dtmf_arrives_as_events_once_each);
 	RUN(test_echo_service_returns_the_tone_half_a_second_later);
@@ -546,6 +579,7 @@ int main(void)
 		unlink(extra_pair.out);
 		unlink(switch_pair.out);
 		unlink(rec_path);
+		unlink(rekey_pair.out);
 		unlink(tone16);
 		unlink(tone_late);
 		if (rmdir(tmpdir) < 0) {
