@@ -2,9 +2,13 @@
 #include "ttyconf.h"
 #include "app.h"
 #include "config.h"
+#include "contacts.h"
+#include "datacmd.h"
 #include "headless.h"
+#include "history.h"
 #include "strutil.h"
 #include "sip/loop.h"
+#include "vcard.h"
 #include "../tui/tui.h"
 
 #include <getopt.h>
@@ -24,6 +28,7 @@ static void usage(FILE *out)
 		"      --ctl-socket PATH  also serve the headless protocol on a Unix socket\n"
 		"      --sip-trace FILE   append every SIP message to FILE (secrets masked)\n"
 		"      --check-config     report problems in the config and exit\n"
+		"      --import-vcard FILE  add the people in a .vcf file to contacts.ini and exit\n"
 		"  -V, --version          print the version\n"
 		"  -h, --help             this help\n"
 		"Headless commands: type \"help\" (see ttyphone(1)).\n");
@@ -54,6 +59,46 @@ static void log_to_stderr(void *arg, const char *line)
 	fprintf(stderr, "ttyphone: %s\n", safe);
 }
 
+static void vcard_diag(void *arg, const char *line)
+{
+	char safe[1024];
+
+	str_escape_terminal(safe, sizeof(safe), line, strlen(line), false);
+	fprintf(stderr, "%s: %s\n", (const char *)arg, safe);
+}
+
+/* --import-vcard: merge a .vcf into contacts.ini (asked for, so it may create the file). */
+static int import_vcard(const char *file)
+{
+	static struct contacts book;
+	struct vcard_import_result r;
+	char path[1024], why[1400];
+	int rc = 0;
+
+	contacts_init(&book);
+	contacts_default_path(path, sizeof(path));
+	if (contacts_load(&book, path, print_diag, NULL) < 0) {
+		fprintf(stderr, "ttyphone: %s cannot be read: nothing imported\n", path);
+		return 1;
+	}
+	if (vcard_import_file(file, &book, &r, vcard_diag, (void *)file, why, sizeof(why)) < 0) {
+		fprintf(stderr, "ttyphone: %s\n", why);
+		rc = 1;
+	} else if (r.imported + r.updated && contacts_save(&book, why, sizeof(why)) < 0) {
+		fprintf(stderr, "ttyphone: %s: nothing imported\n", why);
+		rc = 1;
+	} else if (!r.cards) {
+		fprintf(stderr, "ttyphone: %s: no vCard found (BEGIN:VCARD ... END:VCARD)\n", file);
+		rc = 1;
+	} else {
+		printf("%s: %u cards: %u imported, %u updated, %u skipped (%u already in contacts, "
+		       "%u without an address to call) into %s\n", file, r.cards, r.imported,
+		       r.updated, r.duplicates + r.unusable, r.duplicates, r.unusable, path);
+	}
+	contacts_free(&book);
+	return rc;
+}
+
 static volatile sig_atomic_t got_signal;
 static int signal_pipe[2] = { -1, -1 };
 
@@ -82,12 +127,16 @@ int main(int argc, char **argv)
 		{ "ctl-socket", required_argument, NULL, 'S' },
 		{ "sip-trace", required_argument, NULL, 'T' },
 		{ "check-config", no_argument, NULL, 'K' },
+		{ "import-vcard", required_argument, NULL, 'I' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *ctl = NULL, *trace_path = NULL;
-	bool headless = false, check = false, explicit_config;
+	const char *config_path = NULL, *ctl = NULL, *trace_path = NULL, *vcf = NULL;
+	bool headless = false, check = false, explicit_config, demo = false;
+	static struct datacmd datacmd;
+	struct history *hist = NULL;
+	char nohist[600] = "";
 	static struct config cfg;
 	char path[CFG_PATH], why[512];
 	struct loop *loop = NULL;
@@ -102,6 +151,7 @@ int main(int argc, char **argv)
 		case 'S': ctl = optarg; break;
 		case 'T': trace_path = optarg; break;
 		case 'K': check = true; break;
+		case 'I': vcf = optarg; break;
 		case 'V': printf("ttyphone %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -112,6 +162,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (vcf)
+		return import_vcard(vcf);
 	explicit_config = config_path != NULL;
 	if (!config_path) {
 		default_config_path(path, sizeof(path));
@@ -121,6 +173,7 @@ int main(int argc, char **argv)
 	if (!explicit_config && access(config_path, F_OK) != 0) {
 		/* First run: the demo mode, on a loopback port so it disturbs nothing. */
 		str_copy(cfg.sip.listen, sizeof(cfg.sip.listen), "127.0.0.1:0");
+		demo = true;
 		fprintf(stderr, "ttyphone: no config at %s: demo mode (call \"echo\")\n", config_path);
 	} else if (config_load(&cfg, config_path) < 0) {
 		config_report(&cfg, print_diag, NULL);
@@ -149,6 +202,21 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* History: not in demo mode, which writes nothing unasked. Its listener goes before the
+	 * headless one, so every event is committed before it is printed (see history.c). */
+	if (demo) {
+		snprintf(nohist, sizeof(nohist), "demo mode (no config file): nothing is written "
+			 "until you add an account (account add NAME URI PASSWORD)");
+	} else if (history_open(&hist, NULL, HISTORY_BUSY_MS, why, sizeof(why)) != 0) {
+		fprintf(stderr, "ttyphone: history: %s; running without history\n", why);
+		str_copy(nohist, sizeof(nohist), why);
+	} else {
+		app_add_listener(app, history_on_event, hist);
+		if (headless)
+			history_set_notify(hist, log_to_stderr, NULL);
+	}
+	datacmd_init(&datacmd, hist, nohist, config_path, &cfg);
+	app_set_extension(app, datacmd_exec, &datacmd);
 	loop_watch_fd(loop, signal_pipe[0], on_signal_pipe, app);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -181,6 +249,7 @@ stop:
 out:
 	headless_free(hl);
 	app_free(app);
+	history_close(hist); /* after app_free: the last calls ended on their way out */
 	loop_free(loop);
 	return rc;
 }

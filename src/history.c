@@ -1,0 +1,852 @@
+/* history.c: the call and message history in SQLite (see history.h).
+ *
+ * What survives a crash, and why:
+ * - Every recorded event is its own transaction, committed before history_on_event returns.
+ *   main.c adds this listener before the headless one, so an event is committed before it
+ *   is printed: whatever a script saw on stdout is in the file.
+ * - journal_mode=WAL: a commit appends its pages to history.sqlite-wal with write(2) before
+ *   sqlite3_step returns. Once write(2) returns, the bytes are in the kernel's page cache,
+ *   which does not belong to the process: a SIGKILL, abort() or segfault of ttyphone loses
+ *   nothing, and the next open (ours or the sqlite3 tool's) replays the WAL. So for a
+ *   process crash WAL with synchronous=NORMAL would be enough.
+ * - NORMAL does not fsync at commit, only at checkpoints: after a power cut or a kernel
+ *   crash the last transactions can be gone (the file stays consistent). We use
+ *   synchronous=FULL, which fsyncs the WAL at every commit, so a record on the screen is on
+ *   the disk too. The price is one fsync per recorded event, a handful per call, on the
+ *   main thread; the media threads never wait for it.
+ * - A call is written when it starts, when it is answered, when its codec is known and when
+ *   it ends; a call cut short by a crash keeps ended = NULL ("unfinished").
+ *
+ * Never destroyed: a file that is not a database, fails quick_check, belongs to a newer
+ * ttyphone or to another program is reported and left untouched; the phone runs without
+ * history. A lock held by another program is waited for (busy timeout), then reported. */
+#include "history.h"
+#include "contacts.h"
+#include "json.h"
+#include "jsonget.h"
+#include "strutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CALL_SLOTS 32        /* live calls we remember (app ids -> rows) */
+#define MSG_SLOTS 256        /* sent messages awaiting their status (cookies -> rows) */
+#define PEER_MAX 1024
+#define BODY_MAX 16384       /* the app cuts bodies at 4000 bytes; room for any escaping */
+#define REPLY_MAX (1u << 20) /* a reply that does not fit lists fewer rows */
+
+enum stmt_id {
+	ST_CALL_INSERT, ST_CALL_ANSWERED, ST_CALL_CODEC, ST_CALL_ENDED,
+	ST_MSG_INSERT, ST_MSG_STATUS, ST_MSG_BODY,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_CALL_INSERT] = "INSERT INTO calls (direction, peer, peer_key, display, account, "
+			   "started, code, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CALL_ANSWERED] = "UPDATE calls SET answered = ?2 WHERE id = ?1 AND answered IS NULL",
+	[ST_CALL_CODEC] = "UPDATE calls SET codec = ?2 WHERE id = ?1",
+	[ST_CALL_ENDED] = "UPDATE calls SET ended = ?2, code = ?3, reason = ?4 WHERE id = ?1",
+	[ST_MSG_INSERT] = "INSERT INTO messages (direction, peer, peer_key, display, account, "
+			  "body, time, state, code, reason) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_MSG_STATUS] = "UPDATE messages SET state = ?2, code = ?3, reason = ?4, "
+			  "peer = ?5, peer_key = ?6 WHERE id = ?1",
+	[ST_MSG_BODY] = "UPDATE messages SET body = ?2 WHERE id = ?1",
+};
+
+/* Schema migrations: step i takes user_version i to i + 1. Static text, run in one
+ * transaction each; the last statement of each sets the version it produces. */
+static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
+	"CREATE TABLE calls ("
+	" id INTEGER PRIMARY KEY,"
+	" direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	" peer TEXT NOT NULL,"
+	" peer_key TEXT NOT NULL,"        /* contact_uri_key(peer), for lookups */
+	" display TEXT NOT NULL DEFAULT '',"
+	" account TEXT NOT NULL DEFAULT '',"
+	" started INTEGER NOT NULL,"      /* Unix seconds */
+	" answered INTEGER,"              /* NULL: never answered */
+	" ended INTEGER,"                 /* NULL: unfinished (still up, or ttyphone died) */
+	" code INTEGER NOT NULL DEFAULT 0,"  /* the ended event's SIP code */
+	" reason TEXT NOT NULL DEFAULT '',"
+	" codec TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX calls_peer ON calls (peer_key, id);"
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	" peer TEXT NOT NULL,"
+	" peer_key TEXT NOT NULL,"
+	" display TEXT NOT NULL DEFAULT '',"
+	" account TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"           /* received | sending | delivered | failed */
+	" code INTEGER NOT NULL DEFAULT 0,"  /* the final SIP response to our MESSAGE */
+	" reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX messages_peer ON messages (peer_key, id);"
+	"PRAGMA user_version = 1;",
+};
+
+struct call_slot {
+	long long app_id;    /* 0: free */
+	sqlite3_int64 row;
+	bool answered;
+	char codec[16];
+	unsigned long age;   /* for replacing the oldest when full */
+};
+
+struct msg_slot {
+	long long cookie;    /* 0: free */
+	sqlite3_int64 row;
+};
+
+struct history {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	char path[1024];
+	bool broken;                 /* damaged while running: recording stopped */
+	int last_fail;               /* last error code reported, 0 after a success */
+	struct call_slot calls[CALL_SLOTS];
+	unsigned long clock;
+	struct msg_slot msgs[MSG_SLOTS];
+	unsigned next_msg;
+	void (*notify)(void *arg, const char *line);
+	void *notify_arg;
+};
+
+/* ---- paths and errors ---- */
+
+void history_default_path(char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		snprintf(out, size, "%s/ttyphone/history.sqlite", xdg);
+	else
+		snprintf(out, size, "%s/.local/share/ttyphone/history.sqlite",
+			 home && *home ? home : ".");
+}
+
+const char *history_path(const struct history *h)
+{
+	return h->path;
+}
+
+/* mkdir -p of path's folder, new folders 0700 (the history is private). */
+static int make_parent(const char *path, char *why, size_t whylen)
+{
+	char dir[1024];
+	char *slash;
+
+	if (str_copy(dir, sizeof(dir), path) < 0) {
+		snprintf(why, whylen, "path too long: %s", path);
+		return ENAMETOOLONG;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char keep = *p;
+			*p = '\0';
+			if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+				int err = errno;
+				snprintf(why, whylen, "cannot create the folder %s: %s", dir, strerror(err));
+				return err;
+			}
+			*p = keep;
+			if (!keep)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* A sentence for an SQLite failure, with what to do about it. */
+static const char *advice(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "another program holds a lock on it (another ttyphone? the sqlite3 tool?)";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "it is not a SQLite database or it is damaged";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_AUTH:
+		return "it cannot be written (permissions? a read-only file system?)";
+	case SQLITE_FULL:
+		return "the disk is full";
+	case SQLITE_IOERR:
+		return "the disk reported an error";
+	default:
+		return "SQLite failed";
+	}
+}
+
+static void describe(struct history *h, int rc, const char *doing, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s: %s: %s (%s)", h->path, doing, advice(rc),
+		 h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc));
+}
+
+static bool is_damage(int rc)
+{
+	return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* ---- opening ---- */
+
+static void finalize_all(struct history *h)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		/* finalize reports the statement's last error again; nothing left to do with it */
+		if (h->st[i] && sqlite3_finalize(h->st[i]) != SQLITE_OK)
+			h->st[i] = NULL;
+		h->st[i] = NULL;
+	}
+}
+
+void history_close(struct history *h)
+{
+	if (!h)
+		return;
+	finalize_all(h);
+	if (h->db && sqlite3_close(h->db) != SQLITE_OK && h->notify)
+		h->notify(h->notify_arg, "history: closing the database failed");
+	free(h);
+}
+
+/* Run one statement that returns at most one row; its first column (text) to out. */
+static int query_text(struct history *h, const char *sql, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+
+	if (out && size)
+		out[0] = '\0';
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		if (out && size)
+			str_copy(out, size, t ? (const char *)t : "");
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK && rc == SQLITE_OK)
+		rc = sqlite3_errcode(h->db);
+	return rc;
+}
+
+static int query_int(struct history *h, const char *sql, long long *out)
+{
+	char text[32];
+	int rc = query_text(h, sql, text, sizeof(text));
+
+	*out = rc == SQLITE_OK ? strtoll(text, NULL, 10) : 0;
+	return rc;
+}
+
+/* Bring the schema to HISTORY_SCHEMA_VERSION, or say why it cannot be. */
+static int migrate(struct history *h, char *why, size_t whylen)
+{
+	long long version, tables;
+	int rc;
+
+	/* IMMEDIATE: two ttyphones starting together create the tables once. */
+	if ((rc = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+		describe(h, rc, "cannot write to it", why, whylen);
+		return EIO;
+	}
+	if ((rc = query_int(h, "PRAGMA user_version", &version)) != SQLITE_OK ||
+	    (rc = query_int(h, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+			    &tables)) != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		goto fail;
+	}
+	if (version > HISTORY_SCHEMA_VERSION) {
+		snprintf(why, whylen, "%s: written by a newer ttyphone (schema %lld; this one knows "
+			 "up to %d): left as it is", h->path, version, HISTORY_SCHEMA_VERSION);
+		rc = SQLITE_ERROR;
+		goto fail;
+	}
+	if (version == 0 && tables > 0) {
+		snprintf(why, whylen, "%s: a SQLite database, but not a ttyphone history (it has "
+			 "other tables): left as it is", h->path);
+		rc = SQLITE_ERROR;
+		goto fail;
+	}
+	for (long long v = version; v < HISTORY_SCHEMA_VERSION; v++) {
+		if ((rc = sqlite3_exec(h->db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK) {
+			describe(h, rc, "cannot create its tables", why, whylen);
+			goto fail;
+		}
+	}
+	/* Committing even when nothing changed proves we can write (a lock, a read-only file). */
+	if ((rc = sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		describe(h, rc, "cannot write to it", why, whylen);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (sqlite3_get_autocommit(h->db) == 0 &&
+	    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK) {
+		/* the transaction is gone with the connection anyway */
+	}
+	return is_damage(rc) ? EILSEQ : (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO;
+}
+
+int history_open(struct history **hp, const char *path, unsigned busy_ms, char *why,
+		 size_t whylen)
+{
+	struct history *h = calloc(1, sizeof(*h));
+	char mode[32], check[300];
+	int fd, rc, err;
+
+	*hp = NULL;
+	if (!h) {
+		snprintf(why, whylen, "out of memory");
+		return ENOMEM;
+	}
+	if (path) {
+		if (str_copy(h->path, sizeof(h->path), path) < 0) {
+			snprintf(why, whylen, "history path too long: %s", path);
+			free(h);
+			return ENAMETOOLONG;
+		}
+	} else {
+		history_default_path(h->path, sizeof(h->path));
+	}
+	if ((err = make_parent(h->path, why, whylen)) != 0) {
+		free(h);
+		return err;
+	}
+	/* Create it ourselves so that it is 0600 (SQLite gives -wal and -shm the same mode);
+	 * never O_TRUNC: an existing file is only ever read and appended to by SQLite. */
+	fd = open(h->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, whylen, "%s: %s", h->path, strerror(err));
+		free(h);
+		return err;
+	}
+	close(fd);
+	rc = sqlite3_open_v2(h->path, &h->db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		describe(h, rc, "cannot open it", why, whylen);
+		goto fail;
+	}
+	if ((rc = sqlite3_extended_result_codes(h->db, 1)) != SQLITE_OK ||
+	    (rc = sqlite3_busy_timeout(h->db, (int)busy_ms)) != SQLITE_OK) {
+		describe(h, rc, "cannot set it up", why, whylen);
+		goto fail;
+	}
+	/* Reading the header first tells "not a database" from everything else. */
+	if ((rc = query_text(h, "PRAGMA user_version", NULL, 0)) != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		goto fail;
+	}
+	if ((rc = query_text(h, "PRAGMA quick_check(1)", check, sizeof(check))) != SQLITE_OK) {
+		describe(h, rc, "cannot check it", why, whylen);
+		goto fail;
+	}
+	if (strcmp(check, "ok")) {
+		snprintf(why, whylen, "%s: the database is damaged (quick_check: %s): left as it is",
+			 h->path, check);
+		rc = SQLITE_CORRUPT;
+		goto fail;
+	}
+	if ((rc = query_text(h, "PRAGMA journal_mode = WAL", mode, sizeof(mode))) != SQLITE_OK) {
+		describe(h, rc, "cannot switch it to WAL mode", why, whylen);
+		goto fail;
+	}
+	if (strcmp(mode, "wal")) {
+		/* e.g. a file system without shared memory: still safe with FULL, only slower */
+		snprintf(why, whylen, "%s: WAL mode refused (journal mode %s)", h->path, mode);
+		rc = SQLITE_CANTOPEN;
+		goto fail;
+	}
+	if ((rc = sqlite3_exec(h->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL)) != SQLITE_OK) {
+		describe(h, rc, "cannot set synchronous = FULL", why, whylen);
+		goto fail;
+	}
+	if ((err = migrate(h, why, whylen)) != 0) {
+		history_close(h);
+		return err;
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		if ((rc = sqlite3_prepare_v3(h->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					     &h->st[i], NULL)) != SQLITE_OK) {
+			describe(h, rc, "cannot prepare its statements", why, whylen);
+			goto fail;
+		}
+	}
+	*hp = h;
+	return 0;
+fail:
+	err = is_damage(rc) ? EILSEQ : (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO;
+	history_close(h);
+	return err;
+}
+
+void history_set_notify(struct history *h, void (*fn)(void *arg, const char *line), void *arg)
+{
+	h->notify = fn;
+	h->notify_arg = arg;
+}
+
+/* ---- statements ---- */
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Step a write statement and make it ready for the next use. */
+static int run(struct history *h, sqlite3_stmt *st, int bind_rc, const char *doing, char *why,
+	       size_t whylen)
+{
+	int rc = bind_rc;
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (sqlite3_reset(st) != SQLITE_OK && rc == SQLITE_OK)
+		rc = sqlite3_errcode(h->db);
+	if (sqlite3_clear_bindings(st) != SQLITE_OK && rc == SQLITE_OK)
+		rc = sqlite3_errcode(h->db);
+	if (rc == SQLITE_OK) {
+		h->last_fail = 0;
+		return 0;
+	}
+	describe(h, rc, doing, why, whylen);
+	if (is_damage(rc))
+		h->broken = true;
+	h->last_fail = rc;
+	return -1;
+}
+
+/* ---- calls ---- */
+
+static struct call_slot *call_slot(struct history *h, long long app_id, bool create)
+{
+	struct call_slot *oldest = &h->calls[0];
+
+	for (int i = 0; i < CALL_SLOTS; i++)
+		if (h->calls[i].app_id == app_id)
+			return &h->calls[i];
+	if (!create)
+		return NULL;
+	for (int i = 0; i < CALL_SLOTS; i++) {
+		if (!h->calls[i].app_id)
+			return &h->calls[i];
+		if (h->calls[i].age < oldest->age)
+			oldest = &h->calls[i];
+	}
+	return oldest; /* more live calls than slots: forget the oldest */
+}
+
+static int record_call(struct history *h, const char *json, char *why, size_t whylen)
+{
+	char state[16], dir[8], peer[PEER_MAX], key[PEER_MAX], display[256], account[128];
+	char reason[256];
+	long long id = 0, code = 0;
+	struct call_slot *s;
+	sqlite3_stmt *st;
+	time_t now = time(NULL);
+	int rc;
+
+	if (!json_get_int(json, "id", &id) || id <= 0 ||
+	    !json_get_str(json, "state", state, sizeof(state)))
+		return 0;
+	s = call_slot(h, id, false);
+	if (!s) {
+		/* First news of this call (or of one we forgot): its row. */
+		json_get_str(json, "direction", dir, sizeof(dir));
+		json_get_str(json, "peer", peer, sizeof(peer));
+		json_get_str(json, "display", display, sizeof(display));
+		json_get_str(json, "account", account, sizeof(account));
+		json_get_str(json, "reason", reason, sizeof(reason));
+		json_get_int(json, "code", &code);
+		contact_uri_key(peer, key, sizeof(key));
+		st = h->st[ST_CALL_INSERT];
+		rc = bind_text(st, 1, strcmp(dir, "in") ? "out" : "in");
+		if (rc == SQLITE_OK) rc = bind_text(st, 2, peer);
+		if (rc == SQLITE_OK) rc = bind_text(st, 3, key);
+		if (rc == SQLITE_OK) rc = bind_text(st, 4, display);
+		if (rc == SQLITE_OK) rc = bind_text(st, 5, account);
+		if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+		if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, code);
+		if (rc == SQLITE_OK) rc = bind_text(st, 8, reason);
+		if (run(h, st, rc, "cannot record a call", why, whylen) < 0)
+			return -1;
+		s = call_slot(h, id, true);
+		memset(s, 0, sizeof(*s));
+		s->app_id = id;
+		s->row = sqlite3_last_insert_rowid(h->db);
+	}
+	s->age = ++h->clock;
+	if ((!strcmp(state, "established") || !strcmp(state, "held")) && !s->answered) {
+		st = h->st[ST_CALL_ANSWERED];
+		rc = sqlite3_bind_int64(st, 1, s->row);
+		if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		if (run(h, st, rc, "cannot record an answered call", why, whylen) < 0)
+			return -1;
+		s->answered = true;
+	}
+	if (!strcmp(state, "ended")) {
+		json_get_str(json, "reason", reason, sizeof(reason));
+		json_get_int(json, "code", &code);
+		st = h->st[ST_CALL_ENDED];
+		rc = sqlite3_bind_int64(st, 1, s->row);
+		if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, code);
+		if (rc == SQLITE_OK) rc = bind_text(st, 4, reason);
+		s->app_id = 0; /* done with it, whatever happens */
+		if (run(h, st, rc, "cannot record the end of a call", why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int record_media(struct history *h, const char *json, char *why, size_t whylen)
+{
+	char codec[16];
+	long long id = 0;
+	struct call_slot *s;
+	sqlite3_stmt *st = h->st[ST_CALL_CODEC];
+	int rc;
+
+	if (!json_get_int(json, "id", &id) || !(s = call_slot(h, id, false)) ||
+	    !json_get_str(json, "codec", codec, sizeof(codec)) || !strcmp(codec, s->codec))
+		return 0;
+	rc = sqlite3_bind_int64(st, 1, s->row);
+	if (rc == SQLITE_OK) rc = bind_text(st, 2, codec);
+	if (run(h, st, rc, "cannot record a call's codec", why, whylen) < 0)
+		return -1;
+	str_copy(s->codec, sizeof(s->codec), codec);
+	return 0;
+}
+
+/* ---- messages ---- */
+
+static struct msg_slot *msg_slot(struct history *h, long long cookie)
+{
+	for (int i = 0; i < MSG_SLOTS; i++)
+		if (h->msgs[i].cookie == cookie)
+			return &h->msgs[i];
+	return NULL;
+}
+
+static void remember_msg(struct history *h, long long cookie, sqlite3_int64 row)
+{
+	struct msg_slot *s = &h->msgs[h->next_msg++ % MSG_SLOTS];
+
+	s->cookie = cookie;
+	s->row = row;
+}
+
+static const char *msg_state(long long code)
+{
+	return code < 200 ? "sending" : code < 300 ? "delivered" : "failed";
+}
+
+static int insert_msg(struct history *h, bool in, const char *peer, const char *display,
+		      const char *account, const char *body, const char *state, long long code,
+		      const char *reason, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = h->st[ST_MSG_INSERT];
+	char key[PEER_MAX];
+	int rc;
+
+	contact_uri_key(peer, key, sizeof(key));
+	rc = bind_text(st, 1, in ? "in" : "out");
+	if (rc == SQLITE_OK) rc = bind_text(st, 2, peer);
+	if (rc == SQLITE_OK) rc = bind_text(st, 3, key);
+	if (rc == SQLITE_OK) rc = bind_text(st, 4, display);
+	if (rc == SQLITE_OK) rc = bind_text(st, 5, account);
+	if (rc == SQLITE_OK) rc = bind_text(st, 6, body);
+	if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	if (rc == SQLITE_OK) rc = bind_text(st, 8, state);
+	if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 9, code);
+	if (rc == SQLITE_OK) rc = bind_text(st, 10, reason);
+	return run(h, st, rc, "cannot record a message", why, whylen);
+}
+
+static int record_message(struct history *h, const char *json, const char *ev, char *why,
+			  size_t whylen)
+{
+	static char body[BODY_MAX]; /* one thread: the loop's */
+	char peer[PEER_MAX], key[PEER_MAX], display[256], account[128], reason[256];
+	long long cookie = 0, code = 0;
+	struct msg_slot *s;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!strcmp(ev, "message")) {
+		json_get_str(json, "from", peer, sizeof(peer));
+		json_get_str(json, "display", display, sizeof(display));
+		json_get_str(json, "account", account, sizeof(account));
+		json_get_str(json, "body", body, sizeof(body));
+		return insert_msg(h, true, peer, display, account, body, "received", 0, "", why,
+				  whylen);
+	}
+	if (!json_get_int(json, "msg", &cookie) || cookie <= 0)
+		return 0;
+	s = msg_slot(h, cookie);
+	if (!strcmp(ev, "message_sent")) {
+		json_get_str(json, "to", peer, sizeof(peer));
+		json_get_str(json, "body", body, sizeof(body));
+		if (s) {
+			/* its status came first (a failure reported at once) */
+			st = h->st[ST_MSG_BODY];
+			rc = sqlite3_bind_int64(st, 1, s->row);
+			if (rc == SQLITE_OK) rc = bind_text(st, 2, body);
+			return run(h, st, rc, "cannot record a message", why, whylen);
+		}
+		if (insert_msg(h, false, peer, "", "", body, "sending", 0, "", why, whylen) < 0)
+			return -1;
+		remember_msg(h, cookie, sqlite3_last_insert_rowid(h->db));
+		return 0;
+	}
+	/* message_status */
+	json_get_str(json, "to", peer, sizeof(peer));
+	json_get_str(json, "reason", reason, sizeof(reason));
+	json_get_int(json, "code", &code);
+	if (!s) {
+		if (insert_msg(h, false, peer, "", "", "", msg_state(code), code, reason, why,
+			       whylen) < 0)
+			return -1;
+		remember_msg(h, cookie, sqlite3_last_insert_rowid(h->db));
+		return 0;
+	}
+	contact_uri_key(peer, key, sizeof(key));
+	st = h->st[ST_MSG_STATUS];
+	rc = sqlite3_bind_int64(st, 1, s->row);
+	if (rc == SQLITE_OK) rc = bind_text(st, 2, msg_state(code));
+	if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, code);
+	if (rc == SQLITE_OK) rc = bind_text(st, 4, reason);
+	/* the status names the address the MESSAGE really went to ("bob" -> "sip:bob@host") */
+	if (rc == SQLITE_OK) rc = bind_text(st, 5, peer);
+	if (rc == SQLITE_OK) rc = bind_text(st, 6, key);
+	return run(h, st, rc, "cannot record a message's delivery", why, whylen);
+}
+
+int history_record(struct history *h, const char *json, char *why, size_t whylen)
+{
+	char ev[32];
+
+	if (!json_get_str(json, "event", ev, sizeof(ev)))
+		return 0;
+	if (strcmp(ev, "call") && strcmp(ev, "media") && strcmp(ev, "message") &&
+	    strcmp(ev, "message_sent") && strcmp(ev, "message_status"))
+		return 0;
+	if (h->broken) {
+		snprintf(why, whylen, "%s: not recording: the database is damaged", h->path);
+		return -1;
+	}
+	if (!strcmp(ev, "call"))
+		return record_call(h, json, why, whylen);
+	if (!strcmp(ev, "media"))
+		return record_media(h, json, why, whylen);
+	return record_message(h, json, ev, why, whylen);
+}
+
+void history_on_event(void *arg, const char *json)
+{
+	struct history *h = arg;
+	bool was_broken = h->broken;
+	int before = h->last_fail;
+	char why[1400], line[1500];
+
+	if (history_record(h, json, why, sizeof(why)) == 0 || was_broken)
+		return;
+	/* Say it once per kind of trouble, not once per event. */
+	if (h->notify && (h->last_fail != before || h->broken)) {
+		snprintf(line, sizeof(line), "history: %s%s", why,
+			 h->broken ? "; recording stopped, the file is left as it is" : "");
+		h->notify(h->notify_arg, line);
+	}
+}
+
+/* ---- replies ---- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static void col_time(struct jw *w, sqlite3_stmt *st, int i, const char *key)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		jw_null(w, key);
+	else
+		jw_int(w, key, sqlite3_column_int64(st, i));
+}
+
+/* Write rows of st into w as an array of objects; SQLITE_DONE when all went. */
+typedef void (row_fn)(struct jw *w, sqlite3_stmt *st);
+
+static void call_row(struct jw *w, sqlite3_stmt *st)
+{
+	jw_int(w, "id", sqlite3_column_int64(st, 0));
+	jw_str(w, "direction", col_text(st, 1));
+	jw_str(w, "peer", col_text(st, 2));
+	if (*col_text(st, 3))
+		jw_str(w, "display", col_text(st, 3));
+	jw_str(w, "account", col_text(st, 4));
+	col_time(w, st, 5, "started");
+	col_time(w, st, 6, "answered");
+	col_time(w, st, 7, "ended");
+	jw_int(w, "code", sqlite3_column_int64(st, 8));
+	jw_str(w, "reason", col_text(st, 9));
+	jw_str(w, "codec", col_text(st, 10));
+	jw_str(w, "result", sqlite3_column_type(st, 7) == SQLITE_NULL ? "unfinished" :
+	       sqlite3_column_type(st, 6) != SQLITE_NULL ? "answered" :
+	       !strcmp(col_text(st, 1), "in") ? "missed" : "not answered");
+}
+
+static void msg_row(struct jw *w, sqlite3_stmt *st)
+{
+	jw_int(w, "id", sqlite3_column_int64(st, 0));
+	jw_str(w, "direction", col_text(st, 1));
+	jw_str(w, "peer", col_text(st, 2));
+	if (*col_text(st, 3))
+		jw_str(w, "display", col_text(st, 3));
+	jw_str(w, "account", col_text(st, 4));
+	jw_str(w, "body", col_text(st, 5));
+	jw_int(w, "time", sqlite3_column_int64(st, 6));
+	jw_str(w, "state", col_text(st, 7));
+	jw_int(w, "code", sqlite3_column_int64(st, 8));
+	jw_str(w, "reason", col_text(st, 9));
+}
+
+/* Run a prepared query (bound; ?limit is its parameter limit_param) into a reply object;
+ * rows that do not fit in REPLY_MAX bytes are left off ("truncated": true). */
+static char *reply(struct history *h, sqlite3_stmt *st, int limit_param, unsigned n,
+		   const char *event, const char *label, const char *array, row_fn *fn,
+		   char *why, size_t whylen)
+{
+	char *buf = malloc(REPLY_MAX);
+	bool truncated = false;
+	int rc = SQLITE_OK;
+
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	for (;;) {
+		struct jw w;
+
+		jw_begin(&w, buf, REPLY_MAX);
+		jw_str(&w, "event", event);
+		if (label)
+			jw_str(&w, "peer", label);
+		jw_array_begin(&w, array);
+		rc = sqlite3_bind_int64(st, limit_param, n);
+		while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			jw_object_begin(&w, NULL);
+			fn(&w, st);
+			jw_object_end(&w);
+			rc = SQLITE_OK;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK && rc == SQLITE_DONE)
+			rc = sqlite3_errcode(h->db);
+		if (rc != SQLITE_DONE)
+			break;
+		jw_array_end(&w);
+		if (truncated)
+			jw_bool(&w, "truncated", true);
+		if (jw_end(&w))
+			return buf;
+		if (n <= 1) {
+			snprintf(why, whylen, "%s: a record too large to show", h->path);
+			free(buf);
+			return NULL;
+		}
+		n /= 2;
+		truncated = true;
+	}
+	describe(h, rc, "cannot read it", why, whylen);
+	free(buf);
+	return NULL;
+}
+
+static sqlite3_stmt *prepare(struct history *h, const char *sql, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		return NULL;
+	}
+	return st;
+}
+
+char *history_calls_json(struct history *h, unsigned n, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = prepare(h, "SELECT id, direction, peer, display, account, started, "
+				   "answered, ended, code, reason, codec FROM calls "
+				   "ORDER BY id DESC LIMIT ?1", why, whylen);
+	char *out;
+
+	if (!st)
+		return NULL;
+	out = reply(h, st, 1, n > HISTORY_MAX_CALLS ? HISTORY_MAX_CALLS : n, "history", NULL,
+		    "calls", call_row, why, whylen);
+	if (sqlite3_finalize(st) != SQLITE_OK && out) {
+		/* the rows were read; the error was the step's, already handled */
+	}
+	return out;
+}
+
+char *history_messages_json(struct history *h, const char *label, const char *const *keys,
+			    unsigned nkeys, unsigned n, char *why, size_t whylen)
+{
+	/* The last n, shown oldest first; up to CONTACT_MAX_URIS addresses of one contact. */
+	sqlite3_stmt *st = prepare(h, "SELECT * FROM (SELECT id, direction, peer, display, "
+				   "account, body, time, state, code, reason FROM messages "
+				   "WHERE peer_key IN (?1, ?2, ?3, ?4) ORDER BY id DESC LIMIT ?5) "
+				   "ORDER BY id", why, whylen);
+	char *out = NULL;
+	int rc = SQLITE_OK;
+
+	if (!st)
+		return NULL;
+	if (!nkeys) {
+		snprintf(why, whylen, "no address to look for");
+		goto done;
+	}
+	for (int i = 0; i < 4 && rc == SQLITE_OK; i++)
+		rc = bind_text(st, i + 1, keys[(unsigned)i < nkeys ? (unsigned)i : 0]);
+	if (rc != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		goto done;
+	}
+	out = reply(h, st, 5, n > HISTORY_MAX_MESSAGES ? HISTORY_MAX_MESSAGES : n, "messages",
+		    label, "messages", msg_row, why, whylen);
+done:
+	if (sqlite3_finalize(st) != SQLITE_OK && out) {
+		/* as above */
+	}
+	return out;
+}
