@@ -279,7 +279,7 @@ static void delete_yes(struct tui *t)
 static bool request(struct tui *t, struct view *v, enum request req, int key)
 {
 	struct contact_row r;
-	char line[CONTACT_URI + 16];
+	char line[CONTACT_URI + CONTACT_ACCOUNT + 16];
 	int page = getmaxy(v->win) - 3;
 
 	(void)key;
@@ -293,7 +293,12 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 	case REQ_CALL:
 		if (!selected(t, &r))
 			return true;
-		snprintf(line, sizeof(line), "call %s", contacts_row_uri(t, &r));
+		/* A contact may name the account to call it with. */
+		if (r.kind == ROW_CONTACT && t->book.v[r.index].account[0])
+			snprintf(line, sizeof(line), "call %s %s", contacts_row_uri(t, &r),
+				 t->book.v[r.index].account);
+		else
+			snprintf(line, sizeof(line), "call %s", contacts_row_uri(t, &r));
 		tui_exec(t, line);
 		break;
 	case REQ_MESSAGE:

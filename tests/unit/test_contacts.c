@@ -204,6 +204,25 @@ static void test_unreadable_file_is_never_overwritten(void)
 	contacts_free(&c);
 }
 
+/* The example shipped in config/ loads without a complaint (run by make check, which
+ * tells us where the sources are). */
+static void test_shipped_example_is_valid(void)
+{
+	const char *src = getenv("TTY_SRCDIR");
+	char path[1024];
+	struct contacts c;
+
+	if (!src)
+		return;
+	snprintf(path, sizeof(path), "%s/config/contacts.ini.example", src);
+	contacts_init(&c);
+	diags[0] = '\0';
+	CHECK_INT(contacts_load(&c, path, collect, NULL), 0);
+	CHECK_STR(diags, "");
+	CHECK(c.n >= 1);
+	contacts_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_loads_contacts_with_several_uris);
@@ -212,5 +231,6 @@ int main(void)
 	RUN(test_add_edit_remove_and_lookups);
 	RUN(test_save_is_atomic_and_round_trips);
 	RUN(test_unreadable_file_is_never_overwritten);
+	RUN(test_shipped_example_is_valid);
 	return unit_done();
 }
