@@ -743,6 +743,8 @@ int tui_run(struct app *a, struct loop *l)
 		teardown(t);
 		return -1;
 	}
+	if (t->status_msg[0]) /* a contacts.ini problem, reported while loading */
+		loop_timer_start(t->status_timer, STATUS_SHOW_MS * 2);
 	if (term_start(why, sizeof(why)) < 0) {
 		fprintf(stderr, "ttyphone: %s\n", why);
 		teardown(t);
