@@ -99,6 +99,5 @@ char dtmf_rx_packet(struct dtmf_rx *r, const uint8_t *payload, size_t len, uint3
 		return 0;
 	r->have = true;
 	r->last_ts = ts;
-	r->last_event = payload[0];
 	return c;
 }

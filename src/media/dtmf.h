@@ -26,7 +26,6 @@ struct dtmf_tx {
 struct dtmf_rx {
 	bool have;
 	uint32_t last_ts;          /* start timestamp of the last event reported */
-	uint8_t last_event;
 };
 
 /* Event code for a digit (0-9 * # A-D, case-insensitive), or -1. */

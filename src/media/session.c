@@ -20,7 +20,6 @@
 #include "evq.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
