@@ -113,6 +113,7 @@ struct history {
 	sqlite3_stmt *st[ST_COUNT];
 	char path[1024];
 	bool broken;                 /* damaged while running: recording stopped */
+	bool wal;                    /* journal_mode is WAL (else the rollback journal) */
 	int last_fail;               /* last error code reported, 0 after a success */
 	struct call_slot calls[CALL_SLOTS];
 	unsigned long clock;
@@ -261,53 +262,70 @@ static int query_int(struct history *h, const char *sql, long long *out)
 	return rc;
 }
 
+static int errno_of(int rc)
+{
+	return is_damage(rc) ? EILSEQ : (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO;
+}
+
+/* Is this a history we can use? Only reads: a file that is not ours is not touched. */
+static int check_schema(struct history *h, long long *version, char *why, size_t whylen)
+{
+	long long tables;
+	int rc;
+
+	if ((rc = query_int(h, "PRAGMA user_version", version)) != SQLITE_OK ||
+	    (rc = query_int(h, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+			    &tables)) != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		return errno_of(rc);
+	}
+	if (*version > HISTORY_SCHEMA_VERSION) {
+		snprintf(why, whylen, "%s: written by a newer ttyphone (schema %lld; this one knows "
+			 "up to %d): left as it is", h->path, *version, HISTORY_SCHEMA_VERSION);
+		return EPROTO;
+	}
+	if (*version == 0 && tables > 0) {
+		snprintf(why, whylen, "%s: a SQLite database, but not a ttyphone history (it has "
+			 "other tables): left as it is", h->path);
+		return EPROTO;
+	}
+	return 0;
+}
+
 /* Bring the schema to HISTORY_SCHEMA_VERSION, or say why it cannot be. */
 static int migrate(struct history *h, char *why, size_t whylen)
 {
-	long long version, tables;
-	int rc;
+	long long version;
+	int rc, err;
 
 	/* IMMEDIATE: two ttyphones starting together create the tables once. */
 	if ((rc = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
 		describe(h, rc, "cannot write to it", why, whylen);
-		return EIO;
+		return errno_of(rc);
 	}
-	if ((rc = query_int(h, "PRAGMA user_version", &version)) != SQLITE_OK ||
-	    (rc = query_int(h, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
-			    &tables)) != SQLITE_OK) {
-		describe(h, rc, "cannot read it", why, whylen);
+	/* again, inside the transaction: another ttyphone may have just done it */
+	if ((err = check_schema(h, &version, why, whylen)) != 0)
 		goto fail;
-	}
-	if (version > HISTORY_SCHEMA_VERSION) {
-		snprintf(why, whylen, "%s: written by a newer ttyphone (schema %lld; this one knows "
-			 "up to %d): left as it is", h->path, version, HISTORY_SCHEMA_VERSION);
-		rc = SQLITE_ERROR;
-		goto fail;
-	}
-	if (version == 0 && tables > 0) {
-		snprintf(why, whylen, "%s: a SQLite database, but not a ttyphone history (it has "
-			 "other tables): left as it is", h->path);
-		rc = SQLITE_ERROR;
-		goto fail;
-	}
 	for (long long v = version; v < HISTORY_SCHEMA_VERSION; v++) {
 		if ((rc = sqlite3_exec(h->db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK) {
 			describe(h, rc, "cannot create its tables", why, whylen);
+			err = errno_of(rc);
 			goto fail;
 		}
 	}
 	/* Committing even when nothing changed proves we can write (a lock, a read-only file). */
 	if ((rc = sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
 		describe(h, rc, "cannot write to it", why, whylen);
+		err = errno_of(rc);
 		goto fail;
 	}
 	return 0;
 fail:
 	if (sqlite3_get_autocommit(h->db) == 0 &&
 	    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK) {
-		/* the transaction is gone with the connection anyway */
+		/* the transaction ends with the connection anyway */
 	}
-	return is_damage(rc) ? EILSEQ : (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO;
+	return err;
 }
 
 int history_open(struct history **hp, const char *path, unsigned busy_ms, char *why,
@@ -315,6 +333,7 @@ int history_open(struct history **hp, const char *path, unsigned busy_ms, char *
 {
 	struct history *h = calloc(1, sizeof(*h));
 	char mode[32], check[300];
+	long long version;
 	int fd, rc, err;
 
 	*hp = NULL;
@@ -370,16 +389,18 @@ int history_open(struct history **hp, const char *path, unsigned busy_ms, char *
 		rc = SQLITE_CORRUPT;
 		goto fail;
 	}
+	/* Before anything writes (even the switch to WAL changes the header). */
+	if ((err = check_schema(h, &version, why, whylen)) != 0) {
+		history_close(h);
+		return err;
+	}
 	if ((rc = query_text(h, "PRAGMA journal_mode = WAL", mode, sizeof(mode))) != SQLITE_OK) {
 		describe(h, rc, "cannot switch it to WAL mode", why, whylen);
 		goto fail;
 	}
-	if (strcmp(mode, "wal")) {
-		/* e.g. a file system without shared memory: still safe with FULL, only slower */
-		snprintf(why, whylen, "%s: WAL mode refused (journal mode %s)", h->path, mode);
-		rc = SQLITE_CANTOPEN;
-		goto fail;
-	}
+	/* Not "wal" on a file system without shared memory (some network ones): the rollback
+	 * journal with synchronous=FULL is as safe, only slower. */
+	h->wal = !strcmp(mode, "wal");
 	if ((rc = sqlite3_exec(h->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL)) != SQLITE_OK) {
 		describe(h, rc, "cannot set synchronous = FULL", why, whylen);
 		goto fail;
@@ -398,7 +419,7 @@ int history_open(struct history **hp, const char *path, unsigned busy_ms, char *
 	*hp = h;
 	return 0;
 fail:
-	err = is_damage(rc) ? EILSEQ : (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO;
+	err = errno_of(rc);
 	history_close(h);
 	return err;
 }

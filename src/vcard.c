@@ -785,7 +785,8 @@ static void import_diag(struct import_ctx *x, const struct vcard *v, const char 
 	x->diag(x->darg, out);
 }
 
-/* A contact name is one word on the command line: "Bob Smith" -> "Bob_Smith". */
+/* A contact name is one word on the command line: "Bob Smith" -> "Bob_Smith"; no [ ] (it
+ * is a section title) and no ; (inih comments). */
 static void word_name(const char *full, char *out, size_t size)
 {
 	size_t o = 0;
@@ -794,7 +795,7 @@ static void word_name(const char *full, char *out, size_t size)
 		unsigned char c = (unsigned char)*s;
 		if (c < 0x20 || c == 0x7F || c == '[' || c == ']')
 			continue;
-		if (isspace(c)) {
+		if (isspace(c) || c == ';') {
 			if (o && out[o - 1] != '_')
 				out[o++] = '_';
 			continue;

@@ -1,0 +1,436 @@
+/* test_history.c: the SQLite history: what it records from the app's events, what it
+ * answers, and that a damaged, foreign, newer or locked file is reported and left alone. */
+#include "history.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+static int serial;
+
+/* A fresh file name in the test's folder. */
+static const char *fresh_path(void)
+{
+	snprintf(path, sizeof(path), "%s/h%d/history.sqlite", dir, ++serial);
+	return path;
+}
+
+static char *slurp(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	char *buf;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	buf = malloc(1 << 20);
+	*len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+static void spit(const char *p, const void *data, size_t len)
+{
+	FILE *f = fopen(p, "wb");
+
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static long long scalar(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void text_of(const char *db_path, const char *sql, char *out, size_t size)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+static int record(struct history *h, const char *json)
+{
+	char why[1400];
+	int rc = history_record(h, json, why, sizeof(why));
+
+	if (rc)
+		fprintf(stderr, "  history_record: %s\n", why);
+	return rc;
+}
+
+static struct history *open_ok(const char *p)
+{
+	struct history *h = NULL;
+	char why[1400];
+	int rc = history_open(&h, p, 200, why, sizeof(why));
+
+	if (rc)
+		fprintf(stderr, "  history_open: %s\n", why);
+	CHECK_INT(rc, 0);
+	return h;
+}
+
+static void test_a_call_is_recorded_from_its_events(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	char text[256];
+
+	if (!h)
+		return;
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"calling\",\"peer\":\"sip:bob@"
+			 "Example.org\",\"direction\":\"out\",\"account\":\"alice\",\"code\":0,"
+			 "\"reason\":\"\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"ringing\",\"peer\":\"sip:bob@"
+			 "example.org\",\"direction\":\"out\",\"code\":180,\"reason\":\"Ringing\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"media\",\"id\":1,\"codec\":\"opus\",\"rate\":48000}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"established\",\"code\":200}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"held\",\"code\":200}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"ended\",\"code\":200,"
+			 "\"reason\":\"Hung up\"}"), 0);
+	/* an incoming call that was never answered */
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":2,\"state\":\"incoming\",\"peer\":\"sip:carol@"
+			 "example.org\",\"direction\":\"in\",\"code\":0,\"reason\":\"\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":2,\"state\":\"ended\",\"code\":487,"
+			 "\"reason\":\"Request Terminated\"}"), 0);
+	/* events about other things are not recorded */
+	CHECK_INT(record(h, "{\"event\":\"reg\",\"account\":\"alice\",\"state\":\"registered\"}"), 0);
+	CHECK_INT(record(h, "not json at all"), 0);
+	history_close(h);
+
+	CHECK_INT(scalar(p, "SELECT count(*) FROM calls"), 2);
+	text_of(p, "SELECT direction || ' ' || peer || ' ' || account || ' ' || codec || ' ' || "
+		"code || ' ' || reason FROM calls WHERE id = 1", text, sizeof(text));
+	CHECK_STR(text, "out sip:bob@Example.org alice opus 200 Hung up");
+	text_of(p, "SELECT peer_key FROM calls WHERE id = 1", text, sizeof(text));
+	CHECK_STR(text, "sip:bob@example.org");
+	CHECK_INT(scalar(p, "SELECT answered IS NOT NULL AND ended >= answered AND answered >= started"
+			 " FROM calls WHERE id = 1"), 1);
+	CHECK_INT(scalar(p, "SELECT answered IS NULL AND ended IS NOT NULL FROM calls WHERE id = 2"), 1);
+	CHECK_INT(scalar(p, "SELECT code FROM calls WHERE id = 2"), 487);
+}
+
+static void test_messages_are_recorded_with_their_delivery(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	char text[256];
+
+	if (!h)
+		return;
+	CHECK_INT(record(h, "{\"event\":\"message\",\"from\":\"sip:bob@example.org\",\"display\":\"Bob\","
+			 "\"account\":\"alice\",\"content_type\":\"text/plain\",\"body\":\"hi \\u00e9\\n"
+			 "line 2\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"message_sent\",\"msg\":1,\"to\":\"bob\",\"body\":\"hello "
+			 "'; DROP TABLE messages; --\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"message_sent\",\"msg\":2,\"to\":\"sip:nobody@example.org\","
+			 "\"body\":\"lost\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"message_status\",\"msg\":1,\"to\":\"sip:bob@example.org\","
+			 "\"code\":202,\"reason\":\"Accepted\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"message_status\",\"msg\":2,\"to\":\"sip:nobody@example.org\","
+			 "\"code\":404,\"reason\":\"Not Found\"}"), 0);
+	/* a status that arrives before its message_sent still makes one row */
+	CHECK_INT(record(h, "{\"event\":\"message_status\",\"msg\":3,\"to\":\"sip:bob@example.org\","
+			 "\"code\":408,\"reason\":\"Timeout\"}"), 0);
+	CHECK_INT(record(h, "{\"event\":\"message_sent\",\"msg\":3,\"to\":\"sip:bob@example.org\","
+			 "\"body\":\"late\"}"), 0);
+	history_close(h);
+
+	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 4);
+	text_of(p, "SELECT direction || '|' || peer || '|' || display || '|' || body || '|' || state "
+		"FROM messages WHERE id = 1", text, sizeof(text));
+	CHECK_STR(text, "in|sip:bob@example.org|Bob|hi \xc3\xa9\nline 2|received");
+	text_of(p, "SELECT peer || '|' || body || '|' || state || '|' || code FROM messages "
+		"WHERE id = 2", text, sizeof(text));
+	CHECK_STR(text, "sip:bob@example.org|hello '; DROP TABLE messages; --|delivered|202");
+	text_of(p, "SELECT state || '|' || code || '|' || reason FROM messages WHERE id = 3", text,
+		sizeof(text));
+	CHECK_STR(text, "failed|404|Not Found");
+	text_of(p, "SELECT body || '|' || state FROM messages WHERE id = 4", text, sizeof(text));
+	CHECK_STR(text, "late|failed");
+}
+
+static void test_replies_list_calls_newest_first_and_messages_oldest_first(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	char why[1400], ev[256];
+	const char *keys[] = { "sip:bob@example.org" };
+	char *json;
+
+	if (!h)
+		return;
+	for (int i = 1; i <= 5; i++) {
+		snprintf(ev, sizeof(ev), "{\"event\":\"call\",\"id\":%d,\"state\":\"calling\",\"peer\":"
+			 "\"sip:n%d@example.org\",\"direction\":\"out\"}", i, i);
+		record(h, ev);
+		snprintf(ev, sizeof(ev), "{\"event\":\"message\",\"from\":\"sip:bob@example.org\","
+			 "\"body\":\"m%d\"}", i);
+		record(h, ev);
+	}
+	record(h, "{\"event\":\"message\",\"from\":\"sip:eve@example.org\",\"body\":\"other\"}");
+	json = history_calls_json(h, 2, why, sizeof(why));
+	CHECK(json != NULL);
+	if (json) {
+		CHECK(strstr(json, "{\"event\":\"history\",\"calls\":[{\"id\":5,") == json);
+		CHECK(strstr(json, "\"id\":4,") != NULL);
+		CHECK(strstr(json, "\"id\":3,") == NULL);
+		CHECK(strstr(json, "\"ended\":null") != NULL);
+		CHECK(strstr(json, "\"result\":\"unfinished\"") != NULL);
+		free(json);
+	}
+	json = history_messages_json(h, "bob", keys, 1, 3, why, sizeof(why));
+	CHECK(json != NULL);
+	if (json) {
+		const char *m3 = strstr(json, "\"body\":\"m3\""), *m5 = strstr(json, "\"body\":\"m5\"");
+		CHECK(strstr(json, "{\"event\":\"messages\",\"peer\":\"bob\",\"messages\":[") == json);
+		CHECK(m3 && m5 && m3 < m5);
+		CHECK(strstr(json, "\"body\":\"m2\"") == NULL);
+		CHECK(strstr(json, "other") == NULL);
+		free(json);
+	}
+	history_close(h);
+}
+
+static void test_file_is_private_wal_and_versioned(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	struct stat st;
+	char mode[16], folder[128];
+
+	if (!h)
+		return;
+	CHECK_INT(stat(p, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	snprintf(folder, sizeof(folder), "%s", p);
+	*strrchr(folder, '/') = '\0';
+	CHECK_INT(stat(folder, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0700);
+	history_close(h);
+	text_of(p, "PRAGMA journal_mode", mode, sizeof(mode));
+	CHECK_STR(mode, "wal");
+	CHECK_INT(scalar(p, "PRAGMA user_version"), HISTORY_SCHEMA_VERSION);
+	/* opening again keeps what is there */
+	h = open_ok(p);
+	if (h) {
+		CHECK_INT(record(h, "{\"event\":\"message\",\"from\":\"sip:a@b\",\"body\":\"x\"}"), 0);
+		history_close(h);
+	}
+	h = open_ok(p);
+	if (h) {
+		CHECK_INT(record(h, "{\"event\":\"message\",\"from\":\"sip:a@b\",\"body\":\"y\"}"), 0);
+		history_close(h);
+	}
+	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 2);
+}
+
+/* Open must fail with a message containing `says`, and leave the file byte for byte. */
+static void check_refused(const char *p, const char *says)
+{
+	struct history *h = NULL;
+	char why[1400];
+	size_t before_len, after_len;
+	char *before = slurp(p, &before_len), *after;
+	int rc = history_open(&h, p, 200, why, sizeof(why));
+
+	CHECK(rc != 0);
+	CHECK(h == NULL);
+	if (!strstr(why, says))
+		fprintf(stderr, "  why: %s (wanted \"%s\")\n", why, says);
+	CHECK(strstr(why, says) != NULL);
+	CHECK(strstr(why, p) != NULL);
+	after = slurp(p, &after_len);
+	CHECK(before && after && before_len == after_len && !memcmp(before, after, before_len));
+	free(before);
+	free(after);
+	if (h)
+		history_close(h);
+}
+
+static void test_garbage_file_is_reported_not_replaced(void)
+{
+	const char *p = fresh_path();
+	char folder[128], junk[8192];
+
+	snprintf(folder, sizeof(folder), "%s", p);
+	*strrchr(folder, '/') = '\0';
+	mkdir(folder, 0700);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)("this is not a database\n"[i % 23]);
+	spit(p, junk, sizeof(junk));
+	check_refused(p, "not a SQLite database or it is damaged");
+}
+
+static void test_damaged_database_is_reported_not_replaced(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	char ev[256], *data;
+	size_t len;
+
+	if (!h)
+		return;
+	for (int i = 0; i < 400; i++) {
+		snprintf(ev, sizeof(ev), "{\"event\":\"message\",\"from\":\"sip:u%d@example.org\","
+			 "\"body\":\"a message long enough to fill some pages, number %d\"}", i, i);
+		record(h, ev);
+	}
+	history_close(h);
+	data = slurp(p, &len);
+	CHECK(len > 4096 * 4);
+	if (data && len > 4096 * 4) {
+		/* trash the pages after the first (the header stays valid) */
+		for (size_t i = 4096; i < len; i++)
+			data[i] = (char)(i * 7);
+		spit(p, data, len);
+		check_refused(p, "damaged");
+	}
+	free(data);
+}
+
+static void test_foreign_and_newer_databases_are_left_alone(void)
+{
+	const char *p = fresh_path();
+	char folder[128];
+	sqlite3 *db;
+
+	snprintf(folder, sizeof(folder), "%s", p);
+	*strrchr(folder, '/') = '\0';
+	mkdir(folder, 0700);
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE photos (x); INSERT INTO photos VALUES (1)", NULL,
+			       NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	check_refused(p, "not a ttyphone history");
+	CHECK_INT(scalar(p, "SELECT count(*) FROM photos"), 1);
+
+	p = fresh_path();
+	{
+		struct history *h = open_ok(p);
+		history_close(h);
+	}
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	check_refused(p, "newer ttyphone");
+	CHECK_INT(scalar(p, "PRAGMA user_version"), 7);
+}
+
+static void test_locked_database_is_reported(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p), *h2 = NULL;
+	sqlite3 *other;
+	char why[1400];
+
+	if (!h)
+		return;
+	/* Another program writing: our records wait, then fail with a clear message. */
+	CHECK_INT(sqlite3_open(p, &other), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO messages (direction, peer, "
+			       "peer_key, body, time, state) VALUES ('in', 'x', 'x', 'x', 0, 'received')",
+			       NULL, NULL, NULL), SQLITE_OK);
+	CHECK(history_record(h, "{\"event\":\"message\",\"from\":\"sip:a@b\",\"body\":\"x\"}", why,
+			     sizeof(why)) < 0);
+	CHECK(strstr(why, "lock") != NULL);
+	/* ... and a second ttyphone starting now says the same and keeps out */
+	CHECK(history_open(&h2, p, 100, why, sizeof(why)) == EBUSY);
+	CHECK(h2 == NULL);
+	CHECK(strstr(why, "another program holds a lock") != NULL);
+	CHECK_INT(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	/* once the lock is gone, recording goes on */
+	CHECK_INT(record(h, "{\"event\":\"message\",\"from\":\"sip:a@b\",\"body\":\"y\"}"), 0);
+	history_close(h);
+
+	/* An exclusive lock that even blocks reading. */
+	CHECK_INT(sqlite3_exec(other, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+			       "DELETE FROM messages WHERE body = 'x'", NULL, NULL, NULL), SQLITE_OK);
+	CHECK(history_open(&h2, p, 100, why, sizeof(why)) != 0);
+	CHECK(h2 == NULL);
+	CHECK(strstr(why, "another program holds a lock") != NULL);
+	CHECK_INT(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 2);
+}
+
+static void test_unwritable_place_is_reported(void)
+{
+	struct history *h = NULL;
+	char why[1400], p[160], blocker[128];
+
+	/* a file where the folder should be */
+	snprintf(blocker, sizeof(blocker), "%s/blocker", dir);
+	spit(blocker, "x", 1);
+	snprintf(p, sizeof(p), "%s/sub/history.sqlite", blocker);
+	CHECK(history_open(&h, p, 100, why, sizeof(why)) != 0);
+	CHECK(h == NULL);
+	CHECK(strstr(why, "cannot create the folder") != NULL);
+}
+
+static void test_default_path_follows_xdg(void)
+{
+	char out[256];
+
+	setenv("XDG_DATA_HOME", "/x/data", 1);
+	history_default_path(out, sizeof(out));
+	CHECK_STR(out, "/x/data/ttyphone/history.sqlite");
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/u", 1);
+	history_default_path(out, sizeof(out));
+	CHECK_STR(out, "/home/u/.local/share/ttyphone/history.sqlite");
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_history-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_a_call_is_recorded_from_its_events);
+	RUN(test_messages_are_recorded_with_their_delivery);
+	RUN(test_replies_list_calls_newest_first_and_messages_oldest_first);
+	RUN(test_file_is_private_wal_and_versioned);
+	RUN(test_garbage_file_is_reported_not_replaced);
+	RUN(test_damaged_database_is_reported_not_replaced);
+	RUN(test_foreign_and_newer_databases_are_left_alone);
+	RUN(test_locked_database_is_reported);
+	RUN(test_unwritable_place_is_reported);
+	RUN(test_default_path_follows_xdg);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (!getenv("KEEP") && system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return unit_done();
+}
