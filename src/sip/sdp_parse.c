@@ -91,6 +91,94 @@ static void fill_audio(struct sdp_audio *a, const sdp_session_t *s, const sdp_me
 	}
 }
 
+/* Sofia-SIP 1.12.11 (Debian 12) loops forever, allocating a list node per turn until memory
+ * runs out, on an m= line whose protocol is not RTP and whose format list starts with a
+ * character that is not an SDP token ("m=audio 4 X \xfb": one packet, gigabytes, minutes;
+ * found by tests/fuzz/fuzz_sdp). Let only m= lines of RFC 4566's shape reach it:
+ * media SP port["/"count] SP proto *(SP fmt), fmt a token, SP any run of spaces and tabs. */
+static bool sdp_token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-!#$%&'*+.^_`{|}~", c));
+}
+
+static size_t span(const char *p, const char *end, bool slash, bool digits)
+{
+	size_t n = 0;
+
+	while (p + n < end && (digits ? (p[n] >= '0' && p[n] <= '9')
+				      : (sdp_token_char((unsigned char)p[n]) || (slash && p[n] == '/'))))
+		n++;
+	return n;
+}
+
+static size_t blanks(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	while (p + n < end && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	return n;
+}
+
+static bool mline_ok(const char *p, const char *end)
+{
+	size_t n;
+
+	p += blanks(p, end);
+	if (!(n = span(p, end, false, false)))          /* media */
+		return false;
+	p += n;
+	if (!(n = blanks(p, end)))
+		return false;
+	p += n;
+	if (!(n = span(p, end, false, true)))           /* port */
+		return false;
+	p += n;
+	if (p < end && *p == '/') {                     /* "/" number of ports */
+		if (!(n = span(++p, end, false, true)))
+			return false;
+		p += n;
+	}
+	if (!(n = blanks(p, end)))
+		return false;
+	p += n;
+	if (!(n = span(p, end, true, false)))           /* proto */
+		return false;
+	p += n;
+	while (p < end) {                               /* *(SP fmt) */
+		if (!(n = blanks(p, end)))
+			return false;
+		p += n;
+		if (p == end)
+			break;
+		if (!(n = span(p, end, false, false)))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* Sofia reads the text up to its first NUL and splits lines at CR or LF. */
+static bool mlines_ok(const char *text, size_t len)
+{
+	const char *end = memchr(text, '\0', len);
+
+	if (!end)
+		end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *eol = line;
+
+		while (eol < end && *eol != '\r' && *eol != '\n')
+			eol++;
+		line += blanks(line, eol);
+		if (eol - line >= 2 && line[0] == 'm' && line[1] == '=' && !mline_ok(line + 2, eol))
+			return false;
+		line = eol + 1;
+	}
+	return true;
+}
+
 int sdp_parse_desc(const char *text, size_t len, struct sdp_desc *d, char *why, size_t whylen)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -101,6 +189,10 @@ int sdp_parse_desc(const char *text, size_t len, struct sdp_desc *d, char *why, 
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
+	if (!mlines_ok(text, len)) {
+		snprintf(why, whylen, "malformed SDP: invalid m= line");
+		return -1;
+	}
 	p = sdp_parse(home, text, (issize_t)len, sdp_f_anynet);
 	s = sdp_session(p);
 	if (!s) {
