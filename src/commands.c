@@ -51,6 +51,8 @@ int command_parse(const char *line, struct command_line *out, char *why, size_t 
 			}
 			/* keep inner spaces, drop the line end */
 			rest[strcspn(rest, "\r\n")] = '\0';
+			if (!rest[0])
+				break;   /* only a line end: the text is missing */
 			memcpy(out->argv[out->argc++], rest, sizeof(rest));
 			cur += strlen(cur);
 			break;
