@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Mouth-to-ear delay the two phones add, through the lab's real PulseAudio.
+
+Every mouth and every ear is one channel of a single 4-channel null sink `bench`, so one
+`parecord` of `bench.monitor` sees them all on one sample clock:
+
+    channel 0 front-left   a_ear    the caller plays what it hears here   (remap sink)
+    channel 1 front-right  b_ear    the callee plays here                  (remap sink)
+    channel 2 rear-left    a_mouth  tone bursts for the caller go here     (remap sink)
+    channel 3 rear-right   b_mouth  tone bursts for the callee go here     (remap sink)
+
+and each phone captures its mouth channel through a remap source of `bench.monitor`
+(a_mic, b_mic). A burst is "spoken" when the sink renders it on the mouth channel and
+"heard" when the far phone's playback reaches the sink on its ear channel: the onset
+difference is everything the two phones add (capture buffering, encoding, network, jitter
+buffer, decoding, playback buffering), without the test player's own buffering.
+
+Calibration first: a module-loopback of known latency (100 ms) from a_mic to b_ear stands
+in for the phones; what the method measures for it is printed next to the target.
+Then a call caller -> callee for ttyphone (pulse backend) and for baresip (ALSA's pulse
+plugin, the only PulseAudio path in Debian's baresip-core), both Opus, auto-answer; bursts
+(200 ms of 1019 Hz at -9 dBFS, one a second, BENCH_BURSTS of them, default 6) go into both
+mouths, the callee's half a second after the caller's. Figures: the median delay per
+direction. Fails if a call does not connect or a burst is not heard.
+"""
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as B  # noqa: E402
+from benchlib import ttylab  # noqa: E402
+from ttylab_audio import FULL_SCALE, silence_samples, tone_samples, write_wav  # noqa: E402
+
+RATE = 48000
+CH_MAP = {"a_ear": "front-left", "b_ear": "front-right",
+          "a_mouth": "rear-left", "b_mouth": "rear-right"}
+CH_INDEX = {"a_ear": 0, "b_ear": 1, "a_mouth": 2, "b_mouth": 3}
+BURST_S = 0.2
+PERIOD_S = 1.0
+THRESHOLD_DBFS = -30.0      # the bursts are at -9 dBFS
+QUIET_MS = 150.0            # silence needed before an onset counts as a new burst
+SEARCH_S = 0.9              # an ear onset belongs to the mouth onset before it within this
+CAL_LATENCY_MS = 100
+SETTLE_S = 2.0
+
+
+def setup_devices(pa):
+    """The 4-channel sink, the remap sinks (mouths, ears) and sources (mics)."""
+    pa.load_module("module-null-sink", "sink_name=bench", "rate=%d" % RATE, "channels=4",
+                   "channel_map=front-left,front-right,rear-left,rear-right",
+                   "format=s16le", "sink_properties=device.description=bench")
+    # A silent low-latency stream keeps the null sink rendering in small blocks (see
+    # ttylab_pulse: null sinks start with 2-second blocks).
+    pa.load_module("module-loopback", "source=lab_silence", "sink=bench", "latency_msec=20",
+                   "source_dont_move=true", "sink_dont_move=true")
+    pa.pactl("suspend-sink", "bench", "1")
+    pa.pactl("suspend-sink", "bench", "0")
+    for name, ch in CH_MAP.items():
+        pa.load_module("module-remap-sink", "sink_name=" + name, "master=bench",
+                       "channels=1", "master_channel_map=" + ch, "channel_map=mono",
+                       "remix=no", "sink_properties=device.description=" + name)
+    for who in ("a", "b"):
+        pa.load_module("module-remap-source", "source_name=%s_mic" % who,
+                       "master=bench.monitor", "channels=1",
+                       "master_channel_map=" + CH_MAP["%s_mouth" % who],
+                       "channel_map=mono", "remix=no",
+                       "source_properties=device.description=%s_mic" % who)
+
+
+def phone_env(pa, who):
+    env = dict(pa.env)
+    env.update({"PULSE_SINK": "%s_ear" % who, "PULSE_SOURCE": "%s_mic" % who})
+    return env
+
+
+def burst_wav(path, n, lead_s):
+    """`lead_s` of silence, then n bursts of BURST_S every PERIOD_S, then 0.5 s."""
+    s = silence_samples(lead_s, RATE)
+    for _ in range(n):
+        s += tone_samples(1019.0, BURST_S, RATE, 0.5)
+        s += silence_samples(PERIOD_S - BURST_S, RATE)
+    s += silence_samples(0.5, RATE)
+    return write_wav(path, s, RATE)
+
+
+def onsets(samples, rate=RATE):
+    """Times (ms) where the signal first exceeds THRESHOLD_DBFS after >= QUIET_MS under
+    it, to the sample."""
+    amp = FULL_SCALE * 10 ** (THRESHOLD_DBFS / 20.0)
+    quiet_need = int(QUIET_MS * rate / 1000)
+    out = []
+    last_loud = -quiet_need - 1
+    for i, v in enumerate(samples):
+        if v >= amp or -v >= amp:
+            if i - last_loud > quiet_need:
+                out.append(1000.0 * i / rate)
+            last_loud = i
+    return out
+
+
+def delays(wav, mouth, ear, expect):
+    """[(mouth_onset_ms, delay_ms)] for each burst on `mouth` heard on `ear`."""
+    m = onsets(wav.data[CH_INDEX[mouth]])
+    e = onsets(wav.data[CH_INDEX[ear]])
+    B.check(len(m) == expect, "%s: %d bursts in the recording, expected %d (onsets %r)" % (
+        mouth, len(m), expect, [round(x) for x in m]))
+    out = []
+    for t in m:
+        heard = [x for x in e if t < x <= t + SEARCH_S * 1000]
+        B.check(heard, "burst at %.0f ms on %s never reached %s (ear onsets %r)" % (
+            t, mouth, ear, [round(x) for x in e]))
+        out.append((t, heard[0] - t))
+    # What was heard must be the burst: check the tone of the first one.
+    ch = wav.data[CH_INDEX[ear]]
+    i = int((m[0] + out[0][1]) * RATE / 1000) + RATE // 50
+    f = ttylab.dominant_frequency(ch[i:i + int(RATE * (BURST_S - 0.04))], RATE)
+    B.check(f is not None and abs(f - 1019.0) < 20.0,
+            "%s: heard %r Hz on %s, not the 1019 Hz burst" % (mouth, f, ear))
+    return out
+
+
+def record4(pa, path):
+    """parecord of bench.monitor with its own channel map spelled out: parecord's default
+    map for 4 channels is not the sink's (FL,FC,FR,RC here), and PulseAudio would remix."""
+    proc = ttylab.Proc("parecord:bench", [
+        ttylab.which("parecord"), "--record", "--file-format=wav", "--format=s16le",
+        "--rate=%d" % RATE, "--channels=4",
+        "--channel-map=front-left,front-right,rear-left,rear-right",
+        "--latency-msec=20", "-d", "bench.monitor", path],
+        env=pa.full_env(), log_path=os.path.join(pa.dir, "parecord-bench.log"))
+    ttylab.wait_until(lambda: not proc.alive() or (
+        os.path.exists(path) and os.path.getsize(path) >= 44), timeout=5,
+        what="parecord bench.monitor")
+    B.check(proc.alive(), "parecord exited: %s" % proc.log_tail())
+    return proc
+
+
+def run_bursts(lab, n, tag, both=True):
+    """Record bench.monitor while bursts play into a_mouth (and b_mouth half a period
+    later); returns the Wav."""
+    pa = lab.pulse
+    rec_path = lab.path("delay-%s.wav" % tag)
+    wa = burst_wav(lab.path("bursts-a.wav"), n, 0.5)
+    wb = burst_wav(lab.path("bursts-b.wav"), n, 0.5 + PERIOD_S / 2)
+    rec = record4(pa, rec_path)
+    time.sleep(0.3)
+    players = [pa.play("a_mouth", wa)]
+    if both:
+        players.append(pa.play("b_mouth", wb))
+    total = 0.5 + PERIOD_S / 2 + n * PERIOD_S + 0.5 + 1.0
+    deadline = time.monotonic() + total + 10
+    for p in players:
+        while p.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        B.check(not p.alive(), "pacat did not finish playing")
+    time.sleep(1.0)
+    rec.stop(timeout=3.0, sig=signal.SIGINT)     # SIGINT: parecord writes the header
+    w = ttylab.read_wav(rec_path)
+    B.check(w.channels == 4, "recording has %d channels, not 4" % w.channels)
+    return w
+
+
+def summarize(ds):
+    vals = [d for _, d in ds]
+    return {"median_ms": round(B.median(vals), 1), "min_ms": round(min(vals), 1),
+            "max_ms": round(max(vals), 1), "all_ms": [round(v, 1) for v in vals]}
+
+
+def calibrate(lab, n):
+    idx = lab.pulse.load_module("module-loopback", "source=a_mic", "sink=b_ear",
+                                "latency_msec=%d" % CAL_LATENCY_MS, "source_dont_move=true",
+                                "sink_dont_move=true")
+    time.sleep(SETTLE_S)
+    try:
+        w = run_bursts(lab, n, "calibration", both=False)
+    finally:
+        lab.pulse.unload_module(idx)
+    return summarize(delays(w, "a_mouth", "b_ear", n))
+
+
+def ttyphone_call(lab, n):
+    pa = lab.pulse
+    a = lab.phone("alice", codecs="opus", backend="pulse", capture="a_mic",
+                  playback="a_ear", env=phone_env(pa, "a"), name="tty-caller")
+    b = lab.phone("bob", codecs="opus", backend="pulse", capture="b_mic",
+                  playback="b_ear", env=phone_env(pa, "b"), auto_answer=True,
+                  name="tty-callee")
+    B.wait_registered_tty(a, b)
+    a.send("call bob")
+    est = a.wait_event(event="call", state="established", timeout=15)
+    for p in (a, b):
+        m = p.wait_event(event="media", since=0, timeout=5)
+        B.check(m.get("codec") == "opus", "ttyphone %s: codec %r" % (p.name, m.get("codec")))
+    time.sleep(SETTLE_S)
+    w = run_bursts(lab, n, "ttyphone")
+    B.check(not a.find_events(event="call", state="ended"), "ttyphone: the call ended early")
+    a.send("hangup %d" % est["id"])
+    b.wait_event(event="call", state="ended", timeout=10)
+    for p in (a, b):
+        p.quit()
+    return w
+
+
+def baresip_call(lab, n):
+    pa = lab.pulse
+    a = B.start_baresip(lab, "carol", audio="pulse", pulse_env=phone_env(pa, "a"),
+                        codecs=B.BARESIP_OPUS)
+    b = B.start_baresip(lab, "dave", audio="pulse", pulse_env=phone_env(pa, "b"),
+                        codecs=B.BARESIP_OPUS, answermode="auto")
+    a.wait_registered()
+    b.wait_registered()
+    a.dial(lab.kam.aor("dave"))
+    a.wait_event(type="CALL_ESTABLISHED", timeout=15)
+    b.wait_event(type="CALL_ESTABLISHED", timeout=5)
+    for p in (a, b):
+        B.check(p.audio_decoders()[-1:] == ["opus"],
+                "baresip %s: decoders %r" % (p.user, p.audio_decoders()))
+    n0 = len(a.events)
+    time.sleep(SETTLE_S)
+    w = run_bursts(lab, n, "baresip")
+    B.check(not any(e.get("type") == "CALL_CLOSED" for e in a.events[n0:]),
+            "baresip: the call closed early")
+    a.hangup()
+    b.wait_event(type="CALL_CLOSED", timeout=10)
+    for p in (a, b):
+        p.stop()
+    return w
+
+
+def main():
+    B.require_all(need_pulse=True)
+    n = max(2, B.env_int("BENCH_BURSTS", 6))
+    B.header("Mouth-to-ear delay through PulseAudio, %d bursts each way" % n)
+    with ttylab.Lab(pulse=True) as lab:
+        setup_devices(lab.pulse)
+        cal = calibrate(lab, n)
+        B.note("calibration: module-loopback latency_msec=%d measures %.1f ms (min %.1f, "
+               "max %.1f)" % (CAL_LATENCY_MS, cal["median_ms"], cal["min_ms"],
+                              cal["max_ms"]))
+        wt = ttyphone_call(lab, n)
+        wb = baresip_call(lab, n)
+    res = {}
+    for who, w in (("ttyphone", wt), ("baresip", wb)):
+        res[who] = {"a_to_b": summarize(delays(w, "a_mouth", "b_ear", n)),
+                    "b_to_a": summarize(delays(w, "b_mouth", "a_ear", n))}
+        for d in ("a_to_b", "b_to_a"):
+            s = res[who][d]
+            B.note("%-8s %s: median %.1f ms, min %.1f, max %.1f: %s" % (
+                who, d.replace("_", " "), s["median_ms"], s["min_ms"], s["max_ms"],
+                " ".join("%.0f" % x for x in s["all_ms"])))
+    detail = {"bursts": n, "calibration": dict(cal, target_ms=CAL_LATENCY_MS), **res}
+    B.report("delay", "m2e_caller_to_callee_ms", "mouth-to-ear, caller -> callee (median)",
+             "ms", res["ttyphone"]["a_to_b"]["median_ms"],
+             res["baresip"]["a_to_b"]["median_ms"], detail, digits=1)
+    B.report("delay", "m2e_callee_to_caller_ms", "mouth-to-ear, callee -> caller (median)",
+             "ms", res["ttyphone"]["b_to_a"]["median_ms"],
+             res["baresip"]["b_to_a"]["median_ms"], detail, digits=1)
+    B.report("delay", "calibration_ms", "calibration: loopback of %d ms measures"
+             % CAL_LATENCY_MS, "ms", cal["median_ms"], None, detail, digits=1)
+
+
+if __name__ == "__main__":
+    B.run_main(main)
