@@ -85,51 +85,66 @@ static bool starts_ci(const char *p, const char *word)
 	return strncasecmp(p, word, strlen(word)) == 0;
 }
 
-/* Replace a parameter value (quoted or token) after `name=` with NOT SHOWN. */
+/* Is the parameter name just before an '=' at in[eq] one whose value is a secret? The name
+ * must start at a boundary, so "response=" matches but "xresponse=" does not. */
+static bool secret_name_before(const char *in, size_t eq)
+{
+	static const char *const secret[] = { "response", "nonce", "cnonce", "password",
+					      "passwd", "secret" };
+	size_t t = eq;
+
+	while (t > 0 && isalnum((unsigned char)in[t - 1]))
+		t--;
+	for (size_t k = 0; k < sizeof(secret) / sizeof(secret[0]); k++)
+		if (eq - t == strlen(secret[k]) && strncasecmp(in + t, secret[k], eq - t) == 0)
+			return true;
+	return false;
+}
+
+/* Replace the values of secret parameters (quoted or token) with NOT SHOWN. Acts only at
+ * '=' signs and copies the text between them in spans: every SIP message passes here, so it
+ * must stay linear and cheap (a flood of 1000 requests a second goes through it). */
 static size_t mask_params(const char *in, size_t len, char *out, size_t size)
 {
-	static const char *const secret[] = { "response=", "nonce=", "cnonce=", "password=",
-					      "passwd=", "secret=" };
-	size_t o = 0, i = 0;
+	size_t o = 0, from = 0;
 
-	while (i < len && o + 1 < size) {
-		bool masked = false;
+	for (size_t i = 0; i < len; i++) {
+		const char *rep = "NOT SHOWN";
+		size_t j, n, rl;
 
-		for (size_t k = 0; k < sizeof(secret) / sizeof(secret[0]); k++) {
-			size_t kl = strlen(secret[k]);
-			/* Only at a parameter boundary: "response=" but not "xresponse=". */
-			if (i + kl <= len && (i == 0 || !isalnum((unsigned char)in[i - 1])) &&
-			    strncasecmp(in + i, secret[k], kl) == 0) {
-				const char *rep = "\"NOT SHOWN\"";
-				size_t j = i + kl;
-
-				if (j < len && in[j] == '"') {
-					j++;
-					while (j < len && in[j] != '"' && in[j] != '\n')
-						j++;
-					if (j < len && in[j] == '"')
-						j++;
-				} else {
-					while (j < len && in[j] != ',' && in[j] != ';' && in[j] != '\r' &&
-					       in[j] != '\n' && in[j] != ' ' && in[j] != '&')
-						j++;
-					rep = "NOT SHOWN";
-				}
-				if (o + kl + strlen(rep) >= size)
-					goto done;
-				memcpy(out + o, in + i, kl);
-				o += kl;
-				memcpy(out + o, rep, strlen(rep));
-				o += strlen(rep);
-				i = j;
-				masked = true;
-				break;
-			}
+		if (in[i] != '=' || !secret_name_before(in, i))
+			continue;
+		j = i + 1;
+		if (j < len && in[j] == '"') {
+			rep = "\"NOT SHOWN\"";
+			j++;
+			while (j < len && in[j] != '"' && in[j] != '\n')
+				j++;
+			if (j < len && in[j] == '"')
+				j++;
+		} else {
+			while (j < len && in[j] != ',' && in[j] != ';' && in[j] != '\r' &&
+			       in[j] != '\n' && in[j] != ' ' && in[j] != '&')
+				j++;
 		}
-		if (!masked)
-			out[o++] = in[i++];
+		n = i + 1 - from;
+		rl = strlen(rep);
+		if (o + n + rl >= size)
+			break;
+		memcpy(out + o, in + from, n);
+		o += n;
+		memcpy(out + o, rep, rl);
+		o += rl;
+		from = j;
+		i = j - 1;
 	}
-done:
+	if (from < len) {
+		size_t n = len - from;
+		if (o + n >= size)
+			n = size - 1 - o; /* out was sized by the caller: only a bug gets here */
+		memcpy(out + o, in + from, n);
+		o += n;
+	}
 	out[o] = '\0';
 	return o;
 }

@@ -11,6 +11,7 @@ union sipua_hnd;
 #include <sofia-sip/su_config.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
@@ -1173,6 +1174,12 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 			     NUTAG_APPL_METHOD("OPTIONS, MESSAGE"),
 			     NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, REFER, NOTIFY, INFO"),
 			     NUTAG_OUTBOUND("no-options-keepalive no-validate"),
+			     /* 64*T1 is how long a server transaction lives after our answer (Timer J)
+			      * and how long a request waits for any answer (Timers B, F). 8 s instead
+			      * of 32 s: a scanner's flood pins a quarter of the memory (each refused
+			      * request holds ~10 kB until then), and a dead server is reported
+			      * sooner. Requests that were answered at all are unaffected. */
+			     NTATAG_SIP_T1X64(8000),
 			     TPTAG_LOG(trace != NULL),
 			     TAG_END());
 	if (!ua->nua) {
