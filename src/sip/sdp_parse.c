@@ -94,8 +94,9 @@ static void fill_audio(struct sdp_audio *a, const sdp_session_t *s, const sdp_me
 /* Sofia-SIP 1.12.11 (Debian 12) loops forever, allocating a list node per turn until memory
  * runs out, on an m= line whose protocol is not RTP and whose format list starts with a
  * character that is not an SDP token ("m=audio 4 X \xfb": one packet, gigabytes, minutes;
- * found by tests/fuzz/fuzz_sdp). Let only m= lines of RFC 4566's shape reach it:
- * media SP port["/"count] SP proto *(SP fmt), fmt a token, SP any run of spaces and tabs. */
+ * found by tests/fuzz/fuzz_sdp), or when only blanks with a tab follow the protocol. Let
+ * only m= lines of RFC 4566's shape reach it: media SP port["/"count] SP proto *(SP fmt),
+ * fmt a token, SP any run of spaces and tabs, blanks at the end only after a fmt. */
 static bool sdp_token_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -146,12 +147,12 @@ static bool mline_ok(const char *p, const char *end)
 	if (!(n = span(p, end, true, false)))           /* proto */
 		return false;
 	p += n;
-	while (p < end) {                               /* *(SP fmt) */
+	for (bool fmt = false; p < end; fmt = true) {   /* *(SP fmt) */
 		if (!(n = blanks(p, end)))
 			return false;
 		p += n;
 		if (p == end)
-			break;
+			return fmt;   /* blanks right after the proto loop Sofia too */
 		if (!(n = span(p, end, false, false)))
 			return false;
 		p += n;
