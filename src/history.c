@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +122,7 @@ struct history {
 	unsigned next_msg;
 	void (*notify)(void *arg, const char *line);
 	void *notify_arg;
+	char domain[256];            /* "bob" is sip:bob@domain (history_set_domain) */
 };
 
 /* ---- paths and errors ---- */
@@ -430,6 +432,23 @@ void history_set_notify(struct history *h, void (*fn)(void *arg, const char *lin
 	h->notify_arg = arg;
 }
 
+void history_set_domain(struct history *h, const char *hostport)
+{
+	str_ncopy(h->domain, sizeof(h->domain), hostport, strcspn(hostport, ";>?"));
+}
+
+/* What `msg TO` sends to, as sipua completes it: "bob" -> "sip:bob@domain". */
+static void complete_peer(const struct history *h, const char *to, char *out, size_t size)
+{
+	if (!strncasecmp(to, "sip:", 4) || !strncasecmp(to, "sips:", 5) ||
+	    !strncasecmp(to, "tel:", 4) || !*to)
+		str_copy(out, size, to);
+	else if (strchr(to, '@') || !h->domain[0])
+		snprintf(out, size, "sip:%s", to);
+	else
+		snprintf(out, size, "sip:%s@%s", to, h->domain);
+}
+
 /* ---- statements ---- */
 
 static int bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -632,7 +651,9 @@ static int record_message(struct history *h, const char *json, const char *ev, c
 		return 0;
 	s = msg_slot(h, cookie);
 	if (!strcmp(ev, "message_sent")) {
-		json_get_str(json, "to", peer, sizeof(peer));
+		char to[PEER_MAX];
+		json_get_str(json, "to", to, sizeof(to));
+		complete_peer(h, to, peer, sizeof(peer));
 		json_get_str(json, "body", body, sizeof(body));
 		if (s) {
 			/* its status came first (a failure reported at once) */

@@ -27,6 +27,8 @@ void history_close(struct history *h);
 const char *history_path(const struct history *h);
 /* Where problems met while recording go (the record is lost, the phone goes on). */
 void history_set_notify(struct history *h, void (*fn)(void *arg, const char *line), void *arg);
+/* The default account's host[:port], so that `msg bob` is recorded as sip:bob@host. */
+void history_set_domain(struct history *h, const char *hostport);
 /* Record one app event (JSON); events about neither calls nor messages are ignored.
  * 0 once it is committed, or -1 with why. */
 int history_record(struct history *h, const char *json, char *why, size_t whylen);

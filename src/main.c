@@ -211,6 +211,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ttyphone: history: %s; running without history\n", why);
 		str_copy(nohist, sizeof(nohist), why);
 	} else {
+		const struct account_cfg *acc = config_default_account(&cfg);
+		if (acc && strchr(acc->uri, '@'))
+			history_set_domain(hist, strchr(acc->uri, '@') + 1);
 		app_add_listener(app, history_on_event, hist);
 		if (headless)
 			history_set_notify(hist, log_to_stderr, NULL);

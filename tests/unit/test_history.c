@@ -162,9 +162,16 @@ static void test_messages_are_recorded_with_their_delivery(void)
 			 "\"code\":408,\"reason\":\"Timeout\"}"), 0);
 	CHECK_INT(record(h, "{\"event\":\"message_sent\",\"msg\":3,\"to\":\"sip:bob@example.org\","
 			 "\"body\":\"late\"}"), 0);
+	/* with no status yet, "carol" is already recorded as the address it goes to */
+	history_set_domain(h, "example.org:5060;transport=tcp");
+	CHECK_INT(record(h, "{\"event\":\"message_sent\",\"msg\":4,\"to\":\"carol\","
+			 "\"body\":\"pending\"}"), 0);
 	history_close(h);
 
-	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 4);
+	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 5);
+	text_of(p, "SELECT peer || '|' || peer_key || '|' || state FROM messages WHERE id = 5", text,
+		sizeof(text));
+	CHECK_STR(text, "sip:carol@example.org:5060|sip:carol@example.org:5060|sending");
 	text_of(p, "SELECT direction || '|' || peer || '|' || display || '|' || body || '|' || state "
 		"FROM messages WHERE id = 1", text, sizeof(text));
 	CHECK_STR(text, "in|sip:bob@example.org|Bob|hi \xc3\xa9\nline 2|received");
