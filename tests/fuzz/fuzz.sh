@@ -139,7 +139,7 @@ build() {
 # libFuzzer options common to every run. Inputs are kept small: messages, not files.
 fuzz_opts() {    # fuzz_opts TARGET
 	local o="-max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
-	[ -f "$here/fuzz_$1.dict" ] && o="$o -dict=$here/fuzz_$1.dict"
+	[ -f "$here/dicts/$1.dict" ] && o="$o -dict=$here/dicts/$1.dict"
 	echo "$o"
 }
 
