@@ -167,7 +167,7 @@ class FirstRun(unittest.TestCase):
         return sorted(out)
 
     def test_demo_mode_writes_nothing_until_account_add(self):
-        r, ev = self.run_phone(["history", "call echo", "hangup", "quit"])
+        r, ev = self.run_phone(["history", "status", "quit"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(ev[0]["demo"])
         err = [e for e in ev if e["event"] == "error"][0]
