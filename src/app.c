@@ -10,6 +10,7 @@
 #include "trace.h"
 #include "sdp.h"
 #include "media/media.h"
+#include "media/audio_probe.h"
 #include "sip/loop.h"
 #include "sip/sipua.h"
 
@@ -88,6 +89,7 @@ struct app {
 	void *ext_arg;
 	unsigned long next_msg_cookie;
 	struct loop_timer *stats_timer;
+	struct audio_probe *audio_probe;  /* start-up check of the audio server */
 	/* echo service */
 	struct config echo_cfg;
 	struct sipua *echo_ua;
@@ -792,6 +794,22 @@ static void on_evq(void *arg, int fd)
 	(void)fd;
 	while (evq_take(a->evq, &ev)) {
 		struct app_call *c = call_by_id(a, ev.call_id);
+
+		if (ev.call_id == 0 &&
+		    (ev.kind == EVQ_MEDIA_AUDIO_ERROR || ev.kind == EVQ_MEDIA_AUDIO_OK)) {
+			/* The start-up probe: no call yet, the user still needs to know. */
+			char buf[1024];
+			struct jw w;
+			if (ev.kind == EVQ_MEDIA_AUDIO_ERROR)
+				emit_log(a, "audio: %s", ev.text);
+			jw_begin(&w, buf, sizeof(buf));
+			jw_str(&w, "event", "audio");
+			jw_bool(&w, "ok", ev.kind == EVQ_MEDIA_AUDIO_OK);
+			if (ev.kind == EVQ_MEDIA_AUDIO_ERROR)
+				jw_str(&w, "reason", ev.text);
+			emit_w(a, &w);
+			continue;
+		}
 		if (!c)
 			continue;
 		switch (ev.kind) {
@@ -1382,6 +1400,9 @@ int app_start(struct app *a, char *why, size_t whylen)
 	}
 	if (start_echo(a, ewhy, sizeof(ewhy)) < 0)
 		emit_log(a, "echo service unavailable: %s", ewhy);
+	if (a->cfg->audio.backend == AUDIO_PULSE &&
+	    audio_probe_start(&a->audio_probe, &a->cfg->audio, a->evq) != 0)
+		emit_log(a, "cannot check the audio server");
 	loop_timer_start(a->stats_timer, STATS_INTERVAL_MS);
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "ready");
@@ -1436,6 +1457,7 @@ void app_free(struct app *a)
 	for (unsigned i = 0; i < sizeof(a->echo_calls) / sizeof(a->echo_calls[0]); i++)
 		if (a->echo_calls[i].ms)
 			media_session_free(a->echo_calls[i].ms);
+	audio_probe_free(a->audio_probe);
 	if (a->evq_watch >= 0)
 		loop_unwatch(a->loop, a->evq_watch);
 	loop_timer_free(a->stats_timer);

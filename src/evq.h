@@ -20,7 +20,7 @@ struct evq_event {
 	enum evq_kind kind;
 	unsigned call_id;
 	int a;
-	char text[160];
+	char text[400];            /* reasons carry their fix, e.g. the ssh -R line */
 };
 
 struct evq;

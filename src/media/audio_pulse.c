@@ -5,6 +5,7 @@
  * failure is reported once as EVQ_MEDIA_AUDIO_ERROR, the recovery as EVQ_MEDIA_AUDIO_OK;
  * the helper retries every few seconds in between. */
 #include "audio.h"
+#include "audio_probe.h"
 #include "evq.h"
 
 #include <errno.h>
@@ -106,14 +107,14 @@ static int open_streams(struct pulse_dev *d, pa_simple **rec, pa_simple **play,
 			     d->source[0] ? d->source : NULL, "call microphone", &ss, NULL,
 			     &rec_attr, &err);
 	if (!*rec) {
-		snprintf(why, whylen, "PulseAudio: cannot open the microphone: %s", pa_strerror(err));
+		audio_explain(d->server, err, "microphone", d->source, why, whylen);
 		return -1;
 	}
 	*play = pa_simple_new(server, "ttyphone", PA_STREAM_PLAYBACK,
 			      d->sink[0] ? d->sink : NULL, "call speaker", &ss, NULL,
 			      &play_attr, &err);
 	if (!*play) {
-		snprintf(why, whylen, "PulseAudio: cannot open the speaker: %s", pa_strerror(err));
+		audio_explain(d->server, err, "speaker", d->sink, why, whylen);
 		pa_simple_free(*rec);
 		*rec = NULL;
 		return -1;
@@ -136,7 +137,7 @@ static void *opener_main(void *arg)
 	pthread_mutex_lock(&d->lock);
 	while (!d->quit) {
 		pa_simple *rec, *play;
-		char why[160];
+		char why[sizeof(((struct evq_event *)0)->text)];
 		int rc;
 
 		if (!d->want_open) {

@@ -95,10 +95,12 @@ class Calls(ttylab.LabTestCase):
         b.wait_event(event="call", state="established", id=inc2["id"])
         c.wait_event(event="call", state="established")
         # swap: carol goes on hold, alice comes back
+        mark_b, mark_a = b.mark(), a.mark()
         b.send("swap")
-        b.wait_event(event="call", state="held", id=inc2["id"], local_hold=True)
-        b.wait_event(event="call", state="established", id=idb)
-        a.wait_event(event="call", state="established", id=ida)
+        # the two re-INVITEs run at once: their answers come in either order
+        b.wait_event(event="call", state="held", id=inc2["id"], local_hold=True, since=mark_b)
+        b.wait_event(event="call", state="established", id=idb, since=mark_b)
+        a.wait_event(event="call", state="established", id=ida, since=mark_a)
         calls = b.command("calls", event="calls")["calls"]
         self.assertEqual(sorted(x["state"] for x in calls), ["established", "held"])
 
