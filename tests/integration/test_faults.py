@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Faults: the registrar killed and restarted (ttyphone notices, says why, re-registers by
-itself and takes calls again), and a peer killed mid-call (the RTP timeout ends the call
-with a reason; no zombie call)."""
+itself and takes calls again), a peer killed mid-call (the RTP timeout ends the call with a
+reason; no zombie call), and PulseAudio killed mid-call (the call stays up, the problem is
+reported, audio returns when PulseAudio is back)."""
 
 import signal
 import time
@@ -67,6 +68,40 @@ class Faults(ttylab.LabTestCase):
         self.assertEqual(ended["code"], 408)
         self.assertIn("no RTP from the peer for 3 s", ended["reason"])
         self.assertEqual(a.command("calls", event="calls")["calls"], [])
+
+
+class PulseFaults(ttylab.LabTestCase):
+    lab_args = {"pulse": True}
+
+    def test_pulseaudio_killed_mid_call_call_stays_and_audio_returns(self):
+        tone = self.lab.path("bob-tone.wav")
+        ttylab.write_tone(tone, freq=733.0, seconds=6.0, rate=48000, amplitude=0.5)
+        a = self.lab.phone("alice", audio=True)
+        b = self.lab.phone("bob", backend="file", input=tone,
+                           output=self.lab.path("bob-out.wav"), auto_answer=True)
+        for p in (a, b):
+            p.wait_event(event="reg", state="registered")
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established")
+        time.sleep(1.0)
+        self.lab.pulse.proc.kill()
+        lost = a.wait_event(event="audio", id=est["id"], ok=False, timeout=10)
+        self.assertTrue(lost["reason"])
+        a.expect_no_event(within=2.0, event="call", state="ended")
+        # PulseAudio comes back (same socket), with the phone's devices
+        self.lab.pulse.phones.clear()
+        self.lab.pulse.start()
+        self.lab.pulse.add_phone("alice")
+        a.wait_event(event="audio", id=est["id"], ok=True, timeout=15)
+        time.sleep(1.0)
+        heard = self.lab.path("alice-speaker.wav")
+        rec = self.lab.pulse.record("alice", heard)
+        time.sleep(2.0)
+        rec.stop()
+        r = ttylab.analyze(heard)
+        self.assertLess(abs(r["freq"] - 733.0) / 733.0, 0.01, r)
+        a.send("hangup")
+        b.wait_event(event="call", state="ended")
 
 
 if __name__ == "__main__":
