@@ -41,7 +41,9 @@
 #define MSG_SLOTS 256        /* sent messages awaiting their status (cookies -> rows) */
 #define PEER_MAX 1024
 #define BODY_MAX 16384       /* the app cuts bodies at 4000 bytes; room for any escaping */
-#define REPLY_MAX (1u << 20) /* a reply that does not fit lists fewer rows */
+/* A reply that does not fit lists fewer rows ("truncated"): it must also fit a control
+ * socket's send buffer (about 200 KiB), or headless.c drops the client. */
+#define REPLY_MAX (128u * 1024)
 
 enum stmt_id {
 	ST_CALL_INSERT, ST_CALL_ANSWERED, ST_CALL_CODEC, ST_CALL_ENDED,
@@ -640,6 +642,11 @@ static int record_message(struct history *h, const char *json, const char *ev, c
 	int rc;
 
 	if (!strcmp(ev, "message")) {
+		char ctype[128];
+		/* Text only: "is typing" notices (RFC 3994) and the like are not conversation. */
+		if (json_get_str(json, "content_type", ctype, sizeof(ctype)) && ctype[0] &&
+		    strncasecmp(ctype, "text/", 5))
+			return 0;
 		json_get_str(json, "from", peer, sizeof(peer));
 		json_get_str(json, "display", display, sizeof(display));
 		json_get_str(json, "account", account, sizeof(account));

@@ -121,12 +121,15 @@ static void test_a_call_is_recorded_from_its_events(void)
 			 "example.org\",\"direction\":\"in\",\"code\":0,\"reason\":\"\"}"), 0);
 	CHECK_INT(record(h, "{\"event\":\"call\",\"id\":2,\"state\":\"ended\",\"code\":487,"
 			 "\"reason\":\"Request Terminated\"}"), 0);
-	/* events about other things are not recorded */
+	/* events about other things are not recorded, nor messages that are not text */
+	CHECK_INT(record(h, "{\"event\":\"message\",\"from\":\"sip:bob@example.org\","
+			 "\"content_type\":\"application/im-iscomposing+xml\",\"body\":\"<x/>\"}"), 0);
 	CHECK_INT(record(h, "{\"event\":\"reg\",\"account\":\"alice\",\"state\":\"registered\"}"), 0);
 	CHECK_INT(record(h, "not json at all"), 0);
 	history_close(h);
 
 	CHECK_INT(scalar(p, "SELECT count(*) FROM calls"), 2);
+	CHECK_INT(scalar(p, "SELECT count(*) FROM messages"), 0);
 	text_of(p, "SELECT direction || ' ' || peer || ' ' || account || ' ' || codec || ' ' || "
 		"code || ' ' || reason FROM calls WHERE id = 1", text, sizeof(text));
 	CHECK_STR(text, "out sip:bob@Example.org alice opus 200 Hung up");
@@ -222,6 +225,35 @@ static void test_replies_list_calls_newest_first_and_messages_oldest_first(void)
 		CHECK(m3 && m5 && m3 < m5);
 		CHECK(strstr(json, "\"body\":\"m2\"") == NULL);
 		CHECK(strstr(json, "other") == NULL);
+		free(json);
+	}
+	history_close(h);
+}
+
+static void test_a_reply_too_big_lists_the_newest_and_says_so(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	const char *keys[] = { "sip:bob@example.org" };
+	static char ev[4000];
+	char why[1400], body[3001], *json;
+
+	if (!h)
+		return;
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	for (int i = 0; i < 80; i++) {
+		snprintf(ev, sizeof(ev), "{\"event\":\"message\",\"from\":\"sip:bob@example.org\","
+			 "\"body\":\"%03d%s\"}", i, body);
+		record(h, ev);
+	}
+	json = history_messages_json(h, "bob", keys, 1, 80, why, sizeof(why));
+	CHECK(json != NULL);
+	if (json) {
+		CHECK(strlen(json) < 128 * 1024);
+		CHECK(strstr(json, "\"truncated\":true") != NULL);
+		CHECK(strstr(json, "\"body\":\"079") != NULL);   /* the newest stay */
+		CHECK(strstr(json, "\"body\":\"000") == NULL);
 		free(json);
 	}
 	history_close(h);
@@ -426,6 +458,7 @@ int main(void)
 	RUN(test_a_call_is_recorded_from_its_events);
 	RUN(test_messages_are_recorded_with_their_delivery);
 	RUN(test_replies_list_calls_newest_first_and_messages_oldest_first);
+	RUN(test_a_reply_too_big_lists_the_newest_and_says_so);
 	RUN(test_file_is_private_wal_and_versioned);
 	RUN(test_garbage_file_is_reported_not_replaced);
 	RUN(test_damaged_database_is_reported_not_replaced);
