@@ -216,9 +216,8 @@ static bool is_damage(int rc)
 static void finalize_all(struct history *h)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		/* finalize reports the statement's last error again; nothing left to do with it */
-		if (h->st[i] && sqlite3_finalize(h->st[i]) != SQLITE_OK)
-			h->st[i] = NULL;
+		/* sqlite3_finalize only repeats the statement's last error, already reported */
+		(void)sqlite3_finalize(h->st[i]);
 		h->st[i] = NULL;
 	}
 }
@@ -862,9 +861,7 @@ char *history_calls_json(struct history *h, unsigned n, char *why, size_t whylen
 		return NULL;
 	out = reply(h, st, 1, n > HISTORY_MAX_CALLS ? HISTORY_MAX_CALLS : n, "history", NULL,
 		    "calls", call_row, why, whylen);
-	if (sqlite3_finalize(st) != SQLITE_OK && out) {
-		/* the rows were read; the error was the step's, already handled */
-	}
+	(void)sqlite3_finalize(st); /* repeats a step error reply() already reported */
 	return out;
 }
 
@@ -894,8 +891,6 @@ char *history_messages_json(struct history *h, const char *label, const char *co
 	out = reply(h, st, 5, n > HISTORY_MAX_MESSAGES ? HISTORY_MAX_MESSAGES : n, "messages",
 		    label, "messages", msg_row, why, whylen);
 done:
-	if (sqlite3_finalize(st) != SQLITE_OK && out) {
-		/* as above */
-	}
+	(void)sqlite3_finalize(st); /* as above */
 	return out;
 }
