@@ -45,6 +45,7 @@ QUIET_MS = 150.0            # silence needed before an onset counts as a new bur
 SEARCH_S = 0.9              # an ear onset belongs to the mouth onset before it within this
 CAL_LATENCY_MS = 100
 SETTLE_S = 2.0
+TTY_STATS = {}
 
 
 def setup_devices(pa):
@@ -195,8 +196,19 @@ def ttyphone_call(lab, n):
         m = p.wait_event(event="media", since=0, timeout=5)
         B.check(m.get("codec") == "opus", "ttyphone %s: codec %r" % (p.name, m.get("codec")))
     time.sleep(SETTLE_S)
+    marks = {p: p.mark() for p in (a, b)}
     w = run_bursts(lab, n, "ttyphone")
     B.check(not a.find_events(event="call", state="ended"), "ttyphone: the call ended early")
+    # The phones' own view, to tell jitter-buffer delay from audio-device buffering.
+    for p, role in ((a, "caller"), (b, "callee")):
+        st = p.find_events(event="stats", since=marks[p])
+        if st:
+            s = st[-1]
+            TTY_STATS[role] = {k: s.get(k) for k in ("jb_ms", "jitter_ms", "late", "lost",
+                                                      "concealed_ms", "recv")}
+            B.note("ttyphone %s stats: jitter buffer %s ms, jitter %s ms, late %s, "
+                   "concealed %s ms" % (role, s.get("jb_ms"), s.get("jitter_ms"),
+                                        s.get("late"), s.get("concealed_ms")))
     a.send("hangup %d" % est["id"])
     b.wait_event(event="call", state="ended", timeout=10)
     for p in (a, b):
@@ -251,7 +263,8 @@ def main():
             B.note("%-8s %s: median %.1f ms, min %.1f, max %.1f: %s" % (
                 who, d.replace("_", " "), s["median_ms"], s["min_ms"], s["max_ms"],
                 " ".join("%.0f" % x for x in s["all_ms"])))
-    detail = {"bursts": n, "calibration": dict(cal, target_ms=CAL_LATENCY_MS), **res}
+    detail = {"bursts": n, "calibration": dict(cal, target_ms=CAL_LATENCY_MS),
+              "ttyphone_stats": TTY_STATS, **res}
     B.report("delay", "m2e_caller_to_callee_ms", "mouth-to-ear, caller -> callee (median)",
              "ms", res["ttyphone"]["a_to_b"]["median_ms"],
              res["baresip"]["a_to_b"]["median_ms"], detail, digits=1)
