@@ -40,6 +40,7 @@ struct app_call {
 	char reason[200];
 	int end_code;                     /* why we hung up (hangup_call), 0 = not us */
 	char end_reason[200];
+	enum call_state hangup_state;     /* the state we sent the CANCEL or BYE in */
 	time_t started, answered;
 	bool local_hold, remote_hold, muted;
 	struct sipua_call *sc;
@@ -345,8 +346,15 @@ static void hangup_call(struct app *a, struct app_call *c, int code, const char 
 {
 	if (c->state == CALL_ENDED)
 		return;
-	c->end_code = code;
-	str_copy(c->end_reason, sizeof(c->end_reason), reason);
+	/* Once per state: a second CANCEL for the same INVITE is dropped by nua (and leaks);
+	 * after a CANCEL that crossed the 200, the state changed and a BYE is due. */
+	if (c->end_code && c->hangup_state == c->state)
+		return;
+	if (!c->end_code) {
+		c->end_code = code;
+		str_copy(c->end_reason, sizeof(c->end_reason), reason);
+	}
+	c->hangup_state = c->state;
 	if (c->sc)
 		sipua_call_hangup(c->sc);
 }
@@ -478,6 +486,9 @@ static void ua_response(void *arg, struct sipua_call *sc, int code, const char *
 		}
 		a->active = c->id;
 		set_state(a, c, CALL_ESTABLISHED, code, reason);
+		/* Our CANCEL crossed their 200: the user hung up, so end it now with a BYE. */
+		if (c->end_code)
+			hangup_call(a, c, c->end_code, c->end_reason);
 	}
 	/* Failures end the call: ua_ended reports it with the code. */
 }
@@ -1430,21 +1441,25 @@ void app_stop(struct app *a)
 		for (unsigned i = 0; i < a->cfg->naccounts; i++)
 			if (a->reg[i] == REG_REGISTERED)
 				sipua_unregister(a->accs[i]);
-		/* Give BYEs and un-REGISTERs a moment to be answered. */
-		for (int i = 0; i < 40; i++) {
+		/* Give BYEs and un-REGISTERs two seconds to be answered (real time: a busy loop
+		 * returns from each step at once). */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
 			bool busy = false;
 			for (unsigned k = 0; k < a->cfg->naccounts; k++)
 				busy |= a->reg[k] == REG_REGISTERED;
 			for (unsigned k = 0; k < APP_MAX_CALLS; k++)
 				busy |= a->calls[k].used && a->calls[k].sc != NULL;
-			if (!busy)
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (!busy || (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > 2000)
 				break;
 			loop_step(a->loop, 50);
 		}
-		sipua_shutdown(a->ua, 3000);
+		sipua_shutdown(a->ua, 5000);
 	}
 	if (a->echo_ua)
-		sipua_shutdown(a->echo_ua, 1000);
+		sipua_shutdown(a->echo_ua, 2000);
 }
 
 void app_free(struct app *a)

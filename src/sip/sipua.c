@@ -99,6 +99,7 @@ struct sipua_call {
 struct sipua_msg {
 	enum hnd_kind kind;
 	struct sipua *ua;
+	struct sipua_msg *next;        /* in ua->msgs, so those still out at quit are freed */
 	struct sipua_acc *acc;
 	nua_handle_t *nh;
 	unsigned long cookie;
@@ -125,6 +126,7 @@ struct sipua {
 	struct sipua_acc *accs[CFG_MAX_ACCOUNTS];
 	unsigned naccs;
 	struct sipua_call *calls;      /* live calls */
+	struct sipua_msg *msgs;        /* MESSAGEs waiting for their answer */
 	char contact[96];              /* host:port we listen on */
 	char certdir[CFG_PATH];
 	bool shutdown_done;
@@ -956,6 +958,12 @@ static void on_message_out(struct sipua *ua, struct sipua_msg *m, int status, ch
 				       (status == 401 || status == 407) ? why : phrase);
 	nua_handle_bind(m->nh, NULL);
 	nua_handle_destroy(m->nh);
+	for (struct sipua_msg **pp = &ua->msgs; *pp; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
 	free(m);
 }
 
@@ -1198,17 +1206,19 @@ fail:
 
 void sipua_shutdown(struct sipua *ua, unsigned timeout_ms)
 {
-	unsigned waited = 0;
+	su_time_t start = su_now();
 
 	if (!ua || !ua->nua)
 		return;
 	for (unsigned i = 0; i < ua->naccs; i++)
 		ua->accs[i]->want_registered = false;
 	nua_shutdown(ua->nua);
-	while (!ua->shutdown_done && waited < timeout_ms) {
+	/* Real time, not steps: a busy loop returns from each step at once. nua_destroy does
+	 * nothing (and the whole stack leaks) unless the shutdown has completed. */
+	while (!ua->shutdown_done && su_duration(su_now(), start) < (su_duration_t)timeout_ms)
 		loop_step(ua->loop, 50);
-		waited += 50;
-	}
+	if (!ua->shutdown_done && ua->ev->log)
+		ua->ev->log(ua->arg, "SIP shutdown did not complete in time");
 }
 
 void sipua_free(struct sipua *ua)
@@ -1219,6 +1229,21 @@ void sipua_free(struct sipua *ua)
 		su_timer_destroy(ua->accs[i]->retry);
 		su_timer_destroy(ua->accs[i]->ka_timer);
 		free(ua->accs[i]);
+	}
+	/* Calls and messages still under way at quit: nua_destroy takes their handles, the
+	 * memory behind them is ours. */
+	while (ua->calls) {
+		struct sipua_call *c = ua->calls;
+		ua->calls = c->next;
+		if (c->nh)
+			nua_handle_bind(c->nh, NULL);
+		free(c);
+	}
+	while (ua->msgs) {
+		struct sipua_msg *m = ua->msgs;
+		ua->msgs = m->next;
+		nua_handle_bind(m->nh, NULL);
+		free(m);
 	}
 	if (ua->nua)
 		nua_destroy(ua->nua);
@@ -1500,6 +1525,8 @@ int sipua_message(struct sipua *ua, struct sipua_acc *acc, const char *to, const
 		free(m);
 		return ENOMEM;
 	}
+	m->next = ua->msgs;
+	ua->msgs = m;
 	nua_message(m->nh, TAG_IF(acc && acc->route[0], SIPTAG_ROUTE_STR(acc ? acc->route : NULL)),
 		    SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"), SIPTAG_PAYLOAD_STR(text),
 		    TAG_END());

@@ -97,6 +97,19 @@ class Headless(ttylab.LabTestCase):
         self.assertEqual(a.command("calls", event="calls")["calls"], [])
         self.assertEqual(a.protocol_errors, [])
 
+    def test_hangup_right_after_dialling_ends_the_call(self):
+        # The echo service answers at once, so our CANCEL crosses its 200: the user's
+        # hang-up must still win (a BYE follows) and nothing may linger.
+        a, _ = account_less(self.lab, "quick")
+        a.wait_ready()
+        for _ in range(3):
+            mark = a.mark()
+            a.send("call echo")
+            a.send("hangup")
+            ended = a.wait_event(event="call", state="ended", since=mark, timeout=10)
+            self.assertEqual(ended["reason"], "Hung up")
+            self.assertEqual(a.command("calls", event="calls")["calls"], [])
+
     def test_options_is_answered_with_our_capabilities(self):
         a, _ = account_less(self.lab, "opt")
         port = int(a.wait_ready()["sip"].rsplit(":", 1)[1])
