@@ -4,6 +4,7 @@
 #include "ttyconf.h"
 #include "app.h"
 #include "commands.h"
+#include "contacts.h"
 #include "evq.h"
 #include "json.h"
 #include "strutil.h"
@@ -929,6 +930,37 @@ static struct sipua_acc *default_acc(struct app *a)
 	return d ? acc_by_name(a, d->name) : NULL;
 }
 
+static bool is_uri(const char *to)
+{
+	return !strncasecmp(to, "sip:", 4) || !strncasecmp(to, "sips:", 5) ||
+	       !strncasecmp(to, "tel:", 4);
+}
+
+/* "call bob" / "msg bob": a contact's first address (and its account), read from
+ * contacts.ini each time so edits made by hand or in the UI count at once. Anything that
+ * is not a contact is left as it is (a user name completed with the account's domain). */
+static void resolve_contact(const char *name, char *out, size_t size, char *account,
+			    size_t account_size)
+{
+	struct contacts book;
+	const struct contact *ct;
+	char path[1024];
+
+	str_copy(out, size, name);
+	if (account_size)
+		account[0] = '\0';
+	if (is_uri(name) || strchr(name, '@'))
+		return;
+	contacts_init(&book);
+	contacts_default_path(path, sizeof(path));
+	contacts_load(&book, path, NULL, NULL); /* an unreadable book is an empty one */
+	if ((ct = contacts_find(&book, name)) && ct->nuri) {
+		str_copy(out, size, ct->uri[0]);
+		str_copy(account, account_size, ct->account);
+	}
+	contacts_free(&book);
+}
+
 static bool is_echo_target(const char *to)
 {
 	return !strcasecmp(to, "echo") || !strcasecmp(to, "sip:echo@local");
@@ -940,8 +972,15 @@ static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn 
 	const char *to = cl->argv[0];
 	struct sipua_acc *acc = NULL;
 	struct app_call *c;
-	char sdp[APP_SDP_MAX];
+	char sdp[APP_SDP_MAX], resolved[CFG_STR], contact_acc[64];
 	bool direct;
+
+	if (!is_echo_target(to)) {
+		resolve_contact(to, resolved, sizeof(resolved), contact_acc, sizeof(contact_acc));
+		to = resolved;
+	} else {
+		contact_acc[0] = '\0';
+	}
 
 	if (is_echo_target(to)) {
 		if (!a->echo_ua) {
@@ -955,16 +994,17 @@ static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn 
 		 * there is no account at all. */
 		direct = a->cfg->naccounts == 0;
 	}
-	if (cl->argc > 1) {
-		acc = acc_by_name(a, cl->argv[1]);
+	if (cl->argc > 1 || contact_acc[0]) {
+		const char *name = cl->argc > 1 ? cl->argv[1] : contact_acc;
+		acc = acc_by_name(a, name);
 		if (!acc) {
-			reply_error(reply, rarg, "no account named \"%s\"", cl->argv[1]);
+			reply_error(reply, rarg, "no account named \"%s\"", name);
 			return;
 		}
 	} else if (!direct) {
 		acc = default_acc(a);
 	}
-	if (!acc && !strchr(to, '@') && !is_echo_target(cl->argv[0])) {
+	if (!acc && !strchr(to, '@') && !is_uri(to) && !is_echo_target(cl->argv[0])) {
 		reply_error(reply, rarg, "call %s: no account to complete it with; use sip:user@host",
 			    to);
 		return;
@@ -1296,20 +1336,24 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 	case CMD_msg: {
 		struct sipua_acc *acc = default_acc(a);
 		unsigned long cookie = ++a->next_msg_cookie;
-		char buf[EVENT_MAX];
+		char buf[EVENT_MAX], to[CFG_STR], contact_acc[64];
 		struct jw w;
-		if (!acc && !strchr(cl.argv[0], '@')) {
+		resolve_contact(cl.argv[0], to, sizeof(to), contact_acc, sizeof(contact_acc));
+		if (contact_acc[0] && acc_by_name(a, contact_acc))
+			acc = acc_by_name(a, contact_acc);
+		/* sip:host:port has no user but is a whole address: an account-less peer's. */
+		if (!acc && !strchr(to, '@') && !is_uri(to)) {
 			reply_error(reply, rarg, "msg %s: no account; use sip:user@host", cl.argv[0]);
 			break;
 		}
-		if (sipua_message(a->ua, acc, cl.argv[0], cl.argv[1], cookie) != 0) {
+		if (sipua_message(a->ua, acc, to, cl.argv[1], cookie) != 0) {
 			reply_error(reply, rarg, "cannot send the message");
 			break;
 		}
 		jw_begin(&w, buf, sizeof(buf));
 		jw_str(&w, "event", "message_sent");
 		jw_int(&w, "msg", (long long)cookie);
-		jw_str(&w, "to", cl.argv[0]);
+		jw_str(&w, "to", to);
 		jw_str(&w, "body", cl.argv[1]);  /* the history records what was sent */
 		emit_w(a, &w);
 		break;

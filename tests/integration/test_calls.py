@@ -3,6 +3,8 @@
 ring, answer, hang up from either side, reject, cancel, call waiting with hold and swap,
 blind and attended transfer, DTMF, MESSAGE both ways."""
 
+import os
+
 import ttylab
 from ttylab import Lab
 
@@ -178,6 +180,34 @@ class Calls(ttylab.LabTestCase):
         a.send("msg nobody hi")
         st = a.wait_event(event="message_status")
         self.assertEqual(st["code"], 404)
+
+    def test_call_and_message_a_contact_by_name(self):
+        a, b = self.phones("alice", "bob")
+        book = os.path.join(a.dir, "config", "ttyphone", "contacts.ini")
+        os.makedirs(os.path.dirname(book), exist_ok=True)
+        with open(book, "w") as f:
+            f.write("[contact Robert]\nuri = %s\naccount = alice\n" % self.lab.kam.aor("bob"))
+        a.send("call Robert")
+        inc = b.wait_event(event="call", state="incoming")
+        self.assertIn("alice", inc["peer"])
+        b.send("reject %d" % inc["id"])
+        a.wait_event(event="call", state="ended")
+        a.send("msg Robert by name")
+        self.assertEqual(b.wait_event(event="message")["body"], "by name")
+        sent = a.wait_event(event="message_sent", since=0)
+        self.assertEqual(sent["to"], self.lab.kam.aor("bob"))
+
+    def test_message_to_an_accountless_peer_by_host_and_port(self):
+        cfg = ttylab.render_ini([("sip", {"listen": "127.0.0.1:0"}),
+                                 ("audio", {"backend": "null"})])
+        p = ttylab.Phone(cfg, name="p2p-x", workdir=self.lab.path("p2p-x"))
+        q = ttylab.Phone(cfg, name="p2p-y", workdir=self.lab.path("p2p-y"))
+        self.lab.phones += [p, q]
+        p.wait_ready()
+        rq = q.wait_ready()
+        p.send("msg sip:%s hello there" % rq["sip"])
+        self.assertEqual(q.wait_event(event="message")["body"], "hello there")
+        self.assertEqual(p.wait_event(event="message_status")["code"], 200)
 
     def test_bad_commands_get_errors_and_change_nothing(self):
         (a,) = self.phones("alice")
