@@ -428,12 +428,34 @@ static void ui_key(struct parse_ctx *c, const char *name, const char *v)
 {
 	struct ui_cfg *u = &c->cfg->ui;
 
-	if (!strcmp(name, "colors"))
+	if (!strcmp(name, "colors")) {
 		set_bool(c, &u->colors, name, v);
-	else if (!strcmp(name, "mouse"))
+	} else if (!strcmp(name, "mouse")) {
 		set_bool(c, &u->mouse, name, v);
-	else
-		unknown_key(c, name, "colors, mouse");
+	} else if (!strcmp(name, "calls_height")) {
+		set_uint(c, &u->calls_height, name, v, 0, 200);
+	} else if (!strcmp(name, "contacts_width")) {
+		set_uint(c, &u->contacts_width, name, v, 0, 500);
+	} else if (!strncmp(name, "key_", 4) && name[4]) {
+		/* The action names belong to the UI (tui/keys.h): it checks them at start and
+		 * reports an unknown one with this line. */
+		struct ui_key_override *k;
+		if (u->nkeys == CFG_MAX_KEY_OVERRIDES) {
+			diag(c->cfg, c->line, false, "too many key_ overrides (at most %d)",
+			     CFG_MAX_KEY_OVERRIDES);
+			return;
+		}
+		k = &u->keys[u->nkeys];
+		if (str_copy(k->action, sizeof(k->action), name + 4) < 0 ||
+		    str_copy(k->key, sizeof(k->key), v) < 0 || !v[0]) {
+			diag(c->cfg, c->line, false, "%s: a key such as x, ^x, F5, Tab or Enter", name);
+			return;
+		}
+		k->line = c->line;
+		u->nkeys++;
+	} else {
+		unknown_key(c, name, "colors, mouse, calls_height, contacts_width, key_ACTION");
+	}
 }
 
 /* Called when the section name changes (inih reports sections only through keys). */

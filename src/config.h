@@ -69,9 +69,21 @@ struct audio_cfg {
 	bool ring_tone;
 };
 
+#define CFG_MAX_KEY_OVERRIDES 32
+
+struct ui_key_override {
+	char action[32];           /* from "key_ACTION", e.g. "hangup" */
+	char key[16];              /* "x", "^x", "F5", "Tab", "Enter", "Space" ... */
+	int line;                  /* checked by the UI, which owns the action names */
+};
+
 struct ui_cfg {
 	bool colors;
 	bool mouse;
+	unsigned calls_height;     /* rows of the call panel, 0 = chosen from the terminal */
+	unsigned contacts_width;   /* columns of the contacts pane, 0 = chosen likewise */
+	struct ui_key_override keys[CFG_MAX_KEY_OVERRIDES];
+	unsigned nkeys;
 };
 
 struct config_diag {

@@ -106,7 +106,13 @@ struct key_def {
 	const char *label, *help;
 };
 
-extern const struct key_def key_table[REQ_COUNT - 1];
+extern struct key_def key_table[REQ_COUNT - 1];
+/* [ui] key_ACTION = KEY from the config: ACTION is a request's name in lower case
+ * ("hangup", "next_pane"), KEY a character, ^x, F1-F12, or Tab, Enter, Esc, Space, Up, Down,
+ * Left, Right, PgUp, PgDn, Home, End. The new key replaces both of the action's keys.
+ * Returns 0, or -1 with a reason (unknown action or key, or a key another action in the
+ * same place already has). */
+int keys_override(const char *action, const char *spec, char *why, size_t whylen);
 /* The request key means in a view accepting the scopes in mask; REQ_NONE if none. */
 enum request keys_lookup(unsigned scope_mask, int key);
 /* Heading of a scope in the help overlay. */

@@ -270,6 +270,11 @@ static void layout(struct tui *t)
 	 * tall terminal shows more log. The contacts column widens a little on wide ones. */
 	top = clamp(rows * 3 / 8, 7, 16);
 	cw = cols >= 120 ? clamp(cols / 5, 28, 44) : clamp(cols * 3 / 10, 20, 28);
+	/* [ui] calls_height / contacts_width, within what keeps every pane usable. */
+	if (app_config(t->app)->ui.calls_height)
+		top = clamp((int)app_config(t->app)->ui.calls_height, 5, rows - 6);
+	if (app_config(t->app)->ui.contacts_width)
+		cw = clamp((int)app_config(t->app)->ui.contacts_width, 12, cols - 30);
 	t->panes[PANE_CONTACTS].win = make_window(top, cw, 0, 0, true);
 	t->panes[PANE_CALLS].win = make_window(top, cols - cw, 0, cw, false);
 	t->panes[PANE_LOG].win = make_window(rows - 1 - top, cols, top, 0, false);
@@ -660,6 +665,22 @@ static void contacts_diag(void *arg, const char *line)
 		tui_status(t, true, "%s", line);
 }
 
+/* [ui] key_ACTION = KEY: checked here, where the action names live; the first problem goes
+ * to the status line as file:line, like a contacts.ini problem. */
+static void apply_key_overrides(struct tui *t, const struct config *cfg)
+{
+	const char *base = strrchr(cfg->path, '/');
+
+	base = base ? base + 1 : cfg->path;
+	for (unsigned i = 0; i < cfg->ui.nkeys; i++) {
+		const struct ui_key_override *k = &cfg->ui.keys[i];
+		char why[300];
+
+		if (keys_override(k->action, k->key, why, sizeof(why)) < 0 && !t->status_msg[0])
+			tui_status(t, true, "%s:%d: %s", base, k->line, why);
+	}
+}
+
 void tui_save_contacts(struct tui *t)
 {
 	char why[512];
@@ -732,6 +753,7 @@ int tui_run(struct app *a, struct loop *l)
 	contacts_init(&t->book);
 	contacts_default_path(path, sizeof(path));
 	contacts_load(&t->book, path, contacts_diag, t);
+	apply_key_overrides(t, app_config(a));
 	/* In demo mode the echo test (row 0) is what there is to do; otherwise the first
 	 * contact of the book is the likelier choice. */
 	t->cs.sel = app_account_count(a) == 0 || t->book.n == 0 ? 0 : 1;
