@@ -26,7 +26,8 @@ static void test_good_file_parses_every_section(void)
 		"transport = tls\nregister_expires = 300\n"
 		"[account bob]\nuri = sip:bob@example.org\nauthorization_user = b0b\ndefault = yes\nregister = no\n"
 		"[media]\ncodecs = pcma, opus\nsrtp = mandatory\nrtp_ports = 20000-20100\n"
-		"[audio]\nbackend = file\ninput = /tmp/in.wav\n[ui]\ncolors = no\n");
+		"[audio]\nbackend = file\ninput = /tmp/in.wav\n[ui]\ncolors = no\ncalls_height = 9\n"
+		"key_hangup = x\n");
 	CHECK_INT(rc, 0);
 	CHECK_INT(cfg.ndiags, 0);
 	CHECK_INT(cfg.naccounts, 2);
@@ -45,6 +46,11 @@ static void test_good_file_parses_every_section(void)
 	CHECK_INT(cfg.audio.backend, AUDIO_FILE);
 	CHECK(cfg.sip.auto_answer);
 	CHECK(!cfg.ui.colors);
+	CHECK_INT(cfg.ui.calls_height, 9);
+	CHECK_INT(cfg.ui.nkeys, 1);
+	CHECK_STR(cfg.ui.keys[0].action, "hangup");
+	CHECK_STR(cfg.ui.keys[0].key, "x");
+	CHECK_INT(cfg.ui.keys[0].line, 25);
 }
 
 static void test_unknown_codec_is_reported_with_line_and_known_list(void)
