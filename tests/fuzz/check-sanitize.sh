@@ -1,0 +1,80 @@
+#!/bin/bash
+# check-sanitize.sh: `make check-sanitize`. Configures a separate build with --enable-asan
+# (AddressSanitizer + UndefinedBehaviorSanitizer, and LeakSanitizer with it) in
+# _build/sanitize of the build directory, builds it and runs the whole suite there: unit
+# tests, and integration tests whose ttyphone processes are the sanitized binary too.
+# Every sanitizer report of every process goes to _build/sanitize/reports/ (log_path), so a
+# report from a phone that a test did not look at still fails the run.
+#
+# The source tree: when it has been configured in place (./configure in the clone, as the
+# README does), autoconf refuses a second build from it, so the files git knows (tracked
+# and new, not ignored) and the generated build system are copied to _build/sanitize/src
+# first. SAN_JOBS (default 2) runs that many tests at once; SAN_TESTS limits the run
+# (same syntax as TESTS); SAN_CC picks the compiler (default: the one configure finds).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=${TTY_SRCDIR:-$(cd "$here/../.." && pwd)}
+top=$(pwd)
+san=$top/_build/sanitize
+jobs=${SAN_JOBS:-2}
+reports=$san/reports
+
+say() { echo "check-sanitize: $*"; }
+
+mkdir -p "$san"
+if [ -f "$src/config.status" ]; then
+	git -C "$src" rev-parse --git-dir >/dev/null 2>&1 ||
+		{ say "$src is configured in place and is not a git checkout: run 'make distclean' there, or build elsewhere"; exit 1; }
+	say "copying the source tree to ${san#$top/}/src (it is configured in place)"
+	mkdir -p "$san/src"
+	(cd "$src" && { git ls-files -co --exclude-standard;
+		ls -d configure Makefile.in aclocal.m4 ttyconf.h.in build-aux m4 2>/dev/null; } |
+		sort -u | while read -r f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		tar --null -T - -cf -) | (cd "$san/src" && tar -xpf -) || { say "copy failed"; exit 1; }
+	srcdir=$san/src
+else
+	srcdir=$src
+fi
+
+mkdir -p "$san/build"
+cd "$san/build" || exit 1
+if [ ! -f Makefile ] || [ "$srcdir/configure" -nt config.status ]; then
+	say "configuring with --enable-asan"
+	"$srcdir/configure" --enable-asan ${SAN_CC:+CC="$SAN_CC"} >configure.log 2>&1 ||
+		{ tail -n 20 configure.log; say "configure failed (log: ${san#$top/}/build/configure.log)"; exit 1; }
+fi
+say "building"
+make -j"$jobs" >build.log 2>&1 || { grep -E 'error|Error' build.log | head -n 20; say "build failed (log: ${san#$top/}/build/build.log)"; exit 1; }
+
+# LeakSanitizer needs ptrace-like stop-the-world; where it cannot run (some containers),
+# it says so at the first exit: then run without it and say that too.
+leaks=1
+probe=$(ASAN_OPTIONS=detect_leaks=1 ./tests/unit/test_json 2>&1 >/dev/null | grep -i 'LeakSanitizer has encountered a fatal error\|does not work under ptrace')
+if [ -n "$probe" ]; then
+	say "LeakSanitizer cannot run here ($probe): leaks are not checked"
+	leaks=0
+fi
+
+rm -rf "$reports"
+mkdir -p "$reports"
+export ASAN_OPTIONS="detect_leaks=$leaks:log_path=$reports/asan:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+say "running the suite (ASAN_OPTIONS=$ASAN_OPTIONS)"
+start=$(date +%s)
+make -j"$jobs" check ${SAN_TESTS:+TESTS="$SAN_TESTS"} >check.log 2>&1
+rc=$?
+grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):|^tests: ' check.log
+say "suite took $(( $(date +%s) - start )) s, exit $rc (log: ${san#$top/}/build/check.log)"
+
+n=$(find "$reports" -type f | wc -l)
+if [ "$n" -gt 0 ]; then
+	say "$n sanitizer report(s) in ${reports#$top/}:"
+	for f in "$reports"/*; do
+		echo "--- ${f#$top/}"
+		grep -E 'ERROR:|runtime error|SUMMARY|^    #[0-9] ' "$f" | head -n 12
+	done
+	exit 1
+fi
+say "no sanitizer report"
+exit $rc
