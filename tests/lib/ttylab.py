@@ -38,6 +38,7 @@ from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_g
 from ttylab_sipp import SCENARIO_DIR, Sipp, SippResult, scenario_path
 from ttylab_baresip import Baresip
 from ttylab_phone import Phone, have_ttyphone, render_ini, require_ttyphone, ttyphone_bin
+from ttylab_relay import Relay
 
 SKIP = 77
 
@@ -65,7 +66,7 @@ class Lab:
     """
 
     def __init__(self, pulse=False, users=None, realm=DEFAULT_REALM, kamailio=True,
-                 strict=True, qop=True):
+                 strict=True, qop=True, rtpproxy=None):
         self.dir = make_tempdir("ttylab-")
         self.want_pulse = pulse
         self.want_kam = kamailio
@@ -77,12 +78,22 @@ class Lab:
         self.pulse = None
         self.phones = []
         self.peers = []          # Sipp, Baresip, extra Pulse daemons...
+        # rtpproxy: True (a new Relay), a Relay, or "udp:127.0.0.1:PORT": Kamailio routes
+        # media through it (ttylab_relay). lab.relay is the Relay (None otherwise).
+        self.rtpproxy = rtpproxy
+        self.relay = Relay() if rtpproxy is True else (
+            rtpproxy if isinstance(rtpproxy, Relay) else None)
 
     def start(self):
         try:
+            rtpp = self.rtpproxy
+            if self.relay:
+                self.peers.append(self.relay.start())
+                rtpp = self.relay.control
             if self.want_kam:
                 self.kam = Kamailio(users=self.users, realm=self.realm, qop=self.qop,
-                                    workdir=os.path.join(self.dir, "kamailio")).start()
+                                    workdir=os.path.join(self.dir, "kamailio"),
+                                    rtpproxy=rtpp).start()
             if self.want_pulse:
                 self.pulse = Pulse(workdir=os.path.join(self.dir, "pulse")).start()
         except BaseException:
@@ -221,7 +232,7 @@ __all__ = [
     # servers and peers
     "DEFAULT_REALM", "DEFAULT_USERS", "Kamailio", "make_certs", "sip_options",
     "sip_register", "sip_request", "Pulse", "Recorder", "SCENARIO_DIR", "Sipp",
-    "SippResult", "scenario_path", "Baresip",
+    "SippResult", "scenario_path", "Baresip", "Relay",
     # audio
     "analyze", "dominant_frequency", "goertzel_power", "longest_gap_ms", "onset_ms",
     "read_wav", "rms_dbfs", "silent_gaps", "tone_samples", "write_tone", "write_wav",

@@ -74,6 +74,7 @@ loadmodule "htable.so"
 loadmodule "auth.so"
 loadmodule "nathelper.so"
 loadmodule "tls.so"
+@RTPPROXY_MODULE@
 
 modparam("ctl", "binrpc", "unix:@CTL@")
 modparam("tm", "fr_timer", 8000)
@@ -231,6 +232,7 @@ route[RELAY] {
 	if (isflagset(5) && is_method("INVITE|SUBSCRIBE|REFER|NOTIFY|UPDATE") && is_present_hf("Contact")) {
 		add_contact_alias();
 	}
+@RTPPROXY_RELAY@
 	if (!t_is_set("onreply_route")) {
 		t_on_reply("MANAGE_REPLY");
 	}
@@ -244,7 +246,26 @@ onreply_route[MANAGE_REPLY] {
 	if ((proto == TCP || proto == TLS) && is_present_hf("Contact") && status =~ "^(18[0-9]|2[0-9][0-9])$") {
 		add_contact_alias();
 	}
+@RTPPROXY_REPLY@
 }
+"""
+
+# Kamailio(rtpproxy="udp:127.0.0.1:PORT"): media through that rtpproxy-protocol relay
+# (tests/lib/ttylab_relay.py). rtpproxy_manage() offers on an INVITE with SDP, answers on
+# a 1xx/2xx with SDP (or an ACK with SDP), deletes on BYE/CANCEL and on failure replies.
+RTPPROXY_MODULE = """loadmodule "rtpproxy.so"
+modparam("rtpproxy", "rtpproxy_sock", "@RTPPROXY_SOCK@")
+modparam("rtpproxy", "rtpproxy_tout", 1)
+modparam("rtpproxy", "rtpproxy_retr", 2)
+modparam("rtpproxy", "rtpproxy_disable_tout", 1)
+"""
+RTPPROXY_RELAY = """	if (is_method("INVITE|ACK|BYE|CANCEL|UPDATE|PRACK")) {
+		rtpproxy_manage("co");
+	}
+"""
+RTPPROXY_REPLY = """	if (has_body("application/sdp") || status =~ "^[3-6][0-9][0-9]$") {
+		rtpproxy_manage("co");
+	}
 """
 
 TLS_CFG_TEMPLATE = """[server:default]
@@ -514,7 +535,7 @@ class Kamailio:
     """
 
     def __init__(self, users=None, realm=DEFAULT_REALM, qop=True, debug_level=2,
-                 workdir=None, sip_port=None, tls_port=None):
+                 workdir=None, sip_port=None, tls_port=None, rtpproxy=None):
         self.users = dict(DEFAULT_USERS if users is None else users)
         for name, pw in self.users.items():
             if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or '"' in pw or "\\" in pw:
@@ -540,6 +561,12 @@ class Kamailio:
         self.ctl_socket = os.path.join(self.rundir, "kamailio_ctl")
         self.proc = None
         self._certs = None
+        # "udp:127.0.0.1:PORT" of an rtpproxy-protocol relay: SDPs are rewritten so that
+        # media goes through it. None (default): media goes phone to phone.
+        if rtpproxy is not None and not re.fullmatch(r"udp:127\.\d+\.\d+\.\d+:\d+",
+                                                     rtpproxy):
+            raise LabError("rtpproxy must be udp:127.x.x.x:PORT, not %r" % (rtpproxy,))
+        self.rtpproxy = rtpproxy
 
     # --- addresses phones use ---------------------------------------------------------
     def aor(self, user):
@@ -590,6 +617,11 @@ class Kamailio:
                .replace("@REALM@", self.realm)
                .replace("@QOP@", "1" if self.qop else "0")
                .replace("@USERS@", users))
+        rtpp = self.rtpproxy
+        cfg = (cfg.replace("@RTPPROXY_MODULE@\n", RTPPROXY_MODULE.replace(
+                   "@RTPPROXY_SOCK@", rtpp) if rtpp else "")
+               .replace("@RTPPROXY_RELAY@\n", RTPPROXY_RELAY if rtpp else "")
+               .replace("@RTPPROXY_REPLY@\n", RTPPROXY_REPLY if rtpp else ""))
         with open(self.cfg_path, "w") as f:
             f.write(cfg)
         with open(self.tls_cfg_path, "w") as f:
