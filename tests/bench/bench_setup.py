@@ -11,11 +11,14 @@ Both paths include the same work: INVITE, 407 and the authenticated INVITE throu
 Kamailio, the callee's answer (auto-answer, no ringing delay), 200 and ACK, and each
 phone's own event reporting. Calls are hung up and both ends wait for the end before the
 next one. Audio as in bench_call_cpu (tone file in, output discarded), Opus.
-Figures: median, with min and max in the detail. Fails if a call does not connect.
+A third run repeats ttyphone's calls with its data directory (the SQLite call history it
+fsyncs at every call event) on tmpfs. Figures: median, with min and max in the detail. Fails if a call does not connect.
 """
 
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,13 +26,19 @@ import benchlib as B  # noqa: E402
 from benchlib import ttylab  # noqa: E402
 
 PAUSE_S = 0.3
+# ttyphone commits every call event to its SQLite history (synchronous=FULL: an fsync each)
+# on the main thread before going on (src/history.c). A second ttyphone run keeps that
+# file on tmpfs, where fsync costs nothing, to show what the disk adds
+# (BENCH_SKIP_TMPFS=1 skips it).
+SHM = "/dev/shm"
 
 
-def ttyphone_setups(lab, tone, n):
+def ttyphone_setups(lab, tone, n, data_dirs=None):
+    envs = [{"XDG_DATA_HOME": d} for d in data_dirs] if data_dirs else [None, None]
     a = lab.phone("alice", codecs="opus", backend="file", input=tone, output="",
-                  name="tty-caller")
+                  name="tty-caller", env=envs[0])
     b = lab.phone("bob", codecs="opus", backend="file", input=tone, output="",
-                  auto_answer=True, name="tty-callee")
+                  auto_answer=True, name="tty-callee", env=envs[1])
     B.wait_registered_tty(a, b)
     time.sleep(1.0)
     out = []
@@ -83,6 +92,16 @@ def main():
         # loads its aufile input at call start: keep it small
         tty = ttyphone_setups(lab, tone, n)
         bar = baresip_setups(lab, tone, n)
+        shm = None
+        if os.path.isdir(SHM) and not os.environ.get("BENCH_SKIP_TMPFS"):
+            shm = tempfile.mkdtemp(prefix="ttyphone-bench-", dir=SHM)
+            try:
+                dirs = [os.path.join(shm, "caller"), os.path.join(shm, "callee")]
+                for d in dirs:
+                    os.mkdir(d, 0o700)
+                tmpfs = ttyphone_setups(lab, tone, n, data_dirs=dirs)
+            finally:
+                shutil.rmtree(shm, ignore_errors=True)
     B.check(len(tty) == n and len(bar) == n, "not every call connected")
 
     def stats(xs):
@@ -90,13 +109,20 @@ def main():
                 "max_ms": round(max(xs), 2), "all_ms": [round(x, 2) for x in xs]}
 
     detail = {"calls": n, "ttyphone": stats(tty), "baresip": stats(bar)}
-    for who in ("ttyphone", "baresip"):
+    whos = ["ttyphone", "baresip"]
+    if shm:
+        detail["ttyphone_history_on_tmpfs"] = stats(tmpfs)
+        whos.append("ttyphone_history_on_tmpfs")
+    for who in whos:
         s = detail[who]
         B.note("%-8s median %.1f ms, min %.1f, max %.1f: %s" % (
             who, s["median_ms"], s["min_ms"], s["max_ms"],
             " ".join("%.1f" % x for x in s["all_ms"])))
     B.report("setup", "setup_ms", "call set-up, call -> established (median)", "ms",
              B.median(tty), B.median(bar), detail, digits=1)
+    if shm:
+        B.report("setup", "setup_ms_tmpfs", "  same, ttyphone's history on tmpfs", "ms",
+                 B.median(tmpfs), B.median(bar), detail, digits=1)
 
 
 if __name__ == "__main__":
