@@ -3,6 +3,13 @@
  * loop ends, tui_run calls term_stop), exit() from anywhere (atexit), and crashes (SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL, SIGABRT).
  *
+ * Given back means: the termios as we found it, and stdin's file flags too: the loop
+ * (Sofia's su_wait) makes the descriptor it watches non-blocking, and the terminal's open
+ * file is shared with the shell, which would then read with O_NONBLOCK (dash says "turning
+ * off NDELAY mode", other programs get EAGAIN). A terminal without an alternate screen
+ * (vt100, the linux console) is cleared on the way out: nothing of the shell's screen is
+ * left to come back, and the prompt would otherwise land on the last frame's status line.
+ *
  * In a crash handler the heap may be corrupt, so we do not call endwin (it allocates and
  * flushes curses' buffers); we do what it would do with async-signal-safe calls only:
  * write the terminfo reset strings prepared at start-up and put back the saved termios. Then
@@ -29,6 +36,8 @@ static SCREEN *screen;
 static volatile sig_atomic_t active;
 static struct termios saved_tio;
 static bool have_tio;
+static int saved_fl = -1;           /* stdin's file status flags (O_NONBLOCK) */
+static bool alt_screen;
 static char reset_seq[512];
 static size_t reset_len;
 static struct sigaction old_crash[NCRASH], old_winch;
@@ -60,6 +69,8 @@ static void on_crash(int sig)
 		}
 		if (have_tio)
 			tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+		if (saved_fl >= 0)
+			fcntl(STDIN_FILENO, F_SETFL, saved_fl);
 	}
 	for (size_t i = 0; i < NCRASH; i++)
 		if (crash_signals[i] == sig)
@@ -89,8 +100,10 @@ int term_start(char *why, size_t whylen)
 {
 	struct sigaction sa;
 	stack_t ss;
+	const char *rmcup;
 
 	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	saved_fl = fcntl(STDIN_FILENO, F_GETFL);
 	screen = newterm(NULL, stdout, stdin);
 	if (!screen) {
 		const char *term = getenv("TERM");
@@ -99,12 +112,14 @@ int term_start(char *why, size_t whylen)
 	}
 	set_term(screen);
 	/* What endwin would send, ready for the crash handler: attributes off, cursor on,
-	 * keypad transmit off, leave the alternate screen. */
+	 * keypad transmit off, leave the alternate screen (or clear the screen: see above). */
+	rmcup = tigetstr("rmcup");
+	alt_screen = rmcup && rmcup != (char *)-1 && rmcup[0];
 	reset_len = 0;
 	add_cap("sgr0");
 	add_cap("cnorm");
 	add_cap("rmkx");
-	add_cap("rmcup");
+	add_cap(alt_screen ? "rmcup" : "clear");
 	active = 1;
 	cbreak();                   /* ^C stays a signal: main.c turns it into "quit" */
 	noecho();
@@ -150,12 +165,16 @@ void term_stop(void)
 	active = 0;
 	curs_set(1);
 	endwin();
+	if (!alt_screen && clear_screen)
+		putp(clear_screen);
 	if (winch_pipe[0] >= 0)
 		sigaction(SIGWINCH, &old_winch, NULL);
 	for (size_t i = 0; i < NCRASH; i++)
 		sigaction(crash_signals[i], &old_crash[i], NULL);
 	if (have_tio)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	if (saved_fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, saved_fl);
 	fflush(stdout);
 }
 
