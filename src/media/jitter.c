@@ -29,6 +29,7 @@ static void flush_slots(struct jitter *jb)
 	for (unsigned i = 0; i < JB_SLOTS; i++)
 		jb->slot[i].used = false;
 	jb->count = 0;
+	jb->played = 0;
 }
 
 void jb_reset(struct jitter *jb, unsigned clock_rate)
@@ -148,11 +149,13 @@ static void store(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool
 static void advance(struct jitter *jb)
 {
 	struct jb_slot *s = &jb->slot[jb->next % JB_SLOTS];
+	bool had = s->used && s->f.seq == jb->next;
 
-	if (s->used && s->f.seq == jb->next) {
+	if (had) {
 		s->used = false;
 		jb->count--;
 	}
+	jb->played = (jb->played << 1) | had;
 	jb->next++;
 }
 
@@ -203,6 +206,15 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 			jb->next = seq;
 			d = 0;
 		} else {
+			unsigned back = (uint16_t)(jb->next - 1 - seq);
+
+			/* A copy of a packet we already played (networks duplicate): not a sign
+			 * of delay, so it must not grow the target (seen: 10 copies pushed it from
+			 * 20 to 200 ms). */
+			if (back < 64 && (jb->played >> back) & 1) {
+				jb->st.dup++;
+				return JB_PUT_DUP;
+			}
 			/* Too late to play, but its delay tells the target to grow. */
 			jb->st.late++;
 			update_timing(jb, seq, ts, arrival_us);

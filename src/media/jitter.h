@@ -58,6 +58,8 @@ struct jitter {
 	uint16_t next;             /* sequence number to play next */
 	uint16_t high;             /* highest sequence number buffered (if count) */
 	unsigned count;            /* slots in use */
+	uint64_t played;           /* bit i: next-1-i arrived in time (tells a duplicate from a
+				    * late packet once its slot is gone) */
 
 	unsigned frame_ms;         /* packet duration, learned from the timestamps */
 	unsigned frame_ms_candidate, frame_ms_votes;

@@ -143,6 +143,28 @@ static void test_jitter_duplicates_are_dropped_and_counted(void)
 	CHECK(JB.st.dup >= 90);
 }
 
+/* A network that duplicates: a copy of every 25th packet 200 ms later, long after the
+ * original was played. The copies are duplicates, not late packets, and the target must not
+ * grow for them (seen before the fix: from 20 to 200 ms). */
+static void test_jitter_late_copies_are_duplicates_not_delay(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 250, 20000, 0), m = n;
+
+	fresh();
+	for (size_t i = 0; i < n; i += 25) {
+		P[m] = P[i];
+		P[m].at_us += 200000;
+		m++;
+	}
+	o = run(m, 260, false);
+	CHECK_INT(o.frames, 250);
+	CHECK_INT(o.lost, 0);
+	CHECK_INT(JB.st.late, 0);
+	CHECK_INT(JB.st.dup, (long long)(m - n));
+	CHECK(JB.target_ms <= 60);
+}
+
 static void test_jitter_reports_loss_and_offers_next_for_fec(void)
 {
 	size_t n = steady(500, 100, 20000, 0), m = 0;
@@ -298,6 +320,7 @@ int main(void)
 	RUN(test_jitter_in_order_plays_every_frame);
 	RUN(test_jitter_reordered_pairs_come_out_in_order);
 	RUN(test_jitter_duplicates_are_dropped_and_counted);
+	RUN(test_jitter_late_copies_are_duplicates_not_delay);
 	RUN(test_jitter_reports_loss_and_offers_next_for_fec);
 	RUN(test_jitter_burst_late_is_waited_for_then_target_grows);
 	RUN(test_jitter_survives_seq_wrap);
