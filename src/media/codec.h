@@ -47,15 +47,20 @@ struct codec {
 
 const struct codec *codec_get(enum codec_id id);
 
-/* Repeat-and-fade concealment shared by codecs without a better one (G.722): remembers the
- * last good frame and replays it, fading out over three frames. */
+/* Concealment shared by codecs without a better one (G.722): the lost audio continues the
+ * last good frame one pitch period at a time (so it stays in phase: no click where it
+ * starts), fading out over three frames, and the first good frame after it is cross-faded
+ * in (no click where it ends, and a fade-in after a long gap). */
 struct fade_plc {
 	int16_t last[CODEC_MAX_FRAME];
 	size_t len;
 	float gain;                /* gain at the start of the next concealed frame */
+	size_t period;             /* pitch period in samples while concealing, 0 = not */
+	size_t pos;                /* where in that period the next concealed sample is */
 };
 void fade_plc_reset(struct fade_plc *p);
-void fade_plc_good(struct fade_plc *p, const int16_t *pcm, size_t n);
+/* A good frame: remembered, and cross-faded from the concealment if one was running. */
+void fade_plc_good(struct fade_plc *p, int16_t *pcm, size_t n);
 void fade_plc_fill(struct fade_plc *p, int16_t *pcm, size_t n);
 
 extern const struct codec codec_opus, codec_g722, codec_pcma, codec_pcmu;

@@ -312,12 +312,10 @@ class Impairment(ttylab.LabTestCase):
     def test_g722_tone_with_loss_both_ways(self):
         self.tone_with_loss("g722", clicks=False)
 
-    @unittest.expectedFailure
     def test_g722_concealment_is_click_free(self):
-        """Known issue (src/media/codec.c, fade_plc): G.722's repeat-and-fade concealment
-        replays the last 20 ms frame with no overlap-add and resumes with no cross-fade,
-        so every lost packet clicks (largest second difference ~16x the tone's, where
-        PCMA's concealment stays under 2x). Drop the decorator once that is fixed."""
+        """G.722's concealment continues the last frame one pitch period at a time and
+        cross-fades back into real audio, so a lost packet must not click (largest second
+        difference within 3x the clean tone's; before the fix it was ~16x)."""
         self.tone_with_loss("g722")
 
 
