@@ -91,6 +91,7 @@ struct app {
 	void *ext_arg;
 	unsigned long next_msg_cookie;
 	struct loop_timer *stats_timer;
+	bool stats_armed;                 /* the stats timer runs only while media does */
 	struct audio_probe *audio_probe;  /* start-up check of the audio server */
 	/* echo service */
 	struct config echo_cfg;
@@ -323,6 +324,10 @@ static void start_media(struct app *a, struct app_call *c)
 		return;
 	}
 	c->media_running = true;
+	if (!a->stats_armed) {
+		a->stats_armed = true;
+		loop_timer_start(a->stats_timer, STATS_INTERVAL_MS);
+	}
 	report_media(a, c);
 	c->media_reported = true;
 }
@@ -909,8 +914,11 @@ static void on_stats_timer(void *arg)
 			any = true;
 		}
 	}
-	(void)any;
-	loop_timer_start(a->stats_timer, STATS_INTERVAL_MS);
+	/* Only while some call has media: an idle phone must not wake up for nothing. */
+	if (any)
+		loop_timer_start(a->stats_timer, STATS_INTERVAL_MS);
+	else
+		a->stats_armed = false;
 }
 
 /* ---- commands ---- */
@@ -1458,7 +1466,6 @@ int app_start(struct app *a, char *why, size_t whylen)
 	if (a->cfg->audio.backend == AUDIO_PULSE &&
 	    audio_probe_start(&a->audio_probe, &a->cfg->audio, a->evq) != 0)
 		emit_log(a, "cannot check the audio server");
-	loop_timer_start(a->stats_timer, STATS_INTERVAL_MS);
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "ready");
 	jw_str(&w, "version", PACKAGE_VERSION);

