@@ -3,13 +3,16 @@
  * Nothing here polls. The UI wakes for:
  *   - keys: the loop watches stdin (curses is in nodelay mode; we read all pending keys);
  *   - app events and new SIP messages: mark what changed dirty and arm a one-shot redraw
- *     timer (REDRAW_MS), so a flood of events costs one redraw;
+ *     timer (REDRAW_MS), so a flood of events costs one redraw, and no more than one every
+ *     FRAME_MS: over a slow link (SSH on a phone line) bytes cost more than delay;
  *   - a tick, only while a call exists: every second for the clock, every METER_MS while a
  *     call has media, for the level meters;
  *   - SIGWINCH, through a pipe (term.c).
  * A redraw draws only the dirty panes into their windows (wnoutrefresh) and sends the
  * difference to the terminal once (doupdate). The log pane redraws at most every
- * LOG_THROTTLE_MS while messages stream in. */
+ * LOG_THROTTLE_MS while messages stream in, and less often the more new rows its last
+ * redraw had (log_gap_ms): a flood scrolls about one pane of new rows a second, not a
+ * hundred rows. tests/bench/tui_bytes.py counts the bytes. */
 #include "ttyconf.h"
 #include "tui.h"
 #include "tui_int.h"
@@ -32,7 +35,9 @@
 #include <unistd.h>
 
 #define REDRAW_MS 30
+#define FRAME_MS 100
 #define LOG_THROTTLE_MS 100
+#define LOG_FLOOD_MS 1000
 #define TICK_MS 1000
 #define METER_MS 200
 #define STATUS_SHOW_MS 6000
@@ -55,11 +60,17 @@ long long tui_now_ms(void)
 
 static void arm_redraw(struct tui *t, unsigned ms)
 {
-	if (t->redraw_armed)
+	long long now = tui_now_ms(), cap = t->last_frame_ms + FRAME_MS - now;
+
+	if (cap > (long long)ms)
+		ms = (unsigned)cap;
+	/* Never later once armed: a steady stream of events must not postpone it forever. But
+	 * sooner, yes: the log's flood wait must not hold back the rest of the screen. */
+	if (t->redraw_armed && t->redraw_at_ms <= now + ms)
 		return;
-	/* Not restarted while armed: a steady stream of events must not postpone it forever. */
 	loop_timer_start(t->redraw_timer, ms);
 	t->redraw_armed = true;
+	t->redraw_at_ms = now + ms;
 }
 
 void tui_dirty(struct tui *t, unsigned what)
@@ -193,7 +204,9 @@ static void on_tick(void *arg)
 	calls_sample_meters(t);
 	popup_update(t);
 	tui_update_ticker(t);
-	tui_dirty(t, D_CALLS | D_STATUS);
+	/* Not the status line: nothing on it changes with time (its message fades on its own
+	 * timer), and redrawing it would move the cursor there and back on every tick. */
+	tui_dirty(t, D_CALLS);
 }
 
 void tui_update_ticker(struct tui *t)
@@ -310,6 +323,15 @@ static void draw_view(struct tui *t, struct view *v)
 	v->dirty = false;
 }
 
+/* How long the log waits after a redraw while messages stream in: LOG_THROTTLE_MS, up to
+ * LOG_FLOOD_MS when the last redraw was all new rows. */
+static long long log_gap_ms(const struct tui *t)
+{
+	long long gap = t->log.rows > 0 ? (long long)LOG_FLOOD_MS * t->log.fresh_rows / t->log.rows : 0;
+
+	return gap < LOG_THROTTLE_MS ? LOG_THROTTLE_MS : gap > LOG_FLOOD_MS ? LOG_FLOOD_MS : gap;
+}
+
 static void redraw(struct tui *t, bool from_key)
 {
 	struct view *top;
@@ -317,6 +339,7 @@ static void redraw(struct tui *t, bool from_key)
 	WINDOW *cursor = NULL;
 	long long now = tui_now_ms();
 
+	t->last_frame_ms = now; /* before arm_redraw below: it counts from this frame */
 	if (t->need_layout)
 		layout(t);
 	if (t->redraw_armed) {
@@ -344,9 +367,9 @@ static void redraw(struct tui *t, bool from_key)
 			struct view *v = &t->panes[i];
 			if (!v->dirty)
 				continue;
-			if (i == PANE_LOG && !from_key && now - t->log.last_draw_ms < LOG_THROTTLE_MS) {
+			if (i == PANE_LOG && !from_key && now - t->log.last_draw_ms < log_gap_ms(t)) {
 				/* Streaming: the log waits a little, the rest of the screen does not. */
-				arm_redraw(t, (unsigned)(LOG_THROTTLE_MS - (now - t->log.last_draw_ms)));
+				arm_redraw(t, (unsigned)(log_gap_ms(t) - (now - t->log.last_draw_ms)));
 				continue;
 			}
 			if (i == PANE_LOG)

@@ -97,6 +97,8 @@ struct log_state {
 	char save_call[128];         /* the call a save prompt is about ("" = the log) */
 	long long last_draw_ms;
 	bool pending;                /* new messages not drawn yet (flood throttle) */
+	uint64_t drawn_upto;         /* the newest message drawn so far */
+	int fresh_rows, rows;        /* rows of new messages in the last draw, of the pane */
 };
 
 struct detail_state {
@@ -190,6 +192,8 @@ struct tui {
 	/* wake-ups */
 	struct loop_timer *redraw_timer, *tick_timer, *status_timer;
 	bool redraw_armed;
+	long long redraw_at_ms;      /* when the armed redraw timer fires */
+	long long last_frame_ms;     /* the last doupdate, for the frame-rate cap */
 	unsigned tick_ms;            /* 0: the tick timer is off */
 	int stdin_watch, winch_watch;
 	unsigned empty_reads;        /* stdin readable but nothing read: hung up? */

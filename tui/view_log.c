@@ -140,9 +140,17 @@ static void draw(struct tui *t, struct view *v)
 			}
 		}
 	}
-	for (s = ls->top; s && y < h; s = step(t, s, +1), y++)
+	ls->fresh_rows = 0;
+	ls->rows = h;
+	for (s = ls->top; s && y < h; s = step(t, s, +1), y++) {
 		draw_row(t, w, 1 + y, width, trace_get(t->trace, s), s == ls->sel && (focused ||
 			 !ls->follow), focused);
+		/* counted for the flood throttle in tui.c: new rows are what costs bytes */
+		if (s > ls->drawn_upto) {
+			ls->fresh_rows++;
+			ls->drawn_upto = s;
+		}
+	}
 	for (; s; s = step(t, s, +1))
 		after++;
 	for (s = step(t, 0, +1); s; s = step(t, s, +1))
