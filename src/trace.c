@@ -129,8 +129,10 @@ static size_t mask_params(const char *in, size_t len, char *out, size_t size)
 		}
 		n = i + 1 - from;
 		rl = strlen(rep);
-		if (o + n + rl >= size)
+		if (o + n + rl >= size) {
+			from = len;   /* no room to mask it: end here, never copy the rest raw */
 			break;
+		}
 		memcpy(out + o, in + from, n);
 		o += n;
 		memcpy(out + o, rep, rl);
