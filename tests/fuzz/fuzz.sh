@@ -164,9 +164,12 @@ campaign() {    # campaign TARGET SECONDS WORK CRASHES
 		runs=$((runs + ${n:-0}))
 		if [ $rc -ne 0 ]; then
 			ncrash=$((ncrash + 1))
-			grep -E '(==ERROR|^SUMMARY|fuzz property failed|runtime error)' "$log.run" |
-				head -n 2 | sed "s/^/  fuzz_$t: /"
-			grep 'Test unit written to' "$log.run" | sed "s/^.*Test unit written to /  fuzz_$t: input: /"
+			# The same bug tends to be found again at once: show the first few.
+			if [ $ncrash -le 3 ]; then
+				grep -E '(==ERROR|^SUMMARY|fuzz property failed|runtime error)' "$log.run" |
+					head -n 2 | sed "s/^/  fuzz_$t: /"
+				grep 'Test unit written to' "$log.run" | sed "s/^.*Test unit written to /  fuzz_$t: input: /"
+			fi
 			grep -q 'Test unit written to' "$log.run" ||
 				{ echo "  fuzz_$t: exited $rc without a crash input (see $log)"; rm -f "$log.run"; break; }
 		fi
