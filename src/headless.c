@@ -37,6 +37,8 @@ struct headless {
 	int listen_fd, listen_watch;
 	char ctl_path[108];
 	bool stdout_ok;
+	int stdin_flags;       /* as we found them: the loop makes stdin non-blocking, and a
+				* terminal shared with the shell must get its flags back */
 };
 
 static void write_all(int fd, const char *s, size_t n, bool *ok)
@@ -200,7 +202,9 @@ int headless_alloc(struct headless **hp, struct app *a, struct loop *l, bool use
 		h->clients[i].h = h;
 		h->clients[i].fd = -1;
 	}
+	h->stdin_flags = -1;
 	if (use_stdio) {
+		h->stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
 		h->stdio.is_stdio = true;
 		h->stdio.fd = STDIN_FILENO;
 		h->stdio.watch = -1;
@@ -256,6 +260,9 @@ void headless_free(struct headless *h)
 		}
 	if (h->stdio.is_stdio && h->stdio.fd >= 0 && h->stdio.watch >= 0)
 		loop_unwatch(h->loop, h->stdio.watch);
+	if (h->stdin_flags >= 0 && fcntl(STDIN_FILENO, F_SETFL, h->stdin_flags) < 0) {
+		/* stdin is gone or not ours to change: nothing left to restore */
+	}
 	if (h->listen_fd >= 0) {
 		if (h->listen_watch >= 0)
 			loop_unwatch(h->loop, h->listen_watch);

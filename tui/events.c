@@ -125,8 +125,11 @@ static void on_other(struct tui *t, const char *ev, const char *json)
 	} else if (!strcmp(ev, "audio")) {
 		json_get_bool(json, "ok", &ok);
 		json_get_str(json, "reason", text, sizeof(text));
-		if (!ok)
+		/* Without an id it is the start-up check of the audio server, not a call's. */
+		if (!ok && json_get_int(json, "id", &id))
 			tui_status(t, true, "call %lld: audio: %s", id, text);
+		else if (!ok)
+			tui_status(t, true, "audio: %s", text);
 	}
 	/* media, stats, ready...: the views read the new state when they draw */
 	tui_update_ticker(t);

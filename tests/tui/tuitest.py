@@ -142,8 +142,9 @@ class Screen:
     def start_ttyphone(self, home, extra=""):
         """Run ttyphone in the shell; its stderr goes to a file (shown on failure)."""
         self.errlog = os.path.join(home, "stderr.log")
-        cmd = "env XDG_CONFIG_HOME=%s %s %s 2>%s; echo TTYPHONE-EXIT=$?" % (
-            home, ttyphone_bin(), extra, self.errlog)
+        # Each run its own data folder: the history must not be shared between tests.
+        cmd = "env XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s/data %s %s 2>%s; echo TTYPHONE-EXIT=$?" % (
+            home, home, ttyphone_bin(), extra, self.errlog)
         self.send_literal(cmd)
         self.keys("Enter")
 
