@@ -12,6 +12,7 @@
 #include "sdp.h"
 #include "media/media.h"
 #include "media/audio_probe.h"
+#include "media/tone.h"
 #include "sip/loop.h"
 #include "sip/sipua.h"
 
@@ -93,6 +94,8 @@ struct app {
 	struct loop_timer *stats_timer;
 	bool stats_armed;                 /* the stats timer runs only while media does */
 	struct audio_probe *audio_probe;  /* start-up check of the audio server */
+	struct tone_player *ring;         /* sounding while a call rings and none is up */
+	struct tone_player *ringback;     /* sounding while the far end rings (no early media) */
 	/* echo service */
 	struct config echo_cfg;
 	struct sipua *echo_ua;
@@ -196,6 +199,38 @@ static void emit_call(struct app *a, struct app_call *c)
 	emit_w(a, &w);
 }
 
+/* Ring while a call rings and no other is up (with one up, the UI's bell is enough: a
+ * tone would drown the conversation); ringback while our call rings at the far end without
+ * early media. Decided from the calls' states after every change. */
+static void update_tones(struct app *a)
+{
+	bool ring = false, ringback = false, talking = false;
+
+	for (unsigned i = 0; i < APP_MAX_CALLS; i++) {
+		const struct app_call *c = &a->calls[i];
+		if (!c->used)
+			continue;
+		ring |= c->state == CALL_INCOMING;
+		ringback |= c->state == CALL_RINGING && !c->media_running;
+		talking |= c->state == CALL_ESTABLISHED || c->state == CALL_HELD ||
+			   c->state == CALL_EARLY;
+	}
+	ring &= !talking;
+	ringback &= !talking && !ring;
+	if (ring && !a->ring)
+		a->ring = tone_start(&a->cfg->audio, TONE_RING);
+	else if (!ring && a->ring) {
+		tone_stop(a->ring);
+		a->ring = NULL;
+	}
+	if (ringback && !a->ringback)
+		a->ringback = tone_start(&a->cfg->audio, TONE_RINGBACK);
+	else if (!ringback && a->ringback) {
+		tone_stop(a->ringback);
+		a->ringback = NULL;
+	}
+}
+
 static void set_state(struct app *a, struct app_call *c, enum call_state st, int code,
 		      const char *reason)
 {
@@ -203,6 +238,7 @@ static void set_state(struct app *a, struct app_call *c, enum call_state st, int
 	c->code = code;
 	str_copy(c->reason, sizeof(c->reason), reason ? reason : "");
 	emit_call(a, c);
+	update_tones(a);
 }
 
 /* ---- calls ---- */
@@ -237,6 +273,7 @@ static void call_free(struct app *a, struct app_call *c)
 	if (a->active == c->id)
 		a->active = 0;
 	c->used = false;
+	update_tones(a);
 }
 
 /* The call a command means: the id given, else the only/active/ringing one. */
@@ -1524,6 +1561,8 @@ void app_free(struct app *a)
 		if (a->echo_calls[i].ms)
 			media_session_free(a->echo_calls[i].ms);
 	audio_probe_free(a->audio_probe);
+	tone_stop(a->ring);
+	tone_stop(a->ringback);
 	if (a->evq_watch >= 0)
 		loop_unwatch(a->loop, a->evq_watch);
 	loop_timer_free(a->stats_timer);
