@@ -1170,14 +1170,12 @@ static void cmd_swap(struct app *a, app_reply_fn *reply, void *rarg)
 		else if (c->state == CALL_HELD && c->local_hold && !held)
 			held = c;
 	}
-	if (!active && !held) {
+	if (!active || !held) {
 		reply_error(reply, rarg, "swap needs an active call and a held one");
 		return;
 	}
-	if (active)
-		cmd_hold(a, active, true, reply, rarg);
-	if (held)
-		cmd_hold(a, held, false, reply, rarg);
+	cmd_hold(a, active, true, reply, rarg);
+	cmd_hold(a, held, false, reply, rarg);
 }
 
 static void cmd_dtmf(struct app *a, struct app_call *c, const char *digits, app_reply_fn *reply,

@@ -52,6 +52,8 @@ enum key_scope {
 	X(HOLD,        SC_MAIN,     'H',              0,     "H",        "hold / resume") \
 	X(TRANSFER,    SC_MAIN,     't',              0,     "t",        "transfer the call (asks for the target)") \
 	X(MUTE,        SC_MAIN,     'M',              0,     "M",        "mute / unmute the microphone") \
+	X(SWAP,        SC_MAIN,     'S',              0,     "S",        "swap: hold the active call, resume the held one") \
+	X(RECORD,      SC_MAIN,     'R',              0,     "R",        "record the call to a WAV file (off stops)") \
 	X(DTMF,        SC_MAIN,     TK_DIGITS,        0,     "0-9 * #",  "send DTMF during a call") \
 	X(MESSAGE,     SC_MAIN,     'm',              0,     "m",        "chat with the selected contact (or the caller)") \
 	X(UP,          SC_MOVE,     TK_FN(KEY_UP),    'k',   "Up k",     "move up") \

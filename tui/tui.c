@@ -450,6 +450,18 @@ static void quit_yes(struct tui *t)
 	tui_exec(t, "quit");
 }
 
+static void record_done(struct tui *t, const char *text)
+{
+	char file[512], line[640];
+
+	str_copy(file, sizeof(file), text);
+	str_trim(file);
+	if (!file[0])
+		return;
+	snprintf(line, sizeof(line), "record %s %u", file, t->calls.sel_id);
+	tui_exec(t, line);
+}
+
 static void call_request(struct tui *t, enum request req, int key)
 {
 	struct app_call_view cv;
@@ -491,6 +503,21 @@ static void call_request(struct tui *t, enum request req, int key)
 		t->calls.sel_id = id; /* the call the prompt is about */
 		snprintf(prompt, sizeof(prompt), "transfer call %u to: ", id);
 		cmdline_prompt(t, prompt, "", transfer_done, COMPLETE_CONTACTS);
+		return;
+	}
+	case REQ_RECORD: {
+		char prompt[64], name[96];
+		time_t now = time(NULL);
+		struct tm tm;
+		const char *home = getenv("HOME");
+
+		localtime_r(&now, &tm);
+		t->calls.sel_id = id;
+		snprintf(prompt, sizeof(prompt), "record call %u to (off stops): ", id);
+		snprintf(name, sizeof(name), "%s/ttyphone-%04d%02d%02d-%02d%02d%02d.wav",
+			 home && *home ? home : ".", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cmdline_prompt(t, prompt, name, record_done, 0);
 		return;
 	}
 	default:
@@ -544,7 +571,11 @@ static void global_request(struct tui *t, enum request req, int key)
 	case REQ_MUTE:
 	case REQ_DTMF:
 	case REQ_TRANSFER:
+	case REQ_RECORD:
 		call_request(t, req, key);
+		break;
+	case REQ_SWAP:
+		tui_exec(t, "swap");
 		break;
 	case REQ_MESSAGE: {
 		struct app_call_view cv;
