@@ -1,6 +1,7 @@
 /* json.c: bounded JSON writer (see json.h). Hand-written because it is 150 lines and the
  * JSON libraries in Debian allocate per value; events are written on the main thread. */
 #include "json.h"
+#include "strutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,30 +22,6 @@ static void put(struct jw *w, const char *s, size_t n)
 static void puts_(struct jw *w, const char *s)
 {
 	put(w, s, strlen(s));
-}
-
-static size_t utf8_valid_len(const unsigned char *p, size_t n)
-{
-	size_t need;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xE0) == 0xC0) { need = 2; cp = p[0] & 0x1F; }
-	else if ((p[0] & 0xF0) == 0xE0) { need = 3; cp = p[0] & 0x0F; }
-	else if ((p[0] & 0xF8) == 0xF0) { need = 4; cp = p[0] & 0x07; }
-	else return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return need;
 }
 
 static void put_string(struct jw *w, const char *s, size_t len)
@@ -71,7 +48,7 @@ static void put_string(struct jw *w, const char *s, size_t len)
 				puts_(w, esc);
 			}
 			i++;
-		} else if ((ulen = utf8_valid_len(p + i, len - i)) == 0) {
+		} else if ((ulen = str_utf8_len(p + i, len - i)) == 0) {
 			puts_(w, "\\ufffd");
 			i++;
 		} else {

@@ -109,8 +109,7 @@ int str_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 	return 0;
 }
 
-/* Length of a valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t str_utf8_len(const unsigned char *p, size_t n)
 {
 	size_t need;
 	uint32_t cp;
@@ -136,14 +135,21 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3F);
 	}
-	/* Overlong forms, surrogates and out-of-range code points are invalid. */
 	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
 	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
-	/* C1 controls (U+0080..U+009F) act as escape introducers on some terminals. */
-	if (cp >= 0x80 && cp <= 0x9F)
-		return 0;
 	return need;
+}
+
+/* For the terminal, also refuse the C1 controls (U+0080..U+009F, encoded C2 80..C2 9F):
+ * some terminals take them as escape introducers. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len = str_utf8_len(p, n);
+
+	if (len == 2 && p[0] == 0xC2 && p[1] < 0xA0)
+		return 0;
+	return len;
 }
 
 size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, bool keep_newlines)

@@ -20,6 +20,9 @@ bool str_next_word(const char **cursor, char *word, size_t size, bool *toolong);
 int str_parse_bool(const char *s, bool *out);
 /* Parse an unsigned decimal within [min, max]. */
 int str_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if it is not one (overlong
+ * forms, surrogates and code points past U+10FFFF are invalid). */
+size_t str_utf8_len(const unsigned char *p, size_t n);
 /* Make untrusted text safe to show on a terminal: control characters and ESC become visible
  * escapes (\e, \x07, \n as "\n" unless keep_newlines), invalid UTF-8 becomes "\xNN".
  * Always terminates dst; returns the length written. */
