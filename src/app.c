@@ -840,6 +840,22 @@ static const struct sipua_events echo_events = {
 
 /* ---- media events ---- */
 
+/* {"event":"audio"}: the audio server lost or back, for a call or (id 0) at start-up. */
+static void emit_audio(struct app *a, unsigned id, bool ok, const char *reason)
+{
+	char buf[1400];
+	struct jw w;
+
+	jw_begin(&w, buf, sizeof(buf));
+	jw_str(&w, "event", "audio");
+	if (id)
+		jw_int(&w, "id", id);
+	jw_bool(&w, "ok", ok);
+	if (!ok && reason)
+		jw_str(&w, "reason", reason);
+	emit_w(a, &w);
+}
+
 static void on_evq(void *arg, int fd)
 {
 	struct app *a = arg;
@@ -852,16 +868,9 @@ static void on_evq(void *arg, int fd)
 		if (ev.call_id == 0 &&
 		    (ev.kind == EVQ_MEDIA_AUDIO_ERROR || ev.kind == EVQ_MEDIA_AUDIO_OK)) {
 			/* The start-up probe: no call yet, the user still needs to know. */
-			char buf[1024];
-			struct jw w;
 			if (ev.kind == EVQ_MEDIA_AUDIO_ERROR)
 				emit_log(a, "audio: %s", ev.text);
-			jw_begin(&w, buf, sizeof(buf));
-			jw_str(&w, "event", "audio");
-			jw_bool(&w, "ok", ev.kind == EVQ_MEDIA_AUDIO_OK);
-			if (ev.kind == EVQ_MEDIA_AUDIO_ERROR)
-				jw_str(&w, "reason", ev.text);
-			emit_w(a, &w);
+			emit_audio(a, 0, ev.kind == EVQ_MEDIA_AUDIO_OK, ev.text);
 			continue;
 		}
 		if (!c)
@@ -880,27 +889,11 @@ static void on_evq(void *arg, int fd)
 		}
 		case EVQ_MEDIA_AUDIO_ERROR:
 			emit_log(a, "call %u: audio: %s", c->id, ev.text);
-			{
-				char buf[512];
-				struct jw w;
-				jw_begin(&w, buf, sizeof(buf));
-				jw_str(&w, "event", "audio");
-				jw_int(&w, "id", c->id);
-				jw_bool(&w, "ok", false);
-				jw_str(&w, "reason", ev.text);
-				emit_w(a, &w);
-			}
+			emit_audio(a, c->id, false, ev.text);
 			break;
-		case EVQ_MEDIA_AUDIO_OK: {
-			char buf[256];
-			struct jw w;
-			jw_begin(&w, buf, sizeof(buf));
-			jw_str(&w, "event", "audio");
-			jw_int(&w, "id", c->id);
-			jw_bool(&w, "ok", true);
-			emit_w(a, &w);
+		case EVQ_MEDIA_AUDIO_OK:
+			emit_audio(a, c->id, true, NULL);
 			break;
-		}
 		case EVQ_MEDIA_SRTP_ERROR:
 			emit_log(a, "call %u: SRTP: %s", c->id, ev.text);
 			break;

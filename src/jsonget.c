@@ -1,6 +1,7 @@
 /* jsonget.c: a small pull scanner over one JSON object (see jsonget.h). It never allocates
  * and stops at the first thing it does not understand. */
 #include "jsonget.h"
+#include "strutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,30 +36,6 @@ static bool hex4(const char *p, unsigned *out)
 	}
 	*out = v;
 	return true;
-}
-
-static size_t utf8_put(unsigned cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
 }
 
 /* Scan the string starting at p (on its opening quote). With out, decode into it (cut at a
@@ -97,7 +74,7 @@ static const char *scan_string(const char *p, char *out, size_t size)
 				}
 				if (cp >= 0xD800 && cp <= 0xDFFF)
 					cp = 0xFFFD; /* a lone surrogate is not a character */
-				n = utf8_put(cp, buf);
+				n = str_utf8_put(cp, buf);
 				break;
 			default:
 				return NULL;

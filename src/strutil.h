@@ -23,6 +23,9 @@ int str_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if it is not one (overlong
  * forms, surrogates and code points past U+10FFFF are invalid). */
 size_t str_utf8_len(const unsigned char *p, size_t n);
+/* Write code point cp (at most U+10FFFF) as UTF-8 into o (room for 4 bytes); returns the
+ * number of bytes written. */
+size_t str_utf8_put(unsigned cp, char *o);
 /* Make untrusted text safe to show on a terminal: control characters and ESC become visible
  * escapes (\e, \x07, \n as "\n" unless keep_newlines), invalid UTF-8 becomes "\xNN".
  * Always terminates dst; returns the length written. */

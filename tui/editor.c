@@ -1,6 +1,7 @@
 /* editor.c: see editor.h. */
 #include "editor.h"
 #include "tui_int.h"
+#include "strutil.h"
 
 #include <string.h>
 
@@ -63,30 +64,6 @@ static void delete_range(struct editor *e, size_t from, size_t to)
 	e->len -= to - from;
 	e->buf[e->len] = '\0';
 	e->cur = from;
-}
-
-static size_t utf8_encode(int cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
 }
 
 enum ed_result ed_key(struct editor *e, int key)
@@ -152,7 +129,7 @@ enum ed_result ed_key(struct editor *e, int key)
 	if (key >= 0x20 && key != 0x7f && !(key & TK_FN_BIT) && key < 0x110000 &&
 	    !(key >= 0x80 && key < 0xA0)) {
 		char buf[5];
-		buf[utf8_encode(key, buf)] = '\0';
+		buf[str_utf8_put((unsigned)key, buf)] = '\0';
 		ed_insert(e, buf);
 		return ED_CHANGED;
 	}
