@@ -193,6 +193,89 @@ int contact_set_uris(struct contact *ct, const char *list, char *why, size_t why
 	return 0;
 }
 
+/* One contact as one line of the UI's prompt: "NAME URI[, URI...] [account=ACCOUNT]
+ * [notes=TEXT]". Words are split on spaces; notes= takes the rest of the line, so notes may
+ * hold spaces. Hand-written because it is a prompt's syntax, not a file format. */
+int contact_parse_line(struct contact *ct, const char *line, char *why, size_t whylen)
+{
+	struct contact tmp;
+	const char *p = line;
+	size_t n;
+
+	memset(&tmp, 0, sizeof(tmp));
+	while (isspace((unsigned char)*p))
+		p++;
+	n = strcspn(p, " \t");
+	if (n == 0)
+		return fail(why, whylen, "give a name and a URI, e.g. bob sip:bob@example.org");
+	if (n >= CONTACT_NAME)
+		return fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
+	memcpy(tmp.name, p, n);
+	tmp.name[n] = '\0';
+	p += n;
+	for (;;) {
+		char word[CONTACT_URI + CONTACT_NOTES];
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if (!strncmp(p, "notes=", 6)) {
+			const char *q = p + 6;
+			size_t len;
+
+			while (isspace((unsigned char)*q))
+				q++;
+			len = strlen(q);
+			while (len && isspace((unsigned char)q[len - 1]))
+				len--;
+			if (len >= CONTACT_NOTES)
+				return fail(why, whylen, "notes too long (at most %d bytes)",
+					    CONTACT_NOTES - 1);
+			memcpy(tmp.notes, q, len);
+			tmp.notes[len] = '\0';
+			break;
+		}
+		n = strcspn(p, " \t");
+		if (n >= sizeof(word))
+			return fail(why, whylen, "\"%.20s...\" is too long", p);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (!strncmp(word, "account=", 8)) {
+			if (strlen(word + 8) >= CONTACT_ACCOUNT)
+				return fail(why, whylen, "account name too long (at most %d bytes)",
+					    CONTACT_ACCOUNT - 1);
+			str_copy(tmp.account, sizeof(tmp.account), word + 8);
+		} else if (add_uris(&tmp, word, why, whylen) < 0) {
+			return -1;
+		}
+	}
+	if (tmp.nuri == 0)
+		return fail(why, whylen, "give at least one URI after the name (sip:user@host)");
+	if (contact_validate(&tmp, why, whylen) < 0)
+		return -1;
+	*ct = tmp;
+	return 0;
+}
+
+void contact_format_line(const struct contact *ct, char *out, size_t size)
+{
+	size_t used;
+
+	snprintf(out, size, "%s", ct->name);
+	for (unsigned i = 0; i < ct->nuri && i < CONTACT_MAX_URIS; i++) {
+		used = strlen(out);
+		snprintf(out + used, size - used, "%s%s", i ? ", " : " ", ct->uri[i]);
+	}
+	used = strlen(out);
+	if (ct->account[0])
+		snprintf(out + used, size - used, " account=%s", ct->account);
+	used = strlen(out);
+	if (ct->notes[0])
+		snprintf(out + used, size - used, " notes=%s", ct->notes);
+}
+
 /* ---- the list ---- */
 
 const struct contact *contacts_find(const struct contacts *c, const char *name)

@@ -59,6 +59,13 @@ int contacts_save(const struct contacts *c, char *why, size_t whylen);
 int contact_validate(const struct contact *ct, char *why, size_t whylen);
 /* Fill ct->uri from "uri, uri, ...". -1 with why. */
 int contact_set_uris(struct contact *ct, const char *list, char *why, size_t whylen);
+/* The UI's one-line form of a contact: "NAME URI[, URI...] [account=ACCOUNT] [notes=TEXT]".
+ * parse fills ct only when the whole line is valid (-1 with why otherwise); format writes
+ * the line that parses back to ct (CONTACT_LINE bytes always suffice). */
+#define CONTACT_LINE (CONTACT_NAME + CONTACT_MAX_URIS * (CONTACT_URI + 2) + CONTACT_ACCOUNT + \
+		      CONTACT_NOTES + 32)
+int contact_parse_line(struct contact *ct, const char *line, char *why, size_t whylen);
+void contact_format_line(const struct contact *ct, char *out, size_t size);
 int contacts_add(struct contacts *c, const struct contact *ct, char *why, size_t whylen);
 /* Replace the contact called name (which may be renamed to ct->name). */
 int contacts_edit(struct contacts *c, const char *name, const struct contact *ct, char *why,

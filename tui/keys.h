@@ -64,8 +64,8 @@ enum key_scope {
 	X(LAST,        SC_MOVE,     TK_FN(KEY_END),   'G',   "End G",    "last line (in the log: follow new messages)") \
 	X(CALL,        SC_CONTACTS, '\r',             TK_FN(KEY_ENTER), "Enter", "call the selected contact") \
 	X(FILTER,      SC_CONTACTS, '/',              0,     "/",        "filter contacts as you type (Esc clears)") \
-	X(ADD_CONTACT, SC_CONTACTS, 'A',              0,     "A",        "add a contact: NAME URI[,URI...]") \
-	X(EDIT_CONTACT,SC_CONTACTS, 'E',              0,     "E",        "edit the selected contact's URIs") \
+	X(ADD_CONTACT, SC_CONTACTS, 'A',              0,     "A",        "add a contact: NAME URI[, URI] [account=A] [notes=TEXT]") \
+	X(EDIT_CONTACT,SC_CONTACTS, 'E',              0,     "E",        "edit the selected contact (name, URIs, account, notes)") \
 	X(DEL_CONTACT, SC_CONTACTS, 'D',              0,     "D",        "delete the selected contact") \
 	X(SELECT_CALL, SC_CALLS,    '\r',             TK_FN(KEY_ENTER), "Enter", "make the selected call the active one (resumes it)") \
 	X(OPEN,        SC_LOG,      '\r',             TK_FN(KEY_ENTER), "Enter", "show the whole message") \

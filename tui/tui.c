@@ -735,13 +735,15 @@ static void apply_key_overrides(struct tui *t, const struct config *cfg)
 	}
 }
 
-void tui_save_contacts(struct tui *t)
+bool tui_save_contacts(struct tui *t)
 {
 	char why[512];
+	bool saved = contacts_save(&t->book, why, sizeof(why)) == 0;
 
-	if (contacts_save(&t->book, why, sizeof(why)) < 0)
-		tui_status(t, true, "%s", why);
+	if (!saved)
+		tui_status(t, true, "not saved: %s", why);
 	tui_dirty(t, D_CONTACTS);
+	return saved;
 }
 
 void tui_open_chat(struct tui *t, const char *uri)

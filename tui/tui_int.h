@@ -235,7 +235,8 @@ void tui_update_ticker(struct tui *t);
 /* Open the chat with uri. */
 void tui_open_chat(struct tui *t, const char *uri);
 /* The contacts.ini has changed in memory: save it and say so. */
-void tui_save_contacts(struct tui *t);
+/* Save the book; false (the reason on the status line) when it could not be. */
+bool tui_save_contacts(struct tui *t);
 
 /* ---- events.c ---- */
 void events_listener(void *arg, const char *json);

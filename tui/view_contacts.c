@@ -226,54 +226,57 @@ static bool selected(struct tui *t, struct contact_row *out)
 	return true;
 }
 
-/* "add contact: NAME URI[,URI...]" */
+/* "add contact: NAME URI[, URI...] [account=A] [notes=TEXT]" (contact_parse_line) */
 static void add_done(struct tui *t, const char *text)
 {
 	struct contact ct;
-	char why[300], name[CONTACT_NAME + 1];
-	int n = 0;
+	char why[300];
 
-	memset(&ct, 0, sizeof(ct));
-	if (sscanf(text, " %64s %n", name, &n) != 1 || !text[n]) {
-		tui_status(t, true, "add contact: give a name and a URI, e.g. bob sip:bob@example.org");
-		return;
-	}
-	str_copy(ct.name, sizeof(ct.name), name);
-	if (contact_set_uris(&ct, text + n, why, sizeof(why)) < 0 ||
+	if (contact_parse_line(&ct, text, why, sizeof(why)) < 0 ||
 	    contacts_add(&t->book, &ct, why, sizeof(why)) < 0) {
 		tui_status(t, true, "add contact: %s", why);
 		return;
 	}
-	tui_save_contacts(t);
-	tui_status(t, false, "added %s", ct.name);
+	if (tui_save_contacts(t))
+		tui_status(t, false, "added %s", ct.name);
 }
 
+/* The contact being edited, by name: the book may change while the prompt is open. */
 static char edit_name[CONTACT_NAME];
 
 static void edit_done(struct tui *t, const char *text)
 {
-	const struct contact *old = contacts_find(&t->book, edit_name);
 	struct contact ct;
 	char why[300];
 
-	if (!old)
+	if (!contacts_find(&t->book, edit_name)) {
+		tui_status(t, true, "edit: %s is no longer in the book", edit_name);
 		return;
-	ct = *old;
-	if (contact_set_uris(&ct, text, why, sizeof(why)) < 0 ||
+	}
+	if (contact_parse_line(&ct, text, why, sizeof(why)) < 0 ||
 	    contacts_edit(&t->book, edit_name, &ct, why, sizeof(why)) < 0) {
 		tui_status(t, true, "edit %s: %s", edit_name, why);
 		return;
 	}
-	tui_save_contacts(t);
-	tui_status(t, false, "%s saved", ct.name);
+	if (tui_save_contacts(t))
+		tui_status(t, false, "%s saved", ct.name);
 }
 
 static void delete_yes(struct tui *t)
 {
-	if (contacts_remove(&t->book, t->conf.arg) == 0) {
-		tui_save_contacts(t);
+	if (contacts_remove(&t->book, t->conf.arg) == 0 && tui_save_contacts(t))
 		tui_status(t, false, "deleted %s", t->conf.arg);
-	}
+}
+
+/* An address book that could not be read is shown empty and never saved over: changing it
+ * in memory only would look saved and be lost, so changes are refused up front. */
+static bool book_changeable(struct tui *t)
+{
+	if (!t->book.unreadable)
+		return true;
+	tui_status(t, true, "%s could not be read, so it is not changed here: fix it and restart",
+		    t->book.path);
+	return false;
 }
 
 static bool request(struct tui *t, struct view *v, enum request req, int key)
@@ -313,26 +316,35 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 		t->cs.typing = true;
 		break;
 	case REQ_ADD_CONTACT:
-		cmdline_prompt(t, "add contact (NAME URI[,URI]): ", "", add_done, COMPLETE_NONE);
+		if (!book_changeable(t))
+			return true;
+		cmdline_prompt(t, "add contact (NAME URI[, URI] [account=A] [notes=TEXT]): ", "",
+			       add_done, COMPLETE_NONE);
 		break;
 	case REQ_EDIT_CONTACT:
+		if (!book_changeable(t))
+			return true;
 		if (!selected(t, &r) || r.kind != ROW_CONTACT) {
 			tui_status(t, true, "select a contact of the book to edit it");
 			return true;
 		} else {
-			const struct contact *ct = &t->book.v[r.index];
-			char uris[CONTACT_URI * CONTACT_MAX_URIS + 8] = "", prompt[CONTACT_NAME + 32];
-			for (unsigned i = 0; i < ct->nuri; i++) {
-				if (i)
-					strcat(uris, ", ");
-				strcat(uris, ct->uri[i]);
+			char line_now[CONTACT_LINE];
+
+			contact_format_line(&t->book.v[r.index], line_now, sizeof(line_now));
+			/* The prompt holds EDITOR_MAX bytes; a contact with four long URIs and long
+			 * notes can be longer, and a cut line would lose its end on save. */
+			if (strlen(line_now) >= EDITOR_MAX) {
+				tui_status(t, true, "%s is too long to edit here: edit contacts.ini "
+					   "by hand", t->book.v[r.index].name);
+				return true;
 			}
-			str_copy(edit_name, sizeof(edit_name), ct->name);
-			snprintf(prompt, sizeof(prompt), "%s URIs: ", ct->name);
-			cmdline_prompt(t, prompt, uris, edit_done, COMPLETE_NONE);
+			str_copy(edit_name, sizeof(edit_name), t->book.v[r.index].name);
+			cmdline_prompt(t, "edit contact: ", line_now, edit_done, COMPLETE_NONE);
 		}
 		break;
 	case REQ_DEL_CONTACT:
+		if (!book_changeable(t))
+			return true;
 		if (!selected(t, &r) || r.kind != ROW_CONTACT) {
 			tui_status(t, true, "select a contact of the book to delete it");
 			return true;

@@ -4,7 +4,9 @@
  * that what is loaded is valid, and that whatever we save loads back the same: so every
  * loaded contact must pass contact_validate, be found by its name and by each of its URIs,
  * and the list saved with contacts_save (to a scratch file on tmpfs when there is one) and
- * loaded again must be the same list. */
+ * loaded again must be the same list. The UI's one-line form must round-trip too: each
+ * loaded contact formatted and parsed back is the same contact, and the raw input, when it
+ * parses as a line, gives a valid contact that formats and parses back to itself. */
 #include "fuzz.h"
 #include "contacts.h"
 
@@ -61,10 +63,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(ct->nuri >= 1 && ct->nuri <= CONTACT_MAX_URIS);
 		FUZZ_ASSERT(contacts_find(&c, ct->name) == ct);
 		FUZZ_ASSERT(contacts_resolve(&c, ct->name) == ct->uri[0]);
+		{
+			char line[CONTACT_LINE];
+			struct contact again;
+
+			contact_format_line(ct, line, sizeof(line));
+			if (contact_parse_line(&again, line, why, sizeof(why)) != 0 ||
+			    !same(ct, &again)) {
+				fprintf(stderr, "contact %u's line does not parse back: %s\n", i, line);
+				abort();
+			}
+		}
 		for (unsigned u = 0; u < ct->nuri; u++) {
 			FUZZ_ASSERT(contacts_find_uri(&c, ct->uri[u]) != NULL);
 			FUZZ_ASSERT(contact_uri_same(ct->uri[u], ct->uri[u]));
 			contact_uri_key(ct->uri[u], key, sizeof(key));
+		}
+	}
+	{
+		struct contact one, again;
+		char line[CONTACT_LINE];
+
+		if (contact_parse_line(&one, text, why, sizeof(why)) == 0) {
+			FUZZ_ASSERT(contact_validate(&one, why, sizeof(why)) == 0);
+			contact_format_line(&one, line, sizeof(line));
+			FUZZ_ASSERT(contact_parse_line(&again, line, why, sizeof(why)) == 0);
+			FUZZ_ASSERT(same(&one, &again));
 		}
 	}
 	if (c.n > 0) {

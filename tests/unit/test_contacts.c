@@ -135,6 +135,44 @@ static void test_add_edit_remove_and_lookups(void)
 	contacts_free(&c);
 }
 
+/* The TUI's add/edit prompt: one line in, the same line out; a bad line changes nothing. */
+static void test_one_line_form_parses_and_formats_back(void)
+{
+	struct contact ct, back;
+	char why[300], line[CONTACT_LINE];
+
+	memset(&ct, 0, sizeof(ct));
+	CHECK_INT(contact_parse_line(&ct, "  bob sip:bob@example.org,sip:+1555@example.org "
+				     "tel:+1555 account=work notes=  desk phone, 2nd floor  ",
+				     why, sizeof(why)), 0);
+	CHECK_STR(ct.name, "bob");
+	CHECK_INT(ct.nuri, 3);
+	CHECK_STR(ct.uri[1], "sip:+1555@example.org");
+	CHECK_STR(ct.uri[2], "tel:+1555");
+	CHECK_STR(ct.account, "work");
+	CHECK_STR(ct.notes, "desk phone, 2nd floor");
+	contact_format_line(&ct, line, sizeof(line));
+	CHECK_STR(line, "bob sip:bob@example.org, sip:+1555@example.org, tel:+1555 account=work "
+		  "notes=desk phone, 2nd floor");
+	memset(&back, 0, sizeof(back));
+	CHECK_INT(contact_parse_line(&back, line, why, sizeof(why)), 0);
+	CHECK(!memcmp(&back, &ct, sizeof(ct)));
+
+	/* each kind of mistake, and ct untouched by all of them */
+	CHECK_INT(contact_parse_line(&ct, "", why, sizeof(why)), -1);
+	CHECK_INT(contact_parse_line(&ct, "carol", why, sizeof(why)), -1);
+	CHECK(strstr(why, "URI") != NULL);
+	CHECK_INT(contact_parse_line(&ct, "carol http://x", why, sizeof(why)), -1);
+	CHECK(strstr(why, "sip:") != NULL);
+	CHECK_INT(contact_parse_line(&ct, "echo sip:e@x", why, sizeof(why)), -1);
+	CHECK_INT(contact_parse_line(&ct, "d[1] sip:d@x", why, sizeof(why)), -1);
+	CHECK_INT(contact_parse_line(&ct, "carol sip:c@x notes=a ;b", why, sizeof(why)), -1);
+	CHECK_INT(contact_parse_line(&ct, "carol sip:1@x sip:2@x sip:3@x sip:4@x sip:5@x", why,
+				     sizeof(why)), -1);
+	CHECK_STR(ct.name, "bob");
+	CHECK_INT(ct.nuri, 3);
+}
+
 static void test_save_is_atomic_and_round_trips(void)
 {
 	char dir[] = "/tmp/test_contacts.XXXXXX", path[256], why[300];
@@ -229,6 +267,7 @@ int main(void)
 	RUN(test_reports_bad_lines_with_line_numbers);
 	RUN(test_validation_keeps_what_inih_could_not_read_back);
 	RUN(test_add_edit_remove_and_lookups);
+	RUN(test_one_line_form_parses_and_formats_back);
 	RUN(test_save_is_atomic_and_round_trips);
 	RUN(test_unreadable_file_is_never_overwritten);
 	RUN(test_shipped_example_is_valid);

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""The address book edited from the UI (issue 6: "editable by hand and from the UI; saved
+atomically"): A adds, E edits every field (name, URIs, account, notes), D deletes after a
+question. Each change is in contacts.ini at once, as a whole file, with no temporary file
+left; a bad line is refused with the reason and changes nothing; a hand-edited file's bad
+line is reported as contacts.ini:LINE; an unreadable contacts.ini is never overwritten."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tuitest import Screen, fail, make_home  # noqa: E402
+
+BOOK = """[contact alice]
+uri = sip:alice@example.org
+colour = red
+"""
+
+
+def book_text(home):
+    with open(os.path.join(home, "ttyphone", "contacts.ini")) as f:
+        return f.read()
+
+
+def sections(text):
+    return [line.strip() for line in text.split("\n") if line.startswith("[")]
+
+
+def no_leftovers(home):
+    left = [n for n in os.listdir(os.path.join(home, "ttyphone"))
+            if n not in ("config.ini", "contacts.ini", "contacts.ini.lock")]
+    if left:
+        fail("files left beside contacts.ini: %r" % left)
+
+
+def main():
+    home = make_home(contacts=BOOK)
+    s = Screen(100, 30)
+    s.start_ttyphone(home)
+    # the unknown key is reported where it is, and alice loads anyway
+    s.wait(r"contacts\.ini:3: .*colour", what="the bad line reported as contacts.ini:3")
+    s.wait(r"alice", what="alice from the hand-written file")
+
+    # A: add with two URIs, an account and notes
+    s.keys("A")
+    s.wait(r"add contact \(NAME URI", what="the add prompt")
+    s.send_literal("bob sip:bob@example.org, sip:+15550100@example.org account=work "
+                   "notes=desk phone")
+    s.keys("Enter")
+    s.wait(r"added bob", what="bob added")
+    s.wait(r"│  bob ", what="bob in the list")
+    text = book_text(home)
+    if sections(text) != ["[contact alice]", "[contact bob]"]:
+        fail("sections after add: %r" % sections(text))
+    for want in ("uri = sip:bob@example.org, sip:+15550100@example.org", "account = work",
+                 "notes = desk phone"):
+        if want not in text:
+            fail("contacts.ini lacks %r after add:\n%s" % (want, text))
+    mode = os.stat(os.path.join(home, "ttyphone", "contacts.ini")).st_mode & 0o777
+    no_leftovers(home)
+
+    # a bad line: the reason, and the file not touched
+    before = book_text(home)
+    s.keys("A")
+    s.wait(r"add contact \(NAME URI", what="the add prompt again")
+    s.send_literal("carol http://carol.example.org")
+    s.keys("Enter")
+    s.wait(r"add contact: URI must start with sip:, sips: or tel:", what="the reason")
+    s.keys("A")
+    s.send_literal("alice sip:other@example.org")
+    s.keys("Enter")
+    s.wait(r"add contact: .*alice", what="a second alice refused")
+    if book_text(home) != before:
+        fail("a refused add changed contacts.ini")
+
+    # E on bob (echo, alice, bob): the prompt holds the whole contact; rename and change all
+    s.keys("Home", "Down", "Down", "E")
+    s.wait(r"edit contact: bob sip:bob@example\.org, sip:\+15550100@example\.org "
+           r"account=work notes=desk phone", what="the edit prompt filled with bob")
+    s.keys("C-u")
+    s.send_literal("robert sip:robert@example.org notes=moved to 2nd floor")
+    s.keys("Enter")
+    s.wait(r"robert saved", what="the edit saved")
+    s.wait(r"│  robert ", what="robert in the list")
+    text = book_text(home)
+    if sections(text) != ["[contact alice]", "[contact robert]"]:
+        fail("sections after edit: %r" % sections(text))
+    if "\naccount = " in text or "notes = moved to 2nd floor" not in text or "[contact bob]" in text:
+        fail("contacts.ini after edit:\n%s" % text)
+    if os.stat(os.path.join(home, "ttyphone", "contacts.ini")).st_mode & 0o777 != mode:
+        fail("the edit changed the file's mode")
+
+    # E with a bad line keeps robert as he was
+    before = book_text(home)
+    s.keys("E")
+    s.wait(r"edit contact: robert", what="the edit prompt for robert")
+    s.keys("C-u")
+    s.send_literal("robert")
+    s.keys("Enter")
+    s.wait(r"edit robert: give at least one URI", what="the edit's reason")
+    if book_text(home) != before:
+        fail("a refused edit changed contacts.ini")
+
+    # D asks first; n keeps, y deletes
+    s.keys("D")
+    s.wait(r"Delete robert\?", what="the delete question")
+    s.keys("n")
+    s.wait(r"Delete robert\?", absent=True, what="the question gone")
+    if "[contact robert]" not in book_text(home):
+        fail("answering n deleted robert")
+    s.keys("D")
+    s.wait(r"Delete robert\?", what="the delete question again")
+    s.keys("y")
+    s.wait(r"deleted robert", what="robert deleted")
+    if sections(book_text(home)) != ["[contact alice]"]:
+        fail("sections after delete: %r" % sections(book_text(home)))
+    no_leftovers(home)
+    s.keys("q")
+    s.wait(r"TTYPHONE-EXIT=0", what="ttyphone quitting")
+
+    # what was saved is what loads: restart and find alice only, without the old warning
+    s.send_literal("clear")
+    s.keys("Enter")
+    s.wait(r"TTYPHONE-EXIT", absent=True, what="a clear screen")
+    s.start_ttyphone(home)
+    s.wait(r"F1 help\s*$", what="the UI again")
+    screen = s.wait(r"│  alice ", what="alice after restart")
+    if "robert" in screen or "bob" in screen:
+        fail("a deleted contact came back", screen)
+    s.keys("q")
+    s.wait(r"TTYPHONE-EXIT=0", what="ttyphone quitting again")
+
+    # contacts.ini that cannot be read (a directory here): reported, and never replaced
+    home2 = make_home()
+    os.mkdir(os.path.join(home2, "ttyphone", "contacts.ini"))
+    s.send_literal("clear")
+    s.keys("Enter")
+    s.wait(r"TTYPHONE-EXIT", absent=True, what="a clear screen")
+    s.start_ttyphone(home2)
+    s.wait(r"contacts\.ini: not a regular file", what="the unreadable book reported")
+    s.keys("A")
+    s.wait(r"contacts\.ini could not be read, so it is not changed here",
+           what="adding refused with the reason")
+    s.wait(r"add contact", absent=True, what="no add prompt")
+    if not os.path.isdir(os.path.join(home2, "ttyphone", "contacts.ini")):
+        fail("the unreadable contacts.ini was replaced")
+    s.keys("q")
+    s.wait(r"TTYPHONE-EXIT=0", what="ttyphone quitting the third time")
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
