@@ -15,11 +15,18 @@
  * write the terminfo reset strings prepared at start-up and put back the saved termios. Then
  * the previous handler (the default, or a sanitizer's) runs, so the crash still dumps core
  * and reports. SIGWINCH becomes a byte in a pipe the loop watches, so a resize is noticed
- * while we sleep in poll, with no polling. */
+ * while we sleep in poll, with no polling.
+ *
+ * ^Z (SIGTSTP) goes through the same pipe instead of curses' own handler, which calls
+ * endwin inside the signal handler and gives the shell back stdin still non-blocking. From
+ * the loop we give the terminal back exactly as on quit, stop for real, and on fg put the
+ * loop's flags back and repaint everything. A SIGCONT after someone else's SIGSTOP also
+ * repaints: the shell may have drawn over us. */
 #include "tui_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +47,7 @@ static int saved_fl = -1;           /* stdin's file status flags (O_NONBLOCK) */
 static bool alt_screen;
 static char reset_seq[512];
 static size_t reset_len;
-static struct sigaction old_crash[NCRASH], old_winch;
+static struct sigaction old_crash[NCRASH], old_winch, old_tstp, old_cont;
 static int winch_pipe[2] = { -1, -1 };
 static bool atexit_done;
 /* The crash handler's own stack, so a stack overflow can still restore the terminal. */
@@ -154,6 +161,8 @@ int term_start(char *why, size_t whylen)
 		sa.sa_handler = on_winch;
 		sa.sa_flags = SA_RESTART;
 		sigaction(SIGWINCH, &sa, &old_winch);
+		sigaction(SIGTSTP, &sa, &old_tstp);
+		sigaction(SIGCONT, &sa, &old_cont);
 	}
 	return 0;
 }
@@ -167,8 +176,11 @@ void term_stop(void)
 	endwin();
 	if (!alt_screen && clear_screen)
 		putp(clear_screen);
-	if (winch_pipe[0] >= 0)
+	if (winch_pipe[0] >= 0) {
 		sigaction(SIGWINCH, &old_winch, NULL);
+		sigaction(SIGTSTP, &old_tstp, NULL);
+		sigaction(SIGCONT, &old_cont, NULL);
+	}
 	for (size_t i = 0; i < NCRASH; i++)
 		sigaction(crash_signals[i], &old_crash[i], NULL);
 	if (have_tio)
@@ -183,13 +195,53 @@ int term_winch_fd(void)
 	return winch_pipe[0];
 }
 
+/* ^Z: the terminal as the shell wants it, a real stop, and back as we left it. */
+static void suspend(void)
+{
+	int loop_fl = fcntl(STDIN_FILENO, F_GETFL);
+	struct sigaction dfl, ours;
+	sigset_t tstp, old_mask;
+
+	endwin();                   /* curses' program modes are saved; refresh restores them */
+	if (have_tio)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	if (saved_fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, saved_fl);
+	fflush(stdout);
+
+	memset(&dfl, 0, sizeof(dfl));
+	sigemptyset(&dfl.sa_mask);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGTSTP, &dfl, &ours);
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	pthread_sigmask(SIG_UNBLOCK, &tstp, &old_mask);
+	raise(SIGTSTP);             /* stops here until fg */
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGTSTP, &ours, NULL);
+
+	if (loop_fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, loop_fl);
+}
+
 void term_winch_drain(void)
 {
 	struct winsize ws;
+	bool stop = false, repaint = false;
 	char buf[64];
+	ssize_t n;
 
-	while (read(winch_pipe[0], buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(winch_pipe[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			stop |= buf[i] == (char)SIGTSTP;
+			repaint |= buf[i] == (char)SIGCONT;
+		}
+	if (stop && active)
+		suspend();
+	if ((stop || repaint) && active) {
+		clearok(curscr, TRUE);  /* the next update repaints every cell */
+		ungetch(KEY_RESIZE);    /* and the UI lays out and draws everything again */
+	}
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
 		resizeterm(ws.ws_row, ws.ws_col); /* also queues KEY_RESIZE for us */
 }
