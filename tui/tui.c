@@ -431,6 +431,11 @@ static void focus_pane(struct tui *t, int pane)
 	t->dirty |= D_STATUS;
 }
 
+void tui_focus(struct tui *t, int pane)
+{
+	focus_pane(t, pane);
+}
+
 static void transfer_done(struct tui *t, const char *text)
 {
 	char target[512], line[640];
@@ -598,6 +603,11 @@ static void handle_key(struct tui *t, int key)
 {
 	struct view *v;
 	enum request req;
+
+	if (key == TK_FN(KEY_MOUSE)) {
+		mouse_event(t);
+		return;
+	}
 
 	if (t->too_small) {
 		if (key == 'q')
@@ -829,6 +839,7 @@ int tui_run(struct app *a, struct loop *l)
 		return -1;
 	}
 	draw_setup(t->utf8, colors_wanted(a));
+	mouse_setup(t, app_config(a)->ui.mouse);
 	t->stdin_watch = loop_watch_fd(l, STDIN_FILENO, on_stdin, t);
 	if (term_winch_fd() >= 0)
 		t->winch_watch = loop_watch_fd(l, term_winch_fd(), on_winch, t);

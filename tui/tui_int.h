@@ -34,6 +34,9 @@ struct view_ops {
 	bool (*input)(struct tui *t, struct view *v, int key);
 	/* Optional: the view leaves the screen. */
 	void (*close)(struct tui *t, struct view *v);
+	/* Optional: a mouse click on window row `row` (0 is the box's top line): select what
+	 * is drawn there; true if something was (a double click then acts as Enter). */
+	bool (*click)(struct tui *t, struct view *v, int row);
 };
 
 struct view {
@@ -83,6 +86,9 @@ struct calls_state {
 	char last_reason[128];
 	int last_code;
 	long last_secs;
+	/* which call each window row showed in the last draw (mouse clicks); 0: none */
+#define CALLS_ROW_IDS 128
+	unsigned row_id[CALLS_ROW_IDS];
 };
 
 struct log_state {
@@ -212,6 +218,12 @@ struct tui {
 	struct cmdline_state cmd;
 	struct popup_state pop;
 	struct confirm_state conf;
+	struct {
+		bool on;
+		long long last_ms;   /* the last press, to tell a double click */
+		int last_y, last_x;
+		struct view *last_view;
+	} mouse;
 };
 
 extern const struct view_ops contacts_ops, calls_ops, log_ops, detail_ops, ladder_ops,
@@ -226,6 +238,11 @@ void tui_exec(struct tui *t, const char *line);
 void tui_push(struct tui *t, struct view *v);
 void tui_pop(struct tui *t);
 struct view *tui_top(struct tui *t);
+/* Focus one of the three panes (enum pane). */
+void tui_focus(struct tui *t, int pane);
+/* mouse.c: turn mouse reporting on or off; handle one KEY_MOUSE. */
+void mouse_setup(struct tui *t, bool on);
+void mouse_event(struct tui *t);
 long long tui_now_ms(void);
 /* The call a call key means: the selected one in the call panel, else the active one, else
  * the only one. 0 if none. */

@@ -234,6 +234,7 @@ static void draw(struct tui *t, struct view *v)
 		n += cv.state != CALL_ENDED;
 	snprintf(right, sizeof(right), n ? "%d" : "idle", n);
 	draw_box(w, "Calls", right, focused);
+	memset(t->calls.row_id, 0, sizeof(t->calls.row_id));
 	if (n == 0) {
 		draw_text(w, 1, 2, width - 2, "No call. Enter on a contact calls it;");
 		draw_text(w, 2, 2, width - 2, "the echo test plays back what you say.");
@@ -260,6 +261,8 @@ static void draw(struct tui *t, struct view *v)
 			continue;
 		if (y + rows - 1 > h)
 			rows = h - y + 1;
+		for (int r = 0; r < rows && y + r < CALLS_ROW_IDS; r++)
+			t->calls.row_id[y + r] = cv.id;
 		y += draw_call(t, w, y, width, &cv, rows, focused);
 	}
 }
@@ -328,9 +331,21 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 	return true;
 }
 
+/* The rows each call took in the last draw (a call takes one or three). */
+static bool click(struct tui *t, struct view *v, int row)
+{
+	(void)v;
+	if (row < 0 || row >= CALLS_ROW_IDS || !t->calls.row_id[row])
+		return false;
+	t->calls.sel_id = t->calls.row_id[row];
+	tui_dirty(t, D_CALLS);
+	return true;
+}
+
 const struct view_ops calls_ops = {
 	.name = "calls",
 	.scopes = SCOPE(SC_CALLS) | SCOPE(SC_MOVE),
 	.draw = draw,
 	.request = request,
+	.click = click,
 };

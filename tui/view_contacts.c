@@ -397,10 +397,25 @@ static bool input(struct tui *t, struct view *v, int key)
 	return true;
 }
 
+static bool click(struct tui *t, struct view *v, int row)
+{
+	static struct contact_row rows[CONTACT_ROWS_MAX];
+	unsigned n = contacts_rows(t, rows, CONTACT_ROWS_MAX, true);
+	int list_h = getmaxy(v->win) - 2 - (t->cs.typing || t->cs.filter.len ? 1 : 0);
+	int i = t->cs.top + row - 1;
+
+	if (row < 1 || row > list_h || i >= (int)n)
+		return false;
+	t->cs.sel = i;
+	tui_dirty(t, D_CONTACTS);
+	return true;
+}
+
 const struct view_ops contacts_ops = {
 	.name = "contacts",
 	.scopes = SCOPE(SC_CONTACTS) | SCOPE(SC_MOVE),
 	.draw = draw,
 	.request = request,
 	.input = input,
+	.click = click,
 };

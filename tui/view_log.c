@@ -357,9 +357,27 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 	return true;
 }
 
+static bool click(struct tui *t, struct view *v, int row)
+{
+	struct log_state *ls = &t->log;
+	uint64_t s = ls->top;
+
+	if (row < 1 || row > getmaxy(v->win) - 2 || !s)
+		return false;
+	for (int i = 1; i < row && s; i++)
+		s = step(t, s, +1);
+	if (!s)
+		return false;
+	ls->sel = s;
+	ls->follow = false;
+	tui_dirty(t, D_LOG);
+	return true;
+}
+
 const struct view_ops log_ops = {
 	.name = "log",
 	.scopes = SCOPE(SC_LOG) | SCOPE(SC_MOVE),
 	.draw = draw,
 	.request = request,
+	.click = click,
 };
