@@ -125,6 +125,7 @@ struct history {
 	void (*notify)(void *arg, const char *line);
 	void *notify_arg;
 	char domain[256];            /* "bob" is sip:bob@domain (history_set_domain) */
+	unsigned busy_ms;            /* the busy timeout writes wait (reads: less, see query) */
 };
 
 /* ---- paths and errors ---- */
@@ -344,6 +345,7 @@ int history_open(struct history **hp, const char *path, unsigned busy_ms, char *
 		snprintf(why, whylen, "out of memory");
 		return ENOMEM;
 	}
+	h->busy_ms = busy_ms;
 	if (path) {
 		if (str_copy(h->path, sizeof(h->path), path) < 0) {
 			snprintf(why, whylen, "history path too long: %s", path);
@@ -893,4 +895,243 @@ char *history_messages_json(struct history *h, const char *label, const char *co
 done:
 	(void)sqlite3_finalize(st); /* as above */
 	return out;
+}
+
+/* ---- rows for the history view ---- */
+
+bool history_missed(const struct history_entry *e)
+{
+	/* 487: the caller cancelled; < 300: it ended some other way before we picked up.
+	 * Other codes are our own refusals (reject, hang-up while ringing). */
+	return e->kind == HISTORY_CALL && e->incoming && !e->answered && !e->live && e->ended &&
+	       (e->code == 487 || e->code < 300);
+}
+
+/* "busy" for 486: the few failures of an outgoing call a person recognises. */
+static const char *failure_word(int code)
+{
+	switch (code) {
+	case 486: case 600: return "busy";
+	case 603: return "declined";
+	case 480: return "unavailable";
+	case 404: case 604: return "not found";
+	case 408: return "no answer";
+	case 401: case 403: case 407: return "refused";
+	default: return "failed";
+	}
+}
+
+void history_result(const struct history_entry *e, char *out, size_t size)
+{
+	if (e->kind == HISTORY_MESSAGE) {
+		if (e->incoming)
+			snprintf(out, size, "received");
+		else if (!strcmp(e->state, "failed") && e->code)
+			snprintf(out, size, "failed %d", e->code);
+		else
+			snprintf(out, size, "%s", e->state);
+		return;
+	}
+	if (e->live) {
+		snprintf(out, size, "%s", e->answered ? "in call" : "ringing");
+	} else if (!e->ended) {
+		snprintf(out, size, "unfinished");
+	} else if (e->answered) {
+		long secs = e->ended > e->answered ? (long)(e->ended - e->answered) : 0;
+		if (secs >= 3600)
+			snprintf(out, size, "%ld:%02ld:%02ld", secs / 3600, secs / 60 % 60, secs % 60);
+		else
+			snprintf(out, size, "%ld:%02ld", secs / 60, secs % 60);
+	} else if (e->incoming) {
+		if (history_missed(e))
+			snprintf(out, size, "missed");
+		else
+			snprintf(out, size, "rejected %d", e->code);
+	} else if (e->code == 487) {
+		snprintf(out, size, "no answer"); /* we hung up while it rang */
+	} else if (e->code >= 300) {
+		snprintf(out, size, "%s %d", failure_word(e->code), e->code);
+	} else {
+		snprintf(out, size, "failed");
+	}
+}
+
+static bool call_is_live(const struct history *h, long long row)
+{
+	for (int i = 0; i < CALL_SLOTS; i++)
+		if (h->calls[i].app_id && h->calls[i].row == row)
+			return true;
+	return false;
+}
+
+static time_t col_time_t(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : (time_t)sqlite3_column_int64(st, i);
+}
+
+/* Column order of the two reads below. */
+enum { Q_ID, Q_DIR, Q_PEER, Q_KEY, Q_DISPLAY, Q_ACCOUNT, Q_TIME, Q_CODE, Q_REASON,
+       Q_ANSWERED, Q_ENDED, Q_CODEC,        /* calls */
+       Q_BODY = Q_ANSWERED, Q_STATE };      /* messages */
+
+/* What a row's result and the filter need: no text but the state. */
+static void fill_head(const struct history *h, sqlite3_stmt *st, enum history_kind kind,
+		      struct history_entry *e)
+{
+	e->kind = kind;
+	e->id = sqlite3_column_int64(st, Q_ID);
+	e->incoming = !strcmp(col_text(st, Q_DIR), "in");
+	e->time = col_time_t(st, Q_TIME);
+	e->code = sqlite3_column_int(st, Q_CODE);
+	if (kind == HISTORY_CALL) {
+		e->answered = col_time_t(st, Q_ANSWERED);
+		e->ended = col_time_t(st, Q_ENDED);
+		e->live = !e->ended && call_is_live(h, e->id);
+		e->state[0] = '\0';
+	} else {
+		e->answered = e->ended = 0;
+		e->live = false;
+		str_copy(e->state, sizeof(e->state), col_text(st, Q_STATE));
+	}
+}
+
+/* The rest, for a row that goes into the page. */
+static void fill_text(sqlite3_stmt *st, struct history_entry *e)
+{
+	str_copy(e->peer, sizeof(e->peer), col_text(st, Q_PEER));
+	str_copy(e->peer_key, sizeof(e->peer_key), col_text(st, Q_KEY));
+	str_copy(e->display, sizeof(e->display), col_text(st, Q_DISPLAY));
+	str_copy(e->account, sizeof(e->account), col_text(st, Q_ACCOUNT));
+	str_copy(e->reason, sizeof(e->reason), col_text(st, Q_REASON));
+	if (e->kind == HISTORY_CALL) {
+		str_copy(e->codec, sizeof(e->codec), col_text(st, Q_CODEC));
+		e->text[0] = '\0';
+	} else {
+		const char *body = col_text(st, Q_BODY);
+		e->codec[0] = '\0';
+		str_ncopy(e->text, sizeof(e->text), body, strcspn(body, "\r\n"));
+	}
+}
+
+static bool has_key(const struct history_filter *f, const char *key)
+{
+	for (unsigned i = 0; i < f->nkeys; i++)
+		if (!strcmp(f->keys[i], key))
+			return true;
+	return false;
+}
+
+/* e has its head (fill_head); the texts are read from st, the body whole. */
+static bool passes(const struct history_filter *f, const struct history_entry *e,
+		   sqlite3_stmt *st)
+{
+	char result[64];
+
+	if (f->missed_only && !history_missed(e))
+		return false;
+	if (!f->text || !f->text[0])
+		return true;
+	if (str_casefind(col_text(st, Q_PEER), f->text) ||
+	    str_casefind(col_text(st, Q_DISPLAY), f->text) || has_key(f, col_text(st, Q_KEY)) ||
+	    (e->kind == HISTORY_MESSAGE && str_casefind(col_text(st, Q_BODY), f->text)))
+		return true;
+	history_result(e, result, sizeof(result));
+	return str_casefind(result, f->text);
+}
+
+static int count_rows(struct history *h, unsigned *total)
+{
+	long long n = 0;
+	int rc = query_int(h, "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM messages)",
+			   &n);
+
+	*total = rc == SQLITE_OK && n > 0 ? (unsigned)n : 0;
+	return rc;
+}
+
+int history_query(struct history *h, const struct history_filter *f, struct history_entry *out,
+		  unsigned max, struct history_counts *counts, char *why, size_t whylen)
+{
+	static const struct history_filter all;
+	sqlite3_stmt *calls = NULL, *msgs = NULL;
+	int rc_c, rc_m, rc = SQLITE_OK;
+	unsigned n = 0, matched = 0, total = 0;
+	bool filtering;
+	struct history_entry e;
+
+	if (!f)
+		f = &all;
+	filtering = f->missed_only || (f->text && f->text[0]);
+	if (max > HISTORY_PAGE_MAX)
+		max = HISTORY_PAGE_MAX;
+	/* A view waits a moment for a writer's lock, not the recorder's seconds. */
+	(void)sqlite3_busy_timeout(h->db, (int)(h->busy_ms < HISTORY_QUERY_BUSY_MS ? h->busy_ms :
+						 HISTORY_QUERY_BUSY_MS));
+	calls = prepare(h, f->missed_only ?
+			"SELECT id, direction, peer, peer_key, display, account, started, code, "
+			"reason, answered, ended, codec FROM calls WHERE direction = 'in' AND "
+			"answered IS NULL AND ended IS NOT NULL ORDER BY id DESC" :
+			"SELECT id, direction, peer, peer_key, display, account, started, code, "
+			"reason, answered, ended, codec FROM calls ORDER BY id DESC", why, whylen);
+	if (!calls)
+		goto out;
+	if (!f->missed_only &&
+	    !(msgs = prepare(h, "SELECT id, direction, peer, peer_key, display, account, time, "
+			     "code, reason, body, state FROM messages ORDER BY id DESC", why, whylen)))
+		goto out;
+	/* A newest-first merge of two tables read backwards by rowid: no sort of the whole
+	 * file. Without a filter it stops once the page is full (count(*) gives the totals);
+	 * with one, every row is read to count the matches. */
+	rc_c = sqlite3_step(calls);
+	rc_m = msgs ? sqlite3_step(msgs) : SQLITE_DONE;
+	while (rc_c == SQLITE_ROW || rc_m == SQLITE_ROW) {
+		bool take_call = rc_c == SQLITE_ROW &&
+				 (rc_m != SQLITE_ROW || sqlite3_column_int64(calls, Q_TIME) >=
+							sqlite3_column_int64(msgs, Q_TIME));
+		sqlite3_stmt *st = take_call ? calls : msgs;
+
+		if (!filtering && n == max)
+			break;
+		fill_head(h, st, take_call ? HISTORY_CALL : HISTORY_MESSAGE, &e);
+		total++;
+		if (passes(f, &e, st)) {
+			matched++;
+			if (n < max) {
+				fill_text(st, &e);
+				out[n++] = e;
+			}
+		}
+		if (take_call)
+			rc_c = sqlite3_step(calls);
+		else
+			rc_m = sqlite3_step(msgs);
+	}
+	if (rc_c != SQLITE_ROW && rc_c != SQLITE_DONE)
+		rc = rc_c;
+	else if (rc_m != SQLITE_ROW && rc_m != SQLITE_DONE)
+		rc = rc_m;
+	if (rc == SQLITE_OK && (!filtering || f->missed_only))
+		rc = count_rows(h, &total); /* rows not read, or only the calls were */
+	if (rc != SQLITE_OK) {
+		describe(h, rc, "cannot read it", why, whylen);
+		if (is_damage(rc))
+			h->broken = true;
+		n = 0;
+		goto out;
+	}
+	if (counts) {
+		counts->matched = filtering ? matched : total;
+		counts->total = total;
+	}
+	/* both were read to the end or stopped between rows: nothing left to report */
+	(void)sqlite3_finalize(calls);
+	(void)sqlite3_finalize(msgs);
+	(void)sqlite3_busy_timeout(h->db, (int)h->busy_ms);
+	return (int)n;
+out:
+	/* finalize repeats the step error described above */
+	(void)sqlite3_finalize(calls);
+	(void)sqlite3_finalize(msgs);
+	(void)sqlite3_busy_timeout(h->db, (int)h->busy_ms); /* only fails on a NULL handle */
+	return -1;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define HISTORY_SCHEMA_VERSION 1   /* PRAGMA user_version of the files we write */
 #define HISTORY_BUSY_MS 2000       /* how long to wait for another program's lock */
@@ -40,5 +41,61 @@ void history_on_event(void *arg, const char *json);
 char *history_calls_json(struct history *h, unsigned n, char *why, size_t whylen);
 char *history_messages_json(struct history *h, const char *label, const char *const *keys,
 			    unsigned nkeys, unsigned n, char *why, size_t whylen);
+
+/* ---- rows for the terminal UI's history view ----
+ * Structs rather than the JSON replies: the view wants calls and messages in one list,
+ * searched across the whole file (a reply holds at most 1000 calls and 128 KiB), and
+ * parsing hundreds of objects again on every key would cost more than reading the rows. */
+#define HISTORY_PAGE_MAX 1000      /* most rows one history_query returns */
+#define HISTORY_FIRST_LINE 256     /* bytes kept of a message's first line */
+#define HISTORY_QUERY_BUSY_MS 250  /* a locked file is reported after this, not waited for:
+				    * the UI and the SIP stack share the thread */
+
+enum history_kind { HISTORY_CALL, HISTORY_MESSAGE };
+
+struct history_entry {
+	enum history_kind kind;
+	long long id;                 /* row in its table (calls or messages) */
+	bool incoming;
+	bool live;                    /* a call of this run still going on */
+	time_t time;                  /* call: started; message: sent or received */
+	time_t answered, ended;       /* calls; 0: never answered / not ended (unfinished) */
+	int code;                     /* call: its end's SIP code; message: the final response */
+	char peer[256];               /* the URI, as recorded (cut if longer) */
+	char peer_key[256];           /* contact_uri_key(peer) */
+	char display[96];
+	char account[64];
+	char reason[96];
+	char codec[16];               /* calls: "" until media ran */
+	char state[12];               /* messages: received, sending, delivered, failed */
+	char text[HISTORY_FIRST_LINE]; /* messages: the body's first line (cut), raw text */
+};
+
+struct history_filter {
+	const char *text;             /* NULL or "": every row; else found (str_casefind) in the
+				       * peer, display name, body or result (history_result) */
+	const char *const *keys;      /* ...or the row's peer_key is one of these (the people
+				       * whose contact name matches, which only the caller knows) */
+	unsigned nkeys;
+	bool missed_only;             /* only missed calls (history_missed) */
+};
+
+struct history_counts {
+	unsigned matched;             /* rows that pass the filter, in the whole file */
+	unsigned total;               /* rows in the file */
+};
+
+/* The newest rows that pass f (NULL: all), calls and messages merged newest first, at most
+ * max (<= HISTORY_PAGE_MAX) into out. Each table is read in the order it was written, so
+ * clock steps do not shuffle it. Returns the rows written, or -1 with why (a damaged or
+ * locked file: the view shows why instead of an empty list). */
+int history_query(struct history *h, const struct history_filter *f, struct history_entry *out,
+		  unsigned max, struct history_counts *counts, char *why, size_t whylen);
+/* An incoming call that was never answered, nor refused by us (the caller gave up). */
+bool history_missed(const struct history_entry *e);
+/* What became of a call or a message, in a few words: "3:12" (talked that long), "missed",
+ * "rejected 603", "busy 486", "no answer", "in call", "ringing", "unfinished" (ttyphone
+ * stopped first); "received", "delivered", "failed 404", "sending". */
+void history_result(const struct history_entry *e, char *out, size_t size);
 
 #endif

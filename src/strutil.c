@@ -225,3 +225,113 @@ size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, 
 	dst[o] = '\0';
 	return o;
 }
+
+unsigned str_fold(unsigned cp)
+{
+	if (cp < 0x80)
+		return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+	if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)          /* Latin-1 */
+		return cp + 32;
+	if (cp == 0x178)                                     /* Y with diaeresis */
+		return 0xFF;
+	if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177))
+		return cp | 1;                               /* Latin Extended-A pairs */
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+		return cp & 1 ? cp + 1 : cp;
+	if (cp == 0x386)                                     /* Greek */
+		return 0x3AC;
+	if (cp >= 0x388 && cp <= 0x38A)
+		return cp + 37;
+	if (cp == 0x38C)
+		return 0x3CC;
+	if (cp == 0x38E || cp == 0x38F)
+		return cp + 63;
+	if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
+		return cp + 32;
+	if (cp == 0x3C2)                                     /* final sigma */
+		return 0x3C3;
+	if (cp >= 0x400 && cp <= 0x40F)                      /* Cyrillic */
+		return cp + 80;
+	if (cp >= 0x410 && cp <= 0x42F)
+		return cp + 32;
+	if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF) ||
+	    (cp >= 0x1E00 && cp <= 0x1E95) || (cp >= 0x1EA0 && cp <= 0x1EFF))
+		return cp | 1;                               /* ...and Vietnamese */
+	if (cp == 0x1E9E)                                    /* capital sharp s */
+		return 0xDF;
+	return cp;
+}
+
+/* The next character of *p, folded; an invalid byte is 0x110000 + its value, so it only
+ * equals itself. 0 at the end. */
+static unsigned next_folded(const char **p)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+	size_t n = strnlen(*p, 4), len;
+	unsigned cp;
+
+	if (!*s)
+		return 0;
+	len = str_utf8_len(s, n);
+	if (len == 0) {
+		(*p)++;
+		return 0x110000u + s[0];
+	}
+	cp = len == 1 ? s[0] : len == 2 ? s[0] & 0x1Fu : len == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3Fu);
+	*p += len;
+	return str_fold(cp);
+}
+
+static unsigned char lower_ascii(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* An ASCII needle: bytes will do. No other character folds to ASCII (str_fold keeps U+0130
+ * and U+212A as they are), and ASCII bytes never occur inside a UTF-8 character. */
+static bool casefind_ascii(const char *hay, const char *needle)
+{
+	unsigned char first = lower_ascii((unsigned char)needle[0]);
+
+	for (; *hay; hay++) {
+		size_t i = 1;
+		if (lower_ascii((unsigned char)*hay) != first)
+			continue;
+		while (needle[i] && lower_ascii((unsigned char)hay[i]) ==
+				    lower_ascii((unsigned char)needle[i]))
+			i++;
+		if (!needle[i])
+			return true;
+	}
+	return false;
+}
+
+bool str_casefind(const char *hay, const char *needle)
+{
+	bool ascii = true;
+
+	if (!needle || !*needle)
+		return true;
+	if (!hay)
+		return false;
+	for (const char *p = needle; *p && ascii; p++)
+		ascii = (unsigned char)*p < 0x80;
+	if (ascii)
+		return casefind_ascii(hay, needle);
+	while (*hay) {
+		const char *h = hay, *n = needle;
+		unsigned nc;
+
+		for (;;) {
+			nc = next_folded(&n);
+			if (!nc || next_folded(&h) != nc)
+				break;
+		}
+		if (!nc)
+			return true;
+		next_folded(&hay); /* on to the next character, never into the middle of one */
+	}
+	return false;
+}

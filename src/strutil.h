@@ -30,5 +30,12 @@ size_t str_utf8_put(unsigned cp, char *o);
  * escapes (\e, \x07, \n as "\n" unless keep_newlines), invalid UTF-8 becomes "\xNN".
  * Always terminates dst; returns the length written. */
 size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, bool keep_newlines);
+/* Whether needle occurs in hay, ignoring case, character by character: whole UTF-8
+ * characters are compared after a simple case folding of the Latin, Greek and Cyrillic
+ * letters (the same whatever the locale); invalid bytes only match themselves. An empty
+ * needle is found everywhere. */
+bool str_casefind(const char *hay, const char *needle);
+/* The simple lower-case fold str_casefind uses, for one code point. */
+unsigned str_fold(unsigned cp);
 
 #endif

@@ -1,6 +1,7 @@
 /* test_history.c: the SQLite history: what it records from the app's events, what it
  * answers, and that a damaged, foreign, newer or locked file is reported and left alone. */
 #include "history.h"
+#include "strutil.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -448,6 +450,318 @@ static void test_default_path_follows_xdg(void)
 	CHECK_STR(out, "/home/u/.local/share/ttyphone/history.sqlite");
 }
 
+
+/* ---- the view's rows: history_query ---- */
+
+/* Run SQL on the file as another program would (rows with chosen times). */
+static void exec_sql(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	CHECK_INT(sqlite3_open(db_path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "  sql: %s\n", err ? err : "?");
+		CHECK(0);
+	}
+	sqlite3_free(err);
+	sqlite3_close(db);
+}
+
+static int query(struct history *h, const struct history_filter *f, struct history_entry *out,
+		 unsigned max, struct history_counts *c)
+{
+	char why[1400];
+	int n = history_query(h, f, out, max, c, why, sizeof(why));
+
+	if (n < 0)
+		fprintf(stderr, "  history_query: %s\n", why);
+	return n;
+}
+
+/* Times in the past, one minute apart: t(0) is the oldest. */
+#define T0 1700000000LL
+static const char seed_rows[] =
+	"INSERT INTO calls (direction, peer, peer_key, display, account, started, answered, ended,"
+	" code, reason, codec) VALUES"
+	" ('out', 'sip:bob@example.org', 'sip:bob@example.org', '', 'work', 1700000000, 1700000004,"
+	"  1700000196, 200, 'Hung up', 'opus'),"                                    /* t0 */
+	" ('in', 'sip:carol@example.org', 'sip:carol@example.org', 'Carol', 'work', 1700000120,"
+	"  NULL, 1700000130, 487, 'Cancelled by caller', ''),"                      /* t2: missed */
+	" ('out', 'sip:dave@example.org', 'sip:dave@example.org', '', '', 1700000240, NULL,"
+	"  1700000241, 486, 'Busy Here', ''),"                                       /* t4: busy */
+	" ('in', 'sip:eve@example.org', 'sip:eve@example.org', '\xc3\x89mile', '', 1700000360,"
+	"  NULL, 1700000365, 603, 'Decline', ''),"                                  /* t6: rejected */
+	" ('out', 'sip:bob@example.org', 'sip:bob@example.org', '', 'work', 1700000480, NULL,"
+	"  1700000490, 487, 'Cancelled', ''),"                                      /* t8: no answer */
+	" ('in', 'sip:frank@example.org', 'sip:frank@example.org', '', '', 1700000600, 1700000601,"
+	"  NULL, 200, 'OK', 'pcma');"                                                /* t10: unfinished */
+	"INSERT INTO messages (direction, peer, peer_key, display, account, body, time, state, code,"
+	" reason) VALUES"
+	" ('in', 'sip:bob@example.org', 'sip:bob@example.org', 'Bob', 'work',"
+	"  'first line\nsecond line with a Needle', 1700000060, 'received', 0, ''),"  /* t1 */
+	" ('out', 'sip:carol@example.org', 'sip:carol@example.org', '', '', 'are you there?',"
+	"  1700000180, 'failed', 404, 'Not Found'),"                                  /* t3 */
+	" ('out', 'sip:dave@example.org', 'sip:dave@example.org', '', '', 'Gr\xc3\xbc\xc3\x9f"
+	" \xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91', 1700000300, 'delivered', 202, 'Accepted');"; /* t5 */
+
+static struct history *seeded(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+
+	if (!h)
+		return NULL;
+	exec_sql(p, seed_rows);
+	return h;
+}
+
+static void test_query_merges_calls_and_messages_newest_first(void)
+{
+	struct history *h = seeded();
+	static struct history_entry e[20];
+	struct history_counts c = { 0, 0 };
+	char result[64];
+	int n;
+
+	if (!h)
+		return;
+	n = query(h, NULL, e, 20, &c);
+	CHECK_INT(n, 9);
+	CHECK_INT(c.total, 9);
+	CHECK_INT(c.matched, 9);
+	if (n == 9) {
+		/* t10 frank, t8 bob, t6 eve, t5 msg dave, t4 dave, t3 msg carol, t2 carol, t1 msg bob, t0 bob */
+		const char *peers[9] = { "frank", "bob", "eve", "dave", "dave", "carol", "carol",
+					 "bob", "bob" };
+		const int kinds[9] = { 0, 0, 0, 1, 0, 1, 0, 1, 0 };
+		for (int i = 0; i < 9; i++) {
+			CHECK(strstr(e[i].peer, peers[i]) != NULL);
+			CHECK_INT(e[i].kind, kinds[i] ? HISTORY_MESSAGE : HISTORY_CALL);
+			if (i)
+				CHECK(e[i].time <= e[i - 1].time);
+		}
+		CHECK_INT(e[0].time, T0 + 600);
+		CHECK_STR(e[8].account, "work");
+		CHECK_STR(e[8].codec, "opus");
+		CHECK(!e[8].incoming);
+		history_result(&e[8], result, sizeof(result));
+		CHECK_STR(result, "3:12");
+		history_result(&e[6], result, sizeof(result));
+		CHECK_STR(result, "missed");
+		CHECK(history_missed(&e[6]));
+		CHECK_STR(e[6].display, "Carol");
+		history_result(&e[4], result, sizeof(result));
+		CHECK_STR(result, "busy 486");
+		history_result(&e[2], result, sizeof(result));
+		CHECK_STR(result, "rejected 603");
+		CHECK(!history_missed(&e[2]));
+		history_result(&e[1], result, sizeof(result));
+		CHECK_STR(result, "no answer");
+		history_result(&e[0], result, sizeof(result));
+		CHECK_STR(result, "unfinished");     /* not a call of this run: ttyphone stopped */
+		CHECK(!e[0].live);
+		/* a message: its first line only, and its delivery */
+		CHECK_STR(e[7].text, "first line");
+		CHECK(e[7].incoming);
+		history_result(&e[7], result, sizeof(result));
+		CHECK_STR(result, "received");
+		history_result(&e[5], result, sizeof(result));
+		CHECK_STR(result, "failed 404");
+		history_result(&e[3], result, sizeof(result));
+		CHECK_STR(result, "delivered");
+	}
+	/* a page smaller than the file: the newest, and the counts of the whole file */
+	n = query(h, NULL, e, 3, &c);
+	CHECK_INT(n, 3);
+	CHECK_INT(c.total, 9);
+	CHECK_INT(c.matched, 9);
+	if (n == 3)
+		CHECK(strstr(e[2].peer, "eve") != NULL);
+	history_close(h);
+}
+
+static void test_query_searches_every_field_ignoring_case(void)
+{
+	struct history *h = seeded();
+	static struct history_entry e[20];
+	struct history_counts c = { 0, 0 };
+	struct history_filter f;
+	const char *keys[] = { "sip:frank@example.org" };
+
+	if (!h)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.text = "CAROL";                    /* the URI and the display name */
+	CHECK_INT(query(h, &f, e, 20, &c), 2);
+	CHECK_INT(c.matched, 2);
+	CHECK_INT(c.total, 9);
+	f.text = "needle";                   /* the body past its first line */
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	CHECK_INT(e[0].kind, HISTORY_MESSAGE);
+	f.text = "busy 486";                 /* what became of the call */
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	CHECK(strstr(e[0].peer, "dave") != NULL);
+	f.text = "MISSED";
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	f.text = "\xc3\xa9mile";             /* émile finds Émile */
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	CHECK(strstr(e[0].peer, "eve") != NULL);
+	f.text = "GR\xc3\x9c\xc3\x9f \xcf\x83\xce\xbf\xcf\x86";   /* GRÜß σοφ finds Grüß ΣΟΦΙΑ */
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	f.text = "\xc3";                     /* half a character matches nothing */
+	CHECK_INT(query(h, &f, e, 20, &c), 0);
+	f.text = "Sir Frank";                /* a contact's name, known to the caller only */
+	f.keys = keys;
+	f.nkeys = 1;
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	CHECK(strstr(e[0].peer, "frank") != NULL);
+	/* missed calls only, and with a search that leaves none */
+	memset(&f, 0, sizeof(f));
+	f.missed_only = true;
+	CHECK_INT(query(h, &f, e, 20, &c), 1);
+	CHECK_INT(c.matched, 1);
+	CHECK_INT(c.total, 9);
+	CHECK(strstr(e[0].peer, "carol") != NULL);
+	f.text = "bob";
+	CHECK_INT(query(h, &f, e, 20, &c), 0);
+	CHECK_INT(c.matched, 0);
+	history_close(h);
+}
+
+static void test_query_shows_calls_of_this_run_as_live(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	struct history_entry e[4];
+	char result[64];
+
+	if (!h)
+		return;
+	record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"calling\",\"peer\":\"sip:bob@x\","
+	       "\"direction\":\"out\"}");
+	CHECK_INT(query(h, NULL, e, 4, NULL), 1);
+	CHECK(e[0].live);
+	history_result(&e[0], result, sizeof(result));
+	CHECK_STR(result, "ringing");
+	record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"established\",\"code\":200}");
+	CHECK_INT(query(h, NULL, e, 4, NULL), 1);
+	history_result(&e[0], result, sizeof(result));
+	CHECK_STR(result, "in call");
+	record(h, "{\"event\":\"call\",\"id\":1,\"state\":\"ended\",\"code\":200,\"reason\":\"Hung up\"}");
+	CHECK_INT(query(h, NULL, e, 4, NULL), 1);
+	CHECK(!e[0].live);
+	history_result(&e[0], result, sizeof(result));
+	CHECK_STR(result, "0:00");
+	history_close(h);
+}
+
+static void test_query_of_a_damaged_file_says_why(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	struct history_entry e[4];
+	char why[1400], ev[256];
+
+	/* (A lock of another program does not block reading a WAL file: what the view shows
+	 * then is the reason history_open gave, see test_locked_database_is_reported.) */
+	/* damaged under a running phone: the query reports it */
+	if (!h)
+		return;
+	for (int i = 0; i < 400; i++) {
+		snprintf(ev, sizeof(ev), "{\"event\":\"message\",\"from\":\"sip:u%d@example.org\","
+			 "\"body\":\"a message long enough to fill some pages, number %d\"}", i, i);
+		record(h, ev);
+	}
+	exec_sql(p, "PRAGMA wal_checkpoint(TRUNCATE)");
+	{
+		size_t len;
+		char *data = slurp(p, &len);
+		if (data && len > 4096 * 4) {
+			for (size_t i = 4096; i < len; i++)
+				data[i] = (char)(i * 7);
+			spit(p, data, len);
+		}
+		free(data);
+	}
+	CHECK_INT(history_query(h, NULL, e, 4, NULL, why, sizeof(why)), -1);
+	if (!strstr(why, "damaged"))
+		fprintf(stderr, "  why: %s\n", why);
+	CHECK(strstr(why, "damaged") != NULL);
+	history_close(h);
+}
+
+/* Not a pass/fail on time: how long the view takes to read its page from a big file. */
+static void test_query_of_ten_thousand_rows(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	static struct history_entry e[HISTORY_PAGE_MAX];
+	struct history_counts c = { 0, 0 };
+	struct history_filter f;
+	struct timespec a, b;
+	double ms[3];
+	sqlite3 *db;
+	int n[3];
+
+	if (!h)
+		return;
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"BEGIN;"
+		"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000)"
+		" INSERT INTO calls (direction, peer, peer_key, account, started, answered, ended,"
+		" code, reason, codec) SELECT CASE i % 3 WHEN 0 THEN 'in' ELSE 'out' END,"
+		" 'sip:user' || (i % 300) || '@example.org', 'sip:user' || (i % 300) || '@example.org',"
+		" 'work', 1700000000 + i * 60, CASE i % 4 WHEN 0 THEN NULL ELSE 1700000000 + i * 60 + 5 END,"
+		" 1700000000 + i * 60 + 50, CASE i % 4 WHEN 0 THEN 487 ELSE 200 END, 'x', 'opus' FROM k;"
+		"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000)"
+		" INSERT INTO messages (direction, peer, peer_key, body, time, state)"
+		" SELECT CASE i % 2 WHEN 0 THEN 'in' ELSE 'out' END, 'sip:user' || (i % 300) ||"
+		" '@example.org', 'sip:user' || (i % 300) || '@example.org',"
+		" 'message number ' || i || ' with some words in it to search through', 1700000030 + i * 60,"
+		" 'delivered' FROM k;"
+		"COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	memset(&f, 0, sizeof(f));
+	for (int k = 0; k < 3; k++) {
+		f.text = k == 1 ? "USER17@" : NULL;
+		f.missed_only = k == 2;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		n[k] = query(h, &f, e, HISTORY_PAGE_MAX, &c);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms[k] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+		CHECK_INT(c.total, 10000);
+	}
+	CHECK_INT(n[0], HISTORY_PAGE_MAX);
+	CHECK(n[1] > 0 && n[1] < 200);
+	CHECK(n[2] > 0);
+	printf("  history_query over 10000 rows: newest %d in %.1f ms; search \"USER17@\" "
+	       "(%d rows) in %.1f ms; missed only (%d) in %.1f ms\n", n[0], ms[0], n[1], ms[1], n[2],
+	       ms[2]);
+	history_close(h);
+}
+
+static void test_search_ignores_case_in_utf8(void)
+{
+	CHECK(str_casefind("Bob Smith", "bob s"));
+	CHECK(str_casefind("sip:BOB@example.org", "Bob@EX"));
+	CHECK(str_casefind("anything", ""));
+	CHECK(!str_casefind("bob", "bobby"));
+	CHECK(str_casefind("\xc3\x89MILE Zola", "\xc3\xa9mile"));        /* ÉMILE / émile */
+	CHECK(str_casefind("\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2",
+			   "\xd0\xbf\xd1\x80\xd0\xb8"));                  /* ПРИВЕТ / при */
+	CHECK(str_casefind("\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91", "\xcf\x83\xce\xbf\xcf\x86"));
+	CHECK(str_casefind("\xc5\x81\xc3\xb3" "d\xc5\xba", "\xc5\x82\xc3\x93"));  /* Łódź / łÓ */
+	/* never inside a character: "\xa9" is the second byte of é, not a character */
+	CHECK(!str_casefind("\xc3\xa9", "\xa9"));
+	/* invalid bytes match only themselves */
+	CHECK(str_casefind("a\xff" "b", "\xff" "B"));
+	CHECK(!str_casefind("a\xfe" "b", "\xff"));
+	CHECK_INT(str_fold('Q'), 'q');
+	CHECK_INT(str_fold(0xD7), 0xD7);   /* the multiplication sign has no case */
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_history-XXXXXX");
@@ -466,6 +780,12 @@ int main(void)
 	RUN(test_locked_database_is_reported);
 	RUN(test_unwritable_place_is_reported);
 	RUN(test_default_path_follows_xdg);
+	RUN(test_query_merges_calls_and_messages_newest_first);
+	RUN(test_query_searches_every_field_ignoring_case);
+	RUN(test_query_shows_calls_of_this_run_as_live);
+	RUN(test_query_of_a_damaged_file_says_why);
+	RUN(test_query_of_ten_thousand_rows);
+	RUN(test_search_ignores_case_in_utf8);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
