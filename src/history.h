@@ -48,6 +48,7 @@ char *history_messages_json(struct history *h, const char *label, const char *co
  * parsing hundreds of objects again on every key would cost more than reading the rows. */
 #define HISTORY_PAGE_MAX 1000      /* most rows one history_query returns */
 #define HISTORY_FIRST_LINE 256     /* bytes kept of a message's first line */
+#define HISTORY_KEY 256            /* bytes kept of a peer's URI and of its key */
 #define HISTORY_QUERY_BUSY_MS 250  /* a locked file is reported after this, not waited for:
 				    * the UI and the SIP stack share the thread */
 
@@ -61,8 +62,8 @@ struct history_entry {
 	time_t time;                  /* call: started; message: sent or received */
 	time_t answered, ended;       /* calls; 0: never answered / not ended (unfinished) */
 	int code;                     /* call: its end's SIP code; message: the final response */
-	char peer[256];               /* the URI, as recorded (cut if longer) */
-	char peer_key[256];           /* contact_uri_key(peer) */
+	char peer[HISTORY_KEY];       /* the URI, as recorded (cut if longer) */
+	char peer_key[HISTORY_KEY];   /* contact_uri_key(peer) */
 	char display[96];
 	char account[64];
 	char reason[96];

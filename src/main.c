@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 	}
 	if (headless)
 		loop_run(loop);
-	else if (tui_run(app, loop) < 0)
+	else if (tui_run(app, loop, hist, nohist) < 0)
 		rc = 1;
 stop:
 	app_stop(app);

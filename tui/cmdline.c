@@ -227,6 +227,13 @@ static void enter(struct tui *t)
 		help_open(t);
 		return;
 	}
+	/* ":history [text]": the view, searching for text (a count, as headless takes, means
+	 * nothing on a scrolling list). */
+	if (!strncmp(line, "history", 7) && (!line[7] || line[7] == ' ')) {
+		const char *arg = line + 7 + strspn(line + 7, " ");
+		history_view_open(t, arg[strspn(arg, "0123456789")] ? arg : NULL);
+		return;
+	}
 	resolve_contacts(t, line, resolved, sizeof(resolved));
 	tui_exec(t, resolved);
 }

@@ -77,9 +77,9 @@ attr_t draw_attr(enum role r)
 const char *draw_glyph(enum glyph g)
 {
 	static const char *const u[G_COUNT] = { "→", "←", "🔒", "▶", "●", "○", "✉", "─", "│",
-						">", "<", "…", "·" };
+						">", "<", "…", "·", "↚", "✉" };
 	static const char *const a[G_COUNT] = { ">", "<", "[S]", ">", "*", "o", "+", "-", "|",
-						">", "<", "~", "|" };
+						">", "<", "~", "|", "!", "m" };
 	return (unsigned)g < G_COUNT ? (utf8 ? u[g] : a[g]) : "?";
 }
 

@@ -33,6 +33,7 @@ static void on_call(struct tui *t, const char *json)
 	} else if (!strcmp(state, "calling") && !t->calls.sel_id) {
 		t->calls.sel_id = (unsigned)id;
 	}
+	history_view_changed(t); /* recorded by the history's listener, which runs first */
 	tui_update_ticker(t);
 	tui_dirty(t, D_CALLS | D_CONTACTS | D_STATUS | D_POPUP);
 }
@@ -143,6 +144,8 @@ void events_listener(void *arg, const char *json)
 
 	if (!t->running || !json_get_str(json, "event", ev, sizeof(ev)))
 		return;
+	if (!strcmp(ev, "media") || !strncmp(ev, "message", 7))
+		history_view_changed(t);
 	if (!strcmp(ev, "call"))
 		on_call(t, json);
 	else if (!strcmp(ev, "reg"))

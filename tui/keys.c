@@ -42,10 +42,11 @@ const char *keys_scope_title(enum key_scope s)
 		[SC_CONTACTS] = "Contacts pane",
 		[SC_CALLS] = "Call panel",
 		[SC_LOG] = "SIP log pane",
-		[SC_SUBVIEW] = "Message detail, ladder, help",
+		[SC_SUBVIEW] = "Message detail, ladder, history, help",
 		[SC_DETAIL] = "Message detail",
 		[SC_LADDER] = "Ladder",
 		[SC_CHAT] = "Chat",
+		[SC_HISTORY] = "History of calls and messages",
 		[SC_POPUP] = "Incoming call popup",
 		[SC_CONFIRM] = "Questions",
 	};

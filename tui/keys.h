@@ -28,10 +28,11 @@ enum key_scope {
 	SC_CONTACTS,  /* contacts pane */
 	SC_CALLS,     /* call panel */
 	SC_LOG,       /* SIP log pane */
-	SC_SUBVIEW,   /* every full-screen view (detail, ladder, chat, help) */
+	SC_SUBVIEW,   /* every full-screen view (detail, ladder, chat, history, help) */
 	SC_DETAIL,    /* message detail */
 	SC_LADDER,    /* call ladder */
 	SC_CHAT,      /* chat view */
+	SC_HISTORY,   /* call and message history */
 	SC_POPUP,     /* incoming call popup */
 	SC_CONFIRM,   /* yes/no question */
 	SC_COUNT
@@ -56,6 +57,7 @@ enum key_scope {
 	X(RECORD,      SC_MAIN,     'R',              0,     "R",        "record the call to a WAV file (off stops)") \
 	X(DTMF,        SC_MAIN,     TK_DIGITS,        0,     "0-9 * #",  "send DTMF during a call") \
 	X(MESSAGE,     SC_MAIN,     'm',              0,     "m",        "chat with the selected contact (or the caller)") \
+	X(HISTORY,     SC_MAIN,     'r',              0,     "r",        "recent calls and messages: the history (also :history)") \
 	X(UP,          SC_MOVE,     TK_FN(KEY_UP),    'k',   "Up k",     "move up") \
 	X(DOWN,        SC_MOVE,     TK_FN(KEY_DOWN),  'j',   "Down j",   "move down") \
 	X(PAGE_UP,     SC_MOVE,     TK_FN(KEY_PPAGE), TK_CTRL('B'), "PgUp ^B", "page up") \
@@ -87,6 +89,10 @@ enum key_scope {
 	X(CHAT_CLOSE,  SC_CHAT,     TK_ESC,           0,     "Esc",      "close the chat (Enter sends the line)") \
 	X(CHAT_UP,     SC_CHAT,     TK_FN(KEY_PPAGE), TK_FN(KEY_UP), "PgUp Up", "older messages") \
 	X(CHAT_DOWN,   SC_CHAT,     TK_FN(KEY_NPAGE), TK_FN(KEY_DOWN), "PgDn Down", "newer messages") \
+	X(HIST_OPEN,   SC_HISTORY,  '\r',             TK_FN(KEY_ENTER), "Enter", "call back (with the same account) / open the chat") \
+	X(HIST_SEARCH, SC_HISTORY,  '/',              0,     "/",        "search as you type: name, address, text, result (Esc clears)") \
+	X(HIST_CHAT,   SC_HISTORY,  'm',              0,     "m",        "chat with the selected row's peer") \
+	X(HIST_MISSED, SC_HISTORY,  'M',              0,     "M",        "missed calls only (again: everything)") \
 	X(POPUP_ANSWER, SC_POPUP,   'a',              0,     "a",        "answer") \
 	X(POPUP_REJECT, SC_POPUP,   'r',              0,     "r",        "reject (486 Busy Here)") \
 	X(POPUP_HIDE,  SC_POPUP,    TK_ESC,           0,     "Esc",      "hide the popup (keeps ringing; a answers later)") \

@@ -236,8 +236,8 @@ void tui_update_ticker(struct tui *t)
 static void delete_windows(struct tui *t)
 {
 	WINDOW **all[] = { &t->panes[0].win, &t->panes[1].win, &t->panes[2].win, &t->detail.win,
-			   &t->ladder.win, &t->chat_view.win, &t->help.win, &t->status_win,
-			   &t->popup_win, &t->menu_win };
+			   &t->ladder.win, &t->chat_view.win, &t->help.win, &t->hist_view.win,
+			   &t->status_win, &t->popup_win, &t->menu_win };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (*all[i])
@@ -295,6 +295,7 @@ static void layout(struct tui *t)
 	t->ladder.win = make_window(rows - 1, cols, 0, 0, false);
 	t->chat_view.win = make_window(rows - 1, cols, 0, 0, true);
 	t->help.win = make_window(rows - 1, cols, 0, 0, false);
+	t->hist_view.win = make_window(rows - 1, cols, 0, 0, true);
 	t->status_win = make_window(1, cols, rows - 1, 0, true);
 	t->menu_win = make_window(1, cols, rows - 2, 0, false);
 	mark_all(t);
@@ -360,7 +361,7 @@ static void redraw(struct tui *t, bool from_key)
 			draw_view(t, top);
 			below = true;
 		}
-		if (top == &t->chat_view)
+		if (top == &t->chat_view || (top == &t->hist_view && t->hv.typing))
 			cursor = top->win;
 	} else {
 		for (int i = 0; i < PANE_COUNT; i++) {
@@ -582,6 +583,9 @@ static void global_request(struct tui *t, enum request req, int key)
 	case REQ_SWAP:
 		tui_exec(t, "swap");
 		break;
+	case REQ_HISTORY:
+		history_view_open(t, NULL);
+		break;
 	case REQ_MESSAGE: {
 		struct app_call_view cv;
 		unsigned id = tui_target_call(t);
@@ -790,11 +794,13 @@ static void teardown(struct tui *t)
 	lines_clear(&t->det.rows);
 	lines_clear(&t->lad.side);
 	lines_clear(&t->hs.rows);
+	free(t->hv.rows);
+	t->hv.rows = NULL;
 	contacts_free(&t->book);
 	chat_free(&t->chat);
 }
 
-int tui_run(struct app *a, struct loop *l)
+int tui_run(struct app *a, struct loop *l, struct history *hist, const char *nohist)
 {
 	struct tui *t = &the_tui;
 	char why[256], path[1024];
@@ -813,6 +819,9 @@ int tui_run(struct app *a, struct loop *l)
 	t->ladder.ops = &ladder_ops;
 	t->chat_view.ops = &chat_ops;
 	t->help.ops = &help_ops;
+	t->hist_view.ops = &history_ops;
+	t->hv.db = hist;
+	str_copy(t->hv.nohist, sizeof(t->hv.nohist), nohist && nohist[0] ? nohist : "not opened");
 	t->log.follow = true;
 	t->focus = PANE_CONTACTS;
 	chat_init(&t->chat);

@@ -11,6 +11,7 @@
 #include "lines.h"
 #include "chat.h"
 #include "contacts.h"
+#include "history.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -135,6 +136,24 @@ struct chat_state {
 	int scroll;                  /* rows up from the newest */
 };
 
+#define HIST_NAME_KEYS 32          /* contacts whose name a search can find, their URIs */
+struct histview_state {
+	struct history *db;          /* NULL: no history this run (nohist says why) */
+	char nohist[600];
+	struct history_entry *rows;  /* HISTORY_PAGE_MAX of them while the view is open */
+	int n;                       /* rows loaded: the newest that pass the filter */
+	struct history_counts counts;
+	int sel, top;
+	struct editor search;
+	bool typing;                 /* after '/': keys go to the search */
+	bool missed_only;
+	bool stale;                  /* the file changed or the filter did: read it again */
+	char error[1400];            /* the last read failed: shown instead of the rows */
+	enum history_kind sel_kind;  /* the selected row, found again after a reload */
+	long long sel_id;
+	long long load_us;           /* how long the last read took */
+};
+
 struct help_state {
 	struct lines rows;
 	int width;
@@ -187,7 +206,7 @@ struct tui {
 	bool need_layout;
 	struct view panes[PANE_COUNT];
 	int focus;                   /* enum pane */
-	struct view detail, ladder, chat_view, help;
+	struct view detail, ladder, chat_view, help, hist_view;
 	struct view *stack[4];       /* full-screen views, top last */
 	unsigned depth;
 	WINDOW *status_win, *popup_win, *menu_win;
@@ -215,6 +234,7 @@ struct tui {
 	struct ladder_state lad;
 	struct chat_state cv;
 	struct help_state hs;
+	struct histview_state hv;
 	struct cmdline_state cmd;
 	struct popup_state pop;
 	struct confirm_state conf;
@@ -227,7 +247,7 @@ struct tui {
 };
 
 extern const struct view_ops contacts_ops, calls_ops, log_ops, detail_ops, ladder_ops,
-	chat_ops, help_ops;
+	chat_ops, help_ops, history_ops;
 
 /* ---- tui.c ---- */
 void tui_dirty(struct tui *t, unsigned what);
@@ -280,6 +300,12 @@ void log_save_prompt(struct tui *t, const char *call_id);
 
 /* ---- view_chat.c ---- */
 void chat_view_open(struct tui *t, const char *uri);
+
+/* ---- view_history.c ---- */
+/* Open the history view, searching for search (NULL or "": everything). */
+void history_view_open(struct tui *t, const char *search);
+/* A call or a message was recorded: an open history view reads the file again. */
+void history_view_changed(struct tui *t);
 
 /* ---- view_help.c ---- */
 void help_open(struct tui *t);

@@ -147,7 +147,8 @@ static void test_no_key_is_bound_twice_in_a_view(void)
 	const unsigned views[] = {
 		contacts_ops.scopes | g | main_, calls_ops.scopes | g | main_,
 		log_ops.scopes | g | main_, detail_ops.scopes | g, ladder_ops.scopes | g,
-		help_ops.scopes | g, chat_ops.scopes | g, SCOPE(SC_POPUP), SCOPE(SC_CONFIRM),
+		help_ops.scopes | g, chat_ops.scopes | g, history_ops.scopes | g, SCOPE(SC_POPUP),
+		SCOPE(SC_CONFIRM),
 	};
 
 	for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {

@@ -254,7 +254,8 @@ class Headless:
                 os.path.join(home, "ttyphone", "config.ini")]
         if sip_trace:
             argv += ["--sip-trace", sip_trace]
-        env = dict(os.environ, XDG_CONFIG_HOME=home)
+        # Its own data folder too: its history stays out of the tester's home.
+        env = dict(os.environ, XDG_CONFIG_HOME=home, XDG_DATA_HOME=os.path.join(home, "data"))
         self.log = open(os.path.join(home, "headless.err"), "w")
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.log, env=env, text=True, bufsize=1,
