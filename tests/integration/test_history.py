@@ -187,7 +187,9 @@ class FirstRun(unittest.TestCase):
         self.assertEqual(len(errors), 3, errors)
         self.assertIn("already an account", errors[0])
         cfg = os.path.join(self.dir, "config", "ttyphone", "config.ini")
-        self.assertEqual(self.files(), ["config/ttyphone/config.ini"])
+        # (and the lock that serialises writers, see test_concurrent_account_adds_lose_nothing)
+        self.assertEqual(self.files(), ["config/ttyphone/.config.ini.lock",
+                                        "config/ttyphone/config.ini"])
         self.assertEqual(stat.S_IMODE(os.stat(cfg).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(cfg)).st_mode), 0o700)
         with open(cfg) as f:
@@ -199,6 +201,48 @@ class FirstRun(unittest.TestCase):
         self.assertEqual(ev[0]["accounts"], 1)
         self.assertEqual([e for e in ev if e["event"] == "history"][0]["calls"], [])
         self.assertIn("data/ttyphone/history.sqlite", self.files())
+
+    def test_concurrent_account_adds_lose_nothing(self):
+        """Two ttyphones adding accounts to one config.ini at the same moment: each reads
+        the file, adds its section and renames a new file over it, so without the lock one
+        of them loses the other's sections."""
+        cfg = os.path.join(self.dir, "shared.ini")
+        per_phone = 4                                  # two phones: CFG_MAX_ACCOUNTS (8)
+        for rnd in range(5):
+            with open(cfg, "w") as f:
+                f.write("[sip]\nlisten = 127.0.0.1:0\n\n[audio]\nbackend = null\n")
+            os.chmod(cfg, 0o600)
+            phones = [subprocess.Popen([ttylab.ttyphone_bin(), "--headless", "--config", cfg],
+                                       env=self.env, cwd=self.dir, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                      for _ in range(2)]
+            try:
+                for p in phones:                       # both up before either writes
+                    self.assertIn(b'"event":"ready"', p.stdout.readline())
+                for i, p in enumerate(phones):
+                    p.stdin.write("".join("account add r%d_p%d_%d sip:a%d@127.0.0.1 pw\n" %
+                                          (rnd, i, k, k) for k in range(per_phone)).encode())
+                for p in phones:
+                    p.stdin.flush()
+                outs = [p.communicate(b"quit\n", timeout=30)[0].decode() for p in phones]
+            finally:
+                for p in phones:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+            for out in outs:
+                ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+                self.assertEqual(len([e for e in ev if e["event"] == "account"]), per_phone, ev)
+                self.assertEqual([e for e in ev if e["event"] == "error"], [])
+            with open(cfg) as f:
+                text = f.read()
+            want = ["r%d_p%d_%d" % (rnd, i, k) for i in range(2) for k in range(per_phone)]
+            missing = [n for n in want if "[account %s]" % n not in text]
+            self.assertEqual(missing, [], "round %d lost sections:\n%s" % (rnd, text))
+            r = subprocess.run([ttylab.ttyphone_bin(), "--check-config", "--config", cfg],
+                               env=self.env, capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(stat.S_IMODE(os.stat(cfg).st_mode), 0o600)
 
     def test_import_vcard_merges_into_contacts(self):
         vcf = os.path.join(self.dir, "people.vcf")

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -139,6 +140,53 @@ static void test_a_symlink_stays_a_symlink(void)
 	CHECK(strstr(slurp(real), "[account x]") != NULL);
 }
 
+/* Several programs adding accounts to one file at once (two ttyphones, a script): each
+ * reads, adds and replaces the file, so without a lock the last rename wins and the others'
+ * sections are gone. Every round starts CFG_MAX_ACCOUNTS processes together. */
+static void test_concurrent_adds_lose_nothing(void)
+{
+	char path[160], why[512], name[16];
+	int lost = 0, failed = 0;
+
+	for (int round = 0; round < 10; round++) {
+		pid_t pids[CFG_MAX_ACCOUNTS];
+		int gate[2];
+		char go;
+
+		snprintf(path, sizeof(path), "%s/race%d/config.ini", dir, round);
+		CHECK_INT(pipe(gate), 0);
+		for (int i = 0; i < CFG_MAX_ACCOUNTS; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				close(gate[1]);
+				/* wait for the gate to open: every child starts at once */
+				if (read(gate[0], &go, 1) < 0)
+					_exit(2);
+				snprintf(name, sizeof(name), "p%d", i);
+				_exit(config_add_account(path, name, "sip:p@race.example", "pw", why,
+							 sizeof(why)) == 0 ? 0 : 1);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]); /* opens the gate */
+		for (int i = 0; i < CFG_MAX_ACCOUNTS; i++) {
+			int st = 0;
+			if (pids[i] > 0 && waitpid(pids[i], &st, 0) == pids[i] &&
+			    (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+				failed++;
+		}
+		config_defaults(&cfg);
+		CHECK_INT(config_load(&cfg, path), 0);
+		CHECK_INT(cfg.ndiags, 0);
+		lost += CFG_MAX_ACCOUNTS - (int)cfg.naccounts;
+	}
+	if (lost || failed)
+		fprintf(stderr, "  %d sections lost, %d adds failed in 10 rounds of %d\n", lost,
+			failed, CFG_MAX_ACCOUNTS);
+	CHECK_INT(lost, 0);
+	CHECK_INT(failed, 0);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_cfgwrite-XXXXXX");
@@ -151,6 +199,7 @@ int main(void)
 	RUN(test_values_that_would_not_read_back_are_refused);
 	RUN(test_too_many_accounts);
 	RUN(test_a_symlink_stays_a_symlink);
+	RUN(test_concurrent_adds_lose_nothing);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
