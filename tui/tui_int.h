@@ -144,6 +144,7 @@ struct histview_state {
 	int n;                       /* rows loaded: the newest that pass the filter */
 	struct history_counts counts;
 	int sel, top;
+	int list_h;                  /* rows of the list in the last draw (mouse clicks) */
 	struct editor search;
 	bool typing;                 /* after '/': keys go to the search */
 	bool missed_only;

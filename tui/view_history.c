@@ -269,6 +269,7 @@ static void draw_list(struct tui *t, WINDOW *w, int list_h, int width, bool filt
 	time_t now = time(NULL);
 	int when_w = 5, name_w;
 
+	hv->list_h = 0;
 	if (!hv->db) {
 		draw_message(w, 1, width - 2, "No history this time:", hv->nohist, R_WARN);
 		return;
@@ -304,6 +305,7 @@ static void draw_list(struct tui *t, WINDOW *w, int list_h, int width, bool filt
 		hv->top = 0;
 	hv->sel_kind = hv->rows[hv->sel].kind;
 	hv->sel_id = hv->rows[hv->sel].id;
+	hv->list_h = list_h;
 	/* The time column as wide as its widest row on screen ("14:02" today, a date else). */
 	for (int i = 0; i < list_h && hv->top + i < hv->n; i++) {
 		char when[32];
@@ -499,6 +501,21 @@ static bool input(struct tui *t, struct view *v, int key)
 	return true;
 }
 
+static bool click(struct tui *t, struct view *v, int row)
+{
+	struct histview_state *hv = &t->hv;
+	int i = hv->top + row - 1;
+
+	if (row < 1 || row > hv->list_h || i >= hv->n)
+		return false;
+	hv->sel = i;
+	hv->sel_kind = hv->rows[i].kind;
+	hv->sel_id = hv->rows[i].id;
+	v->dirty = true;
+	tui_dirty(t, D_TOP);
+	return true;
+}
+
 static void close_view(struct tui *t, struct view *v)
 {
 	(void)v;
@@ -515,4 +532,5 @@ const struct view_ops history_ops = {
 	.request = request,
 	.input = input,
 	.close = close_view,
+	.click = click,
 };
