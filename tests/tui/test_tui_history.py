@@ -20,13 +20,13 @@ HOSTILE = "\x1b[2J\x1b]0;pwned\x07RED\x1b[31mX"
 
 
 def rows(screen):
-    """The history's rows: the lines between the box's top and bottom, without borders."""
+    """The history's rows: the lines in the box that start with a time (not the search)."""
     out = []
     for line in screen.split("\n")[1:]:
         if line.startswith("└"):
             break
         out.append(line.strip("│ "))
-    return [r for r in out if r]
+    return [r for r in out if re.match(r"\d\d:\d\d ", r)]
 
 
 def event(kind, **match):
@@ -121,6 +121,8 @@ def main():
     peer = Headless(make_home())
     contacts = "[contact pete]\nuri = sip:x@%s, sip:%s\n" % (peer.sip, peer.sip)
     home = make_home(sip_port=port, contacts=contacts)
+    with open(os.path.join(home, "ttyphone", "config.ini"), "a") as f:
+        f.write("\n[ui]\nmouse = yes\n")
     s = Screen(100, 30)
     s.start_ttyphone(home)
     s.wait(r"F1 help\s*$", what="the UI")
@@ -223,11 +225,23 @@ def main():
     peer.send("reject %d 486" % inc["id"])
     s.wait(r"No call", what="the call back over")
 
-    # :history TEXT opens the view searching for TEXT.
+    # :history TEXT opens the view searching for TEXT; a double click on a row calls back.
     s.keys(":")
     s.send_literal("history missed")
     s.keys("Enter")
-    s.wait(r"2 of 8", what=":history missed")
+    screen = s.wait(r"2 of 8", what=":history missed")
+    if len(rows(screen)) != 2:
+        fail(":history missed did not list the two missed calls", screen)
+    mark = len(peer.seen)
+    for _ in range(2):
+        s.send_literal("\x1b[M" + chr(32) + chr(33 + 20) + chr(33 + 2))   # press, row 2
+        s.send_literal("\x1b[M" + chr(35) + chr(33 + 20) + chr(33 + 2))   # release
+    inc = peer.wait_event(lambda e: event("call", state="incoming")(e) and
+                          e not in peer.seen[:mark], 10, "the double click's call at the peer")
+    peer.send("reject %d 486" % inc["id"])
+    s.wait(r"No call", what="that call over")
+    s.keys("r")
+    s.wait(r"History .* 9 ─", what="the history again, with the two calls back")
     s.keys("q")
     s.wait(r"SIP log", what="the main screen")
     check_frame(s.capture(), 100, 30)
