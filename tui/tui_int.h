@@ -152,7 +152,6 @@ struct histview_state {
 	char error[1400];            /* the last read failed: shown instead of the rows */
 	enum history_kind sel_kind;  /* the selected row, found again after a reload */
 	long long sel_id;
-	long long load_us;           /* how long the last read took */
 };
 
 struct help_state {

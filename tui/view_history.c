@@ -87,7 +87,6 @@ static void reload(struct tui *t)
 	const char *kp[HIST_NAME_KEYS];
 	struct histview_state *hv = &t->hv;
 	struct history_filter f;
-	struct timespec a, b;
 	int n;
 
 	hv->stale = false;
@@ -101,11 +100,8 @@ static void reload(struct tui *t)
 	f.keys = kp;
 	f.nkeys = name_keys(t, hv->search.buf, keys, kp);
 	f.missed_only = hv->missed_only;
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	n = history_query(hv->db, &f, hv->rows, HISTORY_PAGE_MAX, &hv->counts, hv->error,
 			  sizeof(hv->error));
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	hv->load_us = (long long)(b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
 	if (n < 0)
 		return;
 	hv->n = n;
