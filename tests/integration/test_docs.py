@@ -10,7 +10,8 @@ documentation fails here, naming what is missing:
   - every JSON event that src/ writes ("event", "NAME"): in ttyphone(1);
   - every terminal UI action of tui/keys.h: in ttyphone.conf(5), where key_ACTION is;
   - every command-line option main.c parses: in ttyphone(1);
-  - every test script under tests/: listed in Makefile.am, so `make check` runs it.
+  - every test script under tests/: listed in Makefile.am, so `make check` runs it;
+  - every file of tests/bench: listed in Makefile.am, so the release tarball has it.
 No lab is needed: this reads files only."""
 import glob
 import os
@@ -95,6 +96,11 @@ def main():
             name = rel[:-2]
         if name not in makefile and rel not in makefile:
             problems.append("test %s is not in Makefile.am, so make check never runs it" % rel)
+
+    for path in sorted(glob.glob(os.path.join(SRC, "tests", "bench", "*"))):
+        rel = os.path.relpath(path, SRC)
+        if os.path.isfile(path) and rel not in makefile:
+            problems.append("benchmark %s is not in Makefile.am, so the tarball lacks it" % rel)
 
     if problems:
         for p in problems:
