@@ -67,6 +67,26 @@ static inline double tone_longest_gap_ms(const int16_t *pcm, size_t n, unsigned 
 	return (double)worst * 5.0;
 }
 
+/* RMS level of the hz component of pcm, in the units of pcm (Hann-windowed Goertzel: a
+ * tone a few hundred Hz away leaks in at under -90 dB). */
+static inline double tone_component_rms(const int16_t *pcm, size_t n, unsigned rate, double hz)
+{
+	double c = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0, p;
+
+	if (n < 2)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		double s0 = pcm[i] * (0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)(n - 1))) +
+			    c * s1 - s2;
+
+		s2 = s1;
+		s1 = s0;
+	}
+	p = s1 * s1 + s2 * s2 - c * s1 * s2;
+	/* The window sums to n/2: amplitude = 4 |X| / n; RMS = amplitude / sqrt(2). */
+	return 4 * sqrt(p > 0 ? p : 0) / (double)n / sqrt(2.0);
+}
+
 /* First sample index from which the 5 ms RMS stays over floor for 50 ms; n if never. */
 static inline size_t tone_onset(const int16_t *pcm, size_t n, unsigned rate, double floor)
 {
