@@ -33,6 +33,11 @@ struct audio_backend {
 	/* Play AUDIO_FRAME samples. Returns 0 or -1 (the frame is lost; keep going). */
 	int (*write)(void *dev, const int16_t *pcm);
 	void (*close)(void *dev);
+	/* Optional (NULL: no sound card, no echo). The device's round trip now, in
+	 * microseconds: how long a sample written now takes to be heard, plus how long ago the
+	 * newest sample read was captured; -1 if not known at the moment. Lets the echo
+	 * canceller line its reference up with what the microphone hears. */
+	int64_t (*latency_us)(void *dev);
 };
 
 extern const struct audio_backend audio_pulse, audio_file, audio_null, audio_echo;

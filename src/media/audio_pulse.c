@@ -335,7 +335,24 @@ static int pulse_write(void *dev, const int16_t *pcm)
 	return -1;
 }
 
+/* PulseAudio's own estimates (interpolated from its timing updates, no round trip to the
+ * server): queued playback plus the sink's latency, queued capture plus the source's. */
+static int64_t pulse_latency_us(void *dev)
+{
+	struct pulse_dev *d = dev;
+	pa_usec_t rec, play;
+	int err = 0;
+
+	if (!d->rec || !d->play)
+		return -1;
+	rec = pa_simple_get_latency(d->rec, &err);
+	play = pa_simple_get_latency(d->play, &err);
+	if (rec == (pa_usec_t)-1 || play == (pa_usec_t)-1)
+		return -1;
+	return (int64_t)(rec + play);
+}
+
 const struct audio_backend audio_pulse = {
 	.name = "pulse", .open = pulse_open, .read = pulse_read, .write = pulse_write,
-	.close = pulse_close,
+	.close = pulse_close, .latency_us = pulse_latency_us,
 };
