@@ -336,6 +336,7 @@ static int make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir,
 
 static void report_media(struct app *a, struct app_call *c)
 {
+	struct media_stats s;
 	char buf[512];
 	struct jw w;
 
@@ -351,6 +352,8 @@ static void report_media(struct app *a, struct app_call *c)
 		jw_str(&w, "remote", remote);
 	}
 	jw_str(&w, "direction", media_dir_name(c->params.dir));
+	media_session_get_stats(c->ms, &s);
+	jw_bool(&w, "aec", s.aec);
 	emit_w(a, &w);
 }
 
@@ -929,6 +932,7 @@ static void emit_stats(struct app *a, struct app_call *c)
 	jw_double(&w, "mic", s.mic_level);
 	jw_double(&w, "spk", s.spk_level);
 	jw_bool(&w, "audio_ok", s.audio_ok);
+	jw_bool(&w, "aec", s.aec);
 	emit_w(a, &w);
 }
 

@@ -53,6 +53,7 @@ struct media_stats {
 	bool srtp;
 	enum codec_id codec;
 	bool audio_ok;
+	bool aec;                  /* echo cancellation runs on the microphone */
 };
 
 /* Bind an RTP socket (and RTCP = port + 1) in cfg's port range on local_addr (NULL or "":

@@ -260,6 +260,21 @@ static bool same_key(const struct media_params *a, const struct media_params *b,
 	       memcmp(tx ? a->tx_key : a->rx_key, tx ? b->tx_key : b->rx_key, a->key_len) == 0;
 }
 
+/* Echo cancellation where there can be an acoustic echo: a PulseAudio device (speaker and
+ * microphone in one room). Not for the echo service (its "microphone" is the delay line
+ * whose echo is the point), the file backend (a WAV in, a WAV out: no path between them,
+ * and the exact audio tests rely on) or the null one (silence). Without memory for it the
+ * call goes on without it; the stats say so. */
+static void start_echo_cancel(struct media_session *ms)
+{
+	if (!ms->acfg.echo_cancel || ms->dev_ops != &audio_pulse ||
+	    echo_cancel_alloc(&ms->aec, EC_TAIL_MS) != 0)
+		return;
+	pthread_mutex_lock(&ms->stats_lock);
+	ms->stats.aec = true;
+	pthread_mutex_unlock(&ms->stats_lock);
+}
+
 static void open_device(struct media_session *ms)
 {
 	struct audio_open_args args = { .cfg = &ms->acfg, .evq = ms->evq, .call_id = ms->call_id,
@@ -267,8 +282,10 @@ static void open_device(struct media_session *ms)
 	char why[160] = "";
 
 	ms->dev_ops = ms->echo ? &audio_echo : audio_backend_for(ms->acfg.backend);
-	if (ms->dev_ops->open(&ms->dev, &args, why, sizeof(why)) == 0)
+	if (ms->dev_ops->open(&ms->dev, &args, why, sizeof(why)) == 0) {
+		start_echo_cancel(ms);
 		return;
+	}
 	/* The call goes on without a device; say why once. */
 	session_post(ms, EVQ_MEDIA_AUDIO_ERROR, 0, why[0] ? why : "cannot open the audio device");
 	ms->dev_ops = &audio_null;
@@ -422,6 +439,7 @@ void media_session_free(struct media_session *ms)
 	}
 	if (ms->dev_ops)
 		ms->dev_ops->close(ms->dev);
+	echo_cancel_free(ms->aec);
 	if (ms->have_update) {
 		srtp_sess_free(ms->upd.tx);
 		srtp_sess_free(ms->upd.rx);

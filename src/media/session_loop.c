@@ -576,7 +576,22 @@ static void publish_stats(struct media_session *ms)
 	s->srtp = ms->tx != NULL;
 	s->codec = ms->p.codec;
 	s->audio_ok = ms->audio_ok;
+	s->aec = ms->aec != NULL;
 	pthread_mutex_unlock(&ms->stats_lock);
+}
+
+/* Clean the captured frame of the speaker's echo. The reference follows the device's
+ * latency, asked for twice a second (and at once when streams come back). */
+static void aec_capture(struct media_session *ms, int16_t *cap)
+{
+	if (!ms->audio_ok) {
+		/* Streams (re)opened after none: a new echo path to learn. */
+		echo_cancel_reset(ms->aec);
+		ms->aec_ticks = 0;
+	}
+	if (ms->dev_ops->latency_us && ms->aec_ticks++ % EC_LATENCY_TICKS == 0)
+		echo_cancel_latency(ms->aec, ms->dev_ops->latency_us(ms->dev));
+	echo_cancel_capture(ms->aec, cap);
 }
 
 void *session_thread(void *arg)
@@ -587,9 +602,13 @@ void *session_thread(void *arg)
 	while (!atomic_load(&ms->stop)) {
 		int64_t now;
 		float p;
+		bool ok;
 
 		take_control(ms);
-		ms->audio_ok = ms->dev_ops->read(ms->dev, cap) == 0;
+		ok = ms->dev_ops->read(ms->dev, cap) == 0;
+		if (ms->aec && ok)
+			aec_capture(ms, cap);
+		ms->audio_ok = ok;
 		if (atomic_load(&ms->mute))
 			memset(cap, 0, sizeof(cap));
 		drain(ms, ms->rtp_fd, false);
@@ -598,6 +617,8 @@ void *session_thread(void *arg)
 		play_tick(ms, play);
 		/* A failed write loses this frame only; a backend reports lasting trouble. */
 		(void)ms->dev_ops->write(ms->dev, play);
+		if (ms->aec)
+			echo_cancel_played(ms->aec, play);
 		record_tick(ms, cap, play);
 		/* Meters: the peak of this frame, or a slow fall from the last one. */
 		p = peak(cap, AUDIO_FRAME);

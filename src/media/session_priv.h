@@ -17,6 +17,7 @@
 #include "audio.h"
 #include "codec.h"
 #include "dtmf.h"
+#include "echo_cancel.h"
 #include "jitter.h"
 #include "rtcp.h"
 #include "rtp.h"
@@ -59,6 +60,7 @@ struct media_session {
 	struct rate_pair rates[2];
 	const struct audio_backend *dev_ops;
 	void *dev;
+	struct echo_cancel *aec;   /* NULL: no echo cancellation; used by the thread only */
 
 	/* Control side only. */
 	bool running;
@@ -114,6 +116,7 @@ struct media_session {
 	int64_t lsr_at_us;         /* its arrival, CLOCK_REALTIME like the kernel stamps */
 	double rtt_ms, loss_pct;
 	float mic_level, spk_level;
+	unsigned aec_ticks;        /* ticks since the echo canceller last asked for latency */
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;
 	unsigned rng;              /* rand_r state for RTCP intervals */
 	_Alignas(8) uint8_t rxbuf[PKT_BUF];
