@@ -30,7 +30,7 @@ SIP_KEYS = {"listen", "tls_listen", "ca_file", "tls_verify", "user_agent", "auto
 ACCOUNT_KEYS = {"uri", "authorization_user", "password", "realm", "registrar",
                 "outbound_proxy", "transport", "register", "register_expires"}
 MEDIA_KEYS = {"codecs", "srtp", "rtp_ports", "rtp_timeout"}
-AUDIO_KEYS = {"backend", "capture", "playback", "input", "output"}
+AUDIO_KEYS = {"backend", "capture", "playback", "input", "output", "echo_cancel"}
 
 
 def ttyphone_bin():
