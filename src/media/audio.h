@@ -35,8 +35,9 @@ struct audio_backend {
 	void (*close)(void *dev);
 	/* Optional (NULL: no sound card, no echo). The device's round trip now, in
 	 * microseconds: how long a sample written now takes to be heard, plus how long ago the
-	 * newest sample read was captured; -1 if not known at the moment. Lets the echo
-	 * canceller line its reference up with what the microphone hears. */
+	 * newest sample read was captured (the session asks between a tick's read and its
+	 * write); -1 if not known at the moment. Lets the echo canceller line its reference
+	 * up with what the microphone hears. */
 	int64_t (*latency_us)(void *dev);
 };
 

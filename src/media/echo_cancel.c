@@ -12,7 +12,7 @@
  *   of the taps and runs on a third of the samples), but the Opus path is fullband: either
  *   everything above 8 kHz would be cut from what we send, or the echo up there (sibilants)
  *   would go back uncancelled; and the resampling there and back costs too. At 48 kHz it
- *   is ~0.8 s of CPU per minute of call, about 1.3 % of one core.
+ *   is 0.5-0.8 s of CPU per minute of call, about 1 % of one core.
  * - 10 ms blocks, two per 20 ms tick. The preprocessor returns each block one block late
  *   (overlap-add), so the block is the delay added to what we send; smaller blocks cost
  *   more per sample (more filter partitions for the same tail).
@@ -20,17 +20,22 @@
  *   200 ms) plus the slack the alignment below leaves. The cost grows with the tail.
  * - Alignment. The capture of tick k is read before the frame of tick k is played, so the
  *   earliest the microphone can hear anything is the frame played at tick k-1: with no
- *   extra delay the reference for capture k is that frame. The echo really arrives one
- *   device round trip after a frame is handed over (playback queue + sink latency + source
- *   latency + capture queue; ~35-45 ms on the lab's null sinks, 60-120 ms on sound cards,
- *   more through an SSH tunnel), so the rest of the round trip is spent in the delay line:
- *   delay = round trip - one frame - EC_MARGIN_MS, at least 0. The margin is there because
- *   an echo that arrives before its reference can never be cancelled, one that arrives a
- *   little late just uses a few more of the filter's taps; it also covers PulseAudio's
- *   estimate wandering (several ms), and the PulseAudio backend dropping a stale capture
- *   frame (the echo then comes 20 ms sooner). Small changes are left to the filter to
- *   follow; the delay moves only when the round trip has changed by EC_REALIGN_MS in two
- *   estimates in a row (a reopened stream, a tunnel that got slower).
+ *   extra delay the reference for capture k is that frame, and an echo that takes the
+ *   device's round trip (asked for between the capture and the playback of a tick: the
+ *   playback queue and sink latency ahead of a sample written now, plus the capture queue
+ *   and source latency behind the sample just read) starts that round trip into the
+ *   filter. That is ~15-25 ms on the lab's null sinks, typically 40-100 ms on a sound
+ *   card, more through an SSH tunnel or when PulseAudio grows its buffers after underruns
+ *   (seen up to 370 ms on the loaded build machine). A long round
+ *   trip would push the echo past the tail, so the reference waits in a delay line: the
+ *   first estimate puts the echo EC_MARGIN_MS into the filter (delay = round trip - 30 ms,
+ *   at least 0). The margin is there because an echo that arrives before its reference can
+ *   never be cancelled, and PulseAudio's estimate wanders by several ms, and the PulseAudio
+ *   backend drops a stale capture frame now and then (the echo then comes 20 ms sooner).
+ *   Later the delay moves only when two estimates in a row put the echo's start before
+ *   10 ms or after 100 ms: every move (like every real change in the echo path) costs the
+ *   filter its convergence, about a second, and changes within that range are the
+ *   filter's to follow.
  * - Residual echo suppression only: the preprocessor applies its echo suppression only with
  *   its denoiser on, so the denoiser is on with a noise floor of 0 dB: it takes nothing
  *   from noise or steady sounds (a steady near-end tone is not mistaken for noise). AGC,
@@ -58,7 +63,7 @@ struct echo_cancel {
 	SpeexPreprocessState *pre;
 	size_t delay;              /* samples the reference lags the natural one frame */
 	bool aligned;              /* delay set from the device since alloc or reset */
-	unsigned far_off;          /* estimates in a row that were EC_REALIGN_MS off */
+	unsigned far_off;          /* estimates in a row that put the echo out of range */
 	size_t wpos;               /* next write in ring, the delay line of played samples */
 	int16_t ref[AUDIO_FRAME];  /* the reference for the frame being cleaned */
 	int16_t out[AUDIO_FRAME];
@@ -119,21 +124,22 @@ void echo_cancel_capture(struct echo_cancel *ec, int16_t *frame)
 
 void echo_cancel_latency(struct echo_cancel *ec, int64_t round_trip_us)
 {
-	int64_t want_ms, have_ms = (int64_t)(ec->delay / MS);
+	int64_t rt_ms = round_trip_us / 1000, delay_ms = (int64_t)(ec->delay / MS);
+	int64_t start_ms = rt_ms - delay_ms;   /* where the echo starts in the filter */
+	int64_t want_ms = rt_ms - EC_MARGIN_MS;
 
 	if (round_trip_us < 0)
 		return;
-	want_ms = round_trip_us / 1000 - 1000 * AUDIO_FRAME / AUDIO_RATE - EC_MARGIN_MS;
-	if (want_ms < 0)
-		want_ms = 0;
-	if (want_ms > EC_MAX_DELAY_MS)
-		want_ms = EC_MAX_DELAY_MS;
-	if (ec->aligned && (want_ms - have_ms < EC_REALIGN_MS && have_ms - want_ms < EC_REALIGN_MS)) {
+	if (ec->aligned && start_ms >= EC_EARLIEST_MS && start_ms <= EC_LATEST_MS) {
 		ec->far_off = 0;
 		return;
 	}
 	if (ec->aligned && ++ec->far_off < 2)
 		return;
+	if (want_ms < 0)
+		want_ms = 0;
+	if (want_ms > EC_MAX_DELAY_MS)
+		want_ms = EC_MAX_DELAY_MS;
 	ec->delay = (size_t)want_ms * MS;
 	ec->aligned = true;
 	ec->far_off = 0;
