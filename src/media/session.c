@@ -2,14 +2,15 @@
  *
  *   one media thread per call, every 20 ms, paced by the audio device's read():
  *
- *   device capture -> (mute) -> 48k->codec rate -> encode ----+-> [DTMF replaces it]
- *        -> RTP header -> srtp_protect -> sendto(remote or latched source)
+ *   device capture -> [echo cancel] -> (mute) -> 48k->codec rate -> encode
+ *        -> [DTMF replaces it] -> RTP header -> srtp_protect -> sendto(remote or latched source)
  *
  *   recvmsg (kernel arrival stamp) -> source check / latch -> srtp_unprotect -> RTP parse
  *        -> seq/loss/jitter stats -> telephone-event? -> EVQ_MEDIA_DTMF
  *        -> jitter buffer (fixed slots)
  *
  *   jitter pop -> decode | FEC from next | PLC | silence -> codec rate->48k -> device playback
+ *        (and into the echo canceller's delay line, its reference)
  *
  *   RTCP SR/RR every ~5 s; stats snapshot each tick; record both directions to WAV.
  *
