@@ -240,7 +240,7 @@ static void test_delay_moves_only_when_the_echo_leaves_its_range(void)
 static void test_cpu_per_minute_of_call(void)
 {
 	struct room r = { .lag_ms = 60, .gain = 0.5, .far_noise = true, .near_amp = 1500,
-			  .near_from_s = 10, .seconds = 20, .measure_from_s = 2 };
+			  .near_from_s = 6, .seconds = 12, .measure_from_s = 2 };
 	struct result res;
 
 	CHECK(run_room(&r, &res) == 0);
