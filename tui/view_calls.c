@@ -208,6 +208,8 @@ static int draw_call(struct tui *t, WINDOW *w, int y, int width, const struct ap
 		draw_meter(w, y + 2, x, m ? m->spk : silent, m ? m->pos : 0);
 		x += METER_HIST;
 	}
+	if (have_stats && st.aec)  /* [audio] echo_cancel is working on the microphone */
+		x += draw_role(w, y + 2, x, width - x, R_DIM, "  aec");
 	if (cv->muted)
 		x += draw_role(w, y + 2, x, width - x, R_WARN, "  muted");
 	if (have_stats && !st.audio_ok)
