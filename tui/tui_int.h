@@ -223,7 +223,9 @@ struct tui {
 	int stdin_watch, winch_watch;
 	unsigned empty_reads;        /* stdin readable but nothing read: hung up? */
 	/* data the UI owns */
-	struct contacts book;
+	struct contacts book;        /* contacts.ini, kept in step with the file (book.c) */
+	int book_fd, book_watch;     /* inotify on its folder and its loop watch; -1: none */
+	char book_target[256];       /* the file's name where a symbolic link points ("": none) */
 	struct chat chat;
 	struct chat_msg *sending;    /* outgoing message waiting for its message_sent id */
 	/* views */
@@ -271,9 +273,17 @@ unsigned tui_target_call(struct tui *t);
 void tui_update_ticker(struct tui *t);
 /* Open the chat with uri. */
 void tui_open_chat(struct tui *t, const char *uri);
-/* The contacts.ini has changed in memory: save it and say so. */
-/* Save the book; false (the reason on the status line) when it could not be. */
-bool tui_save_contacts(struct tui *t);
+
+/* ---- book.c ---- */
+/* Add, edit (name: which) or delete (name) one contact in contacts.ini, re-read under its
+ * lock so that others' changes stay; t->book becomes the file's new list. false with why. */
+bool tui_change_contacts(struct tui *t, enum contacts_op op, const char *name,
+			 const struct contact *ct, char *why, size_t whylen);
+/* Reload the book if contacts.ini changed on disk (one stat); before every redraw. */
+void book_check(struct tui *t);
+/* Watch contacts.ini's folder (inotify) so that an edit elsewhere redraws at once. */
+void book_watch_start(struct tui *t);
+void book_watch_stop(struct tui *t);
 
 /* ---- events.c ---- */
 void events_listener(void *arg, const char *json);
