@@ -227,7 +227,7 @@ struct tui {
 	int book_fd, book_watch;     /* inotify on its folder and its loop watch; -1: none */
 	char book_target[256];       /* the file's name where a symbolic link points ("": none) */
 	struct chat chat;
-	struct chat_msg *sending;    /* outgoing message waiting for its message_sent id */
+	bool sending;                /* the chat's msg command is running (an error: not sent) */
 	/* views */
 	struct contacts_state cs;
 	struct calls_state calls;
@@ -309,7 +309,13 @@ void ladder_open(struct tui *t, uint64_t seq);
 void log_save_prompt(struct tui *t, const char *call_id);
 
 /* ---- view_chat.c ---- */
+/* Whose conversation a message with uri belongs to: a contact's first address (any of its
+ * addresses maps there), else uri itself. Valid until the book changes. */
+const char *chat_address(struct tui *t, const char *uri);
 void chat_view_open(struct tui *t, const char *uri);
+/* Merge the history's last messages with p's person into p, once; after a failure (shown
+ * in the chat) only if retry. */
+void chat_load_history(struct tui *t, struct chat_peer *p, bool retry);
 
 /* ---- view_history.c ---- */
 /* Open the history view, searching for search (NULL or "": everything). */
