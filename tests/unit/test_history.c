@@ -862,6 +862,51 @@ static void test_conversation_reads_one_person_in_pages(void)
 	history_close(h);
 }
 
+static void count_row(void *arg, const struct history_message *m)
+{
+	(void)m;
+	(*(int *)arg)++;
+}
+
+/* Not a pass/fail on time: what opening a chat costs in a big file (one person's last 200
+ * among 20 000 messages with 300 people, and a page further back). */
+static void test_conversation_of_twenty_thousand_rows(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	const char *keys[] = { "sip:user17@example.org" };
+	struct timespec a, b, c;
+	char why[1400];
+	sqlite3 *db;
+	int n = 0, older = 0;
+
+	if (!h)
+		return;
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"BEGIN;"
+		"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20000)"
+		" INSERT INTO messages (direction, peer, peer_key, body, time, state)"
+		" SELECT CASE i % 2 WHEN 0 THEN 'in' ELSE 'out' END, 'sip:user' || (i % 50) ||"
+		" '@example.org', 'sip:user' || (i % 50) || '@example.org',"
+		" 'message number ' || i || ' with some words in it', 1700000030 + i * 60,"
+		" 'delivered' FROM k;"
+		"COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK_INT(history_conversation(h, keys, 1, 0, 200, count_row, &n, why, sizeof(why)), 200);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	CHECK_INT(history_conversation(h, keys, 1, 10000, 200, count_row, &older, why,
+				       sizeof(why)), 200);
+	clock_gettime(CLOCK_MONOTONIC, &c);
+	CHECK_INT(n, 200);
+	printf("  history_conversation over 20000 messages: one person's %d in %.2f ms, "
+	       "the %d before row 10000 in %.2f ms\n", n,
+	       (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6, older,
+	       (double)(c.tv_sec - b.tv_sec) * 1e3 + (double)(c.tv_nsec - b.tv_nsec) / 1e6);
+	history_close(h);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_history-XXXXXX");
@@ -887,6 +932,7 @@ int main(void)
 	RUN(test_query_of_ten_thousand_rows);
 	RUN(test_search_ignores_case_in_utf8);
 	RUN(test_conversation_reads_one_person_in_pages);
+	RUN(test_conversation_of_twenty_thousand_rows);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
