@@ -1,6 +1,7 @@
 /* cfgwrite.c: appending an [account] section to config.ini (see cfgwrite.h). */
 #include "cfgwrite.h"
 #include "config.h"
+#include "filelock.h"
 #include "strutil.h"
 
 #include <ctype.h>
@@ -13,15 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CFGWRITE_MAX_FILE (1024 * 1024)   /* what config_load accepts */
 #define INI_LINE_MAX 200                  /* Debian's inih cuts longer lines */
-#define LOCK_WAIT_MS 5000                 /* another writer holds it longer: say so */
-#define LOCK_POLL_MS 10
 
 static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -122,26 +119,6 @@ static char *read_all(const char *path, char *why, size_t whylen)
 	return text;
 }
 
-static int make_dirs(const char *dir, char *why, size_t whylen)
-{
-	char p[PATH_MAX];
-
-	if (str_copy(p, sizeof(p), dir) < 0)
-		return fail(why, whylen, "path too long: %s", dir);
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char keep = *s;
-			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
-				return fail(why, whylen, "cannot create the folder %s: %s", p, strerror(errno));
-			*s = keep;
-			if (!keep)
-				break;
-		}
-	}
-	return 0;
-}
-
 /* The folder of path into dir[size] ("." for a bare name). */
 static void dir_of(const char *path, char *dir, size_t size)
 {
@@ -153,54 +130,13 @@ static void dir_of(const char *path, char *dir, size_t size)
 		str_copy(dir, size, slash ? "/" : ".");
 }
 
-/* Two programs adding accounts at once (two ttyphones, a script and the UI) each read the
- * file, add their section and rename a new file over it: without a lock the last rename
- * wins and the other section is lost. So the whole read-modify-write holds an flock on
- * ".NAME.lock" beside the file. The lock file is never removed: unlinking it would let a
- * third writer lock a new file while the second still holds the old one. flock, not
- * fcntl locks: those are dropped when any descriptor of the file in the process closes.
- * Returns the locked descriptor (closing it unlocks), or -1 with why. */
-static int lock_config(const char *path, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], lock[PATH_MAX + 64];
-	const char *base = strrchr(path, '/');
-	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
-	int fd, waited = 0;
-
-	dir_of(path, dir, sizeof(dir));
-	base = base ? base + 1 : path;
-	if (make_dirs(dir, why, whylen) < 0)
-		return -1;
-	if (snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, base) >= (int)sizeof(lock))
-		return fail(why, whylen, "path too long: %s", path);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return fail(why, whylen, "cannot create the lock file %s: %s", lock, strerror(errno));
-	/* Not a blocking wait: this runs on the thread of the UI and the SIP stack. */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-		if (err == EINTR)
-			continue;
-		if (err != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
-			close(fd);
-			if (err == EWOULDBLOCK)
-				return fail(why, whylen, "another program has been writing %s for %d s "
-					    "(it holds %s): try again", path, LOCK_WAIT_MS / 1000, lock);
-			return fail(why, whylen, "cannot lock %s: %s", lock, strerror(err));
-		}
-		nanosleep(&pause, NULL);
-		waited += LOCK_POLL_MS;
-	}
-	return fd;
-}
-
 static int write_atomically(const char *path, const char *text, char *why, size_t whylen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32];
 	size_t len = strlen(text), off = 0;
 	int fd, dfd, err;
 
-	dir_of(path, dir, sizeof(dir)); /* made by lock_config */
+	dir_of(path, dir, sizeof(dir)); /* made by file_lock */
 	snprintf(tmp, sizeof(tmp), "%s/.config.ini.XXXXXX", dir);
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -273,7 +209,9 @@ int config_add_account(const char *path, const char *name, const char *uri,
 			return fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
 		target = real;
 	}
-	if ((lockfd = lock_config(target, why, whylen)) < 0)
+	/* Two programs adding accounts at once would each save their own picture of the file
+	 * (filelock.h): the read-modify-write holds the lock beside it. */
+	if ((lockfd = file_lock(target, why, whylen)) < 0)
 		return -1;
 	if (!(old = read_all(target, why, whylen)))
 		goto out;

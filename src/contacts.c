@@ -5,12 +5,14 @@
  * with no keys. */
 #include "ttyconf.h"
 #include "contacts.h"
+#include "filelock.h"
 #include "strutil.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +286,16 @@ const struct contact *contacts_find(const struct contacts *c, const char *name)
 		if (str_ieq(c->v[i].name, name))
 			return &c->v[i];
 	return NULL;
+}
+
+bool contact_matches(const struct contact *ct, const char *text)
+{
+	if (!text[0] || str_casefind(ct->name, text) || str_casefind(ct->notes, text))
+		return true;
+	for (unsigned i = 0; i < ct->nuri; i++)
+		if (str_casefind(ct->uri[i], text))
+			return true;
+	return false;
 }
 
 static int index_of(const struct contacts *c, const char *name)
@@ -592,11 +604,44 @@ int contacts_load_string(struct contacts *c, const char *name, const char *text,
 	return 0;
 }
 
+static void stamp_of(struct contacts_stamp *s, const struct stat *st)
+{
+	s->exists = true;
+	s->dev = (unsigned long long)st->st_dev;
+	s->ino = (unsigned long long)st->st_ino;
+	s->size = (long long)st->st_size;
+	s->mtime_sec = (long long)st->st_mtim.tv_sec;
+	s->mtime_nsec = st->st_mtim.tv_nsec;
+}
+
+/* The file now, as a stamp; exists = false when there is none (or it cannot be seen). */
+static void stamp_now(const char *path, struct contacts_stamp *s)
+{
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	if (stat(path, &st) == 0)
+		stamp_of(s, &st);
+}
+
+bool contacts_changed_on_disk(const struct contacts *c)
+{
+	struct contacts_stamp now;
+
+	if (!c->path[0])
+		return false;
+	stamp_now(c->path, &now);
+	return now.exists != c->stamp.exists || now.dev != c->stamp.dev ||
+	       now.ino != c->stamp.ino || now.size != c->stamp.size ||
+	       now.mtime_sec != c->stamp.mtime_sec || now.mtime_nsec != c->stamp.mtime_nsec;
+}
+
 int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *dfn, void *arg)
 {
 	const char *base = strrchr(path, '/');
 	char line[1400];
 	struct stat st;
+	bool statted;
 	char *text;
 	FILE *f;
 	size_t n;
@@ -606,6 +651,8 @@ int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *dfn, v
 	c->n = 0;
 	c->unreadable = false;
 	str_copy(c->path, sizeof(c->path), path);
+	/* What failed to load is stamped too: fixing the file is a change to notice. */
+	stamp_now(path, &c->stamp);
 	f = fopen(path, "r");
 	if (!f) {
 		if (errno == ENOENT)
@@ -616,7 +663,10 @@ int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *dfn, v
 			dfn(arg, line);
 		return -1;
 	}
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONTACTS_MAX_FILE) {
+	statted = fstat(fileno(f), &st) == 0;
+	if (statted)
+		stamp_of(&c->stamp, &st); /* what is read, not what the path holds a moment later */
+	if (!statted || !S_ISREG(st.st_mode) || st.st_size > CONTACTS_MAX_FILE) {
 		fclose(f);
 		c->unreadable = true;
 		snprintf(line, sizeof(line), "%s: not a regular file of at most 4 MB", base);
@@ -699,9 +749,26 @@ static int write_contact(FILE *f, const struct contact *ct)
 	return 0;
 }
 
+/* Where saving writes: path itself, or where it points if it is a symbolic link (an address
+ * book kept in a dotfiles repository stays a link). -1 with why for a dangling link. */
+static int save_target(const char *path, char *out, size_t size, char *why, size_t whylen)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, real))
+			return fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
+		path = real;
+	}
+	if (str_copy(out, size, path) < 0)
+		return fail(why, whylen, "path too long: %s", path);
+	return 0;
+}
+
 int contacts_save(const struct contacts *c, char *why, size_t whylen)
 {
-	char dir[1024], tmp[1100];
+	char dir[1024], tmp[1100], target[1024];
 	const char *slash;
 	struct stat st;
 	mode_t mode = 0600;
@@ -712,14 +779,16 @@ int contacts_save(const struct contacts *c, char *why, size_t whylen)
 		return fail(why, whylen, "no contacts file to save to");
 	if (c->unreadable)
 		return fail(why, whylen, "%s could not be read, so it is not overwritten", c->path);
-	slash = strrchr(c->path, '/');
-	if (slash && slash != c->path)
-		str_ncopy(dir, sizeof(dir), c->path, (size_t)(slash - c->path));
+	if (save_target(c->path, target, sizeof(target), why, whylen) < 0)
+		return -1;
+	slash = strrchr(target, '/');
+	if (slash && slash != target)
+		str_ncopy(dir, sizeof(dir), target, (size_t)(slash - target));
 	else
 		str_copy(dir, sizeof(dir), slash ? "/" : ".");
 	if (make_dirs(dir) < 0)
 		return fail(why, whylen, "cannot create %s: %s", dir, strerror(errno));
-	if (stat(c->path, &st) == 0)
+	if (stat(target, &st) == 0)
 		mode = st.st_mode & 0777;
 	snprintf(tmp, sizeof(tmp), "%s/.contacts.ini.XXXXXX", dir);
 	fd = mkstemp(tmp);
@@ -751,7 +820,7 @@ int contacts_save(const struct contacts *c, char *why, size_t whylen)
 		goto failed_closed;
 	}
 	f = NULL;
-	if (rename(tmp, c->path) < 0) {
+	if (rename(tmp, target) < 0) {
 		err = errno;
 		goto failed_closed;
 	}
@@ -761,7 +830,7 @@ int contacts_save(const struct contacts *c, char *why, size_t whylen)
 		if (fsync(dfd) < 0 && errno != EINVAL) {
 			err = errno;
 			close(dfd);
-			return fail(why, whylen, "saved %s but could not sync its directory: %s", c->path,
+			return fail(why, whylen, "saved %s but could not sync its directory: %s", target,
 				    strerror(err));
 		}
 		close(dfd);
@@ -774,5 +843,70 @@ failed:
 		close(fd);
 failed_closed:
 	unlink(tmp);
-	return fail(why, whylen, "cannot save %s: %s", c->path, strerror(err ? err : EIO));
+	return fail(why, whylen, "cannot save %s: %s", target, strerror(err ? err : EIO));
+}
+
+int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
+		    contacts_diag_fn *dfn, void *darg, char *why, size_t whylen)
+{
+	struct contacts fresh;
+	char target[1024];
+	int lockfd, rc;
+
+	if (!c->path[0])
+		return fail(why, whylen, "no contacts file to save to");
+	/* The lock goes beside the file really written, whichever link led to it. */
+	if (save_target(c->path, target, sizeof(target), why, whylen) < 0 ||
+	    (lockfd = file_lock(target, why, whylen)) < 0)
+		return -1;
+	contacts_init(&fresh);
+	if (contacts_load(&fresh, c->path, dfn, darg) < 0) {
+		rc = fail(why, whylen, "%s could not be read, so it is not changed", c->path);
+		goto out;
+	}
+	rc = fn(&fresh, arg, why, whylen);
+	if (rc > 0) {
+		if (contacts_save(&fresh, why, whylen) < 0)
+			rc = -1;
+		else
+			stamp_now(fresh.path, &fresh.stamp); /* ours: not a change to reload */
+	}
+	if (rc >= 0) {
+		contacts_free(c);
+		*c = fresh;
+		contacts_init(&fresh);
+	}
+out:
+	close(lockfd); /* unlocks */
+	contacts_free(&fresh);
+	return rc < 0 ? -1 : rc;
+}
+
+struct update {
+	enum contacts_op op;
+	const char *name;
+	const struct contact *ct;
+};
+
+static int apply_update(struct contacts *book, void *arg, char *why, size_t whylen)
+{
+	const struct update *u = arg;
+
+	switch (u->op) {
+	case CONTACTS_ADD:
+		return contacts_add(book, u->ct, why, whylen) < 0 ? -1 : 1;
+	case CONTACTS_EDIT:
+		return contacts_edit(book, u->name, u->ct, why, whylen) < 0 ? -1 : 1;
+	case CONTACTS_DELETE:
+		return contacts_remove(book, u->name) == 0 ? 1 : 0; /* gone already: done */
+	}
+	return fail(why, whylen, "unknown change");
+}
+
+int contacts_update(struct contacts *c, enum contacts_op op, const char *name,
+		    const struct contact *ct, char *why, size_t whylen)
+{
+	struct update u = { op, name, ct };
+
+	return contacts_change(c, apply_update, &u, NULL, NULL, why, whylen);
 }

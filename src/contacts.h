@@ -6,7 +6,9 @@
  *   notes = desk phone
  *
  * Loaded with inih, every problem reported as "contacts.ini:LINE: message"; saved atomically
- * (temporary file in the same directory, fsync, rename, fsync of the directory). Values are
+ * (temporary file in the same directory, fsync, rename, fsync of the directory); changed
+ * through contacts_change, which re-reads the file under a lock so that two writers (two
+ * ttyphones, the UI and --import-vcard) never drop each other's changes. Values are
  * validated on the way in so that whatever we save loads back the same: Debian's inih stops
  * at 200 characters a line and treats " ;" as the start of a comment. No curses here: the
  * app uses this list too (call <contact>). */
@@ -31,11 +33,20 @@ struct contact {
 	char notes[CONTACT_NOTES];
 };
 
+/* What the file was when the list was read, to notice that someone changed it. */
+struct contacts_stamp {
+	bool exists;
+	unsigned long long dev, ino;
+	long long size, mtime_sec;
+	long mtime_nsec;
+};
+
 struct contacts {
 	struct contact *v;        /* in file order */
 	unsigned n, cap;
 	char path[1024];          /* where contacts_save writes; empty: nowhere */
 	bool unreadable;          /* the file exists but could not be read: never overwrite it */
+	struct contacts_stamp stamp; /* the file as contacts_load / contacts_change left it */
 };
 
 /* One diagnostic line, already formatted as "file:line: message". */
@@ -52,8 +63,27 @@ int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *diag, 
 /* The same for an in-memory text shown as file `name` (tests). Does not set the path. */
 int contacts_load_string(struct contacts *c, const char *name, const char *text,
 			 contacts_diag_fn *diag, void *arg);
-/* Write the list to c->path atomically. -1 with a reason a person can act on. */
+/* Write the list to c->path atomically (through a symbolic link: where it points). -1 with
+ * a reason a person can act on. Alone it races with other writers: see contacts_change. */
 int contacts_save(const struct contacts *c, char *why, size_t whylen);
+/* Whether the file is no longer what c was read from (another program, an editor): one
+ * stat(2), comparing device, inode, size and modification time. */
+bool contacts_changed_on_disk(const struct contacts *c);
+
+/* A change to the book: fn changes the list it is given and returns 1 (save it), 0 (nothing
+ * to save) or -1 with why (refused). */
+typedef int (contacts_change_fn)(struct contacts *book, void *arg, char *why, size_t whylen);
+/* Change contacts.ini safely against other writers: under an flock on .contacts.ini.lock
+ * beside c->path (filelock.h), read the file again (problems go to diag), apply fn to that
+ * fresh list, save it, and make it c's list, so c also gets what others changed meanwhile.
+ * Returns fn's 1 or 0 (c is the file's list either way), or -1 with why (c unchanged). */
+int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
+		    contacts_diag_fn *diag, void *darg, char *why, size_t whylen);
+/* The UI's three changes through contacts_change: add ct; replace the contact called name
+ * with ct (it may be renamed); delete the contact called name (already gone: 0). */
+enum contacts_op { CONTACTS_ADD, CONTACTS_EDIT, CONTACTS_DELETE };
+int contacts_update(struct contacts *c, enum contacts_op op, const char *name,
+		    const struct contact *ct, char *why, size_t whylen);
 
 /* Check a contact's fields; -1 with why. */
 int contact_validate(const struct contact *ct, char *why, size_t whylen);
@@ -74,6 +104,9 @@ int contacts_remove(struct contacts *c, const char *name);
 
 /* Lookups are case-insensitive on names; NULL if none. */
 const struct contact *contacts_find(const struct contacts *c, const char *name);
+/* Whether text is in the contact's name, notes or one of its URIs (str_casefind: any case,
+ * UTF-8 aware). An empty text matches every contact. */
+bool contact_matches(const struct contact *ct, const char *text);
 /* The contact one of whose URIs is the same address as uri (see contact_uri_same). */
 const struct contact *contacts_find_uri(const struct contacts *c, const char *uri);
 /* What "call NAME" means: the first URI of the contact NAME, else NULL. */

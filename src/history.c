@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1134,4 +1135,56 @@ out:
 	(void)sqlite3_finalize(msgs);
 	(void)sqlite3_busy_timeout(h->db, (int)h->busy_ms); /* only fails on a NULL handle */
 	return -1;
+}
+
+int history_conversation(struct history *h, const char *const *keys, unsigned nkeys,
+			 long long before_id, unsigned max, history_message_fn *fn, void *arg,
+			 char *why, size_t whylen)
+{
+	/* messages_peer (peer_key, id) serves it: the last max rows of each key, backwards */
+	sqlite3_stmt *st;
+	struct history_message m;
+	int rc = SQLITE_OK, n = 0;
+
+	if (!nkeys) {
+		snprintf(why, whylen, "no address to look for");
+		return -1;
+	}
+	(void)sqlite3_busy_timeout(h->db, (int)(h->busy_ms < HISTORY_QUERY_BUSY_MS ? h->busy_ms :
+						 HISTORY_QUERY_BUSY_MS));
+	st = prepare(h, "SELECT * FROM (SELECT id, direction, peer, display, body, time, state, "
+		     "code, reason FROM messages WHERE peer_key IN (?1, ?2, ?3, ?4) AND id < ?5 "
+		     "ORDER BY id DESC LIMIT ?6) ORDER BY id", why, whylen);
+	if (!st)
+		goto out;
+	for (int i = 0; i < HISTORY_CONV_KEYS && rc == SQLITE_OK; i++)
+		rc = bind_text(st, i + 1, keys[(unsigned)i < nkeys ? (unsigned)i : 0]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, before_id > 0 ? before_id : LLONG_MAX);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, max);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m.id = sqlite3_column_int64(st, 0);
+		m.incoming = !strcmp(col_text(st, 1), "in");
+		m.peer = col_text(st, 2);
+		m.display = col_text(st, 3);
+		m.body = col_text(st, 4);
+		m.time = (time_t)sqlite3_column_int64(st, 5);
+		m.state = col_text(st, 6);
+		m.code = sqlite3_column_int(st, 7);
+		m.reason = col_text(st, 8);
+		fn(arg, &m);
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		describe(h, rc, "cannot read it", why, whylen);
+		if (is_damage(rc))
+			h->broken = true;
+		n = -1;
+	}
+	(void)sqlite3_finalize(st); /* repeats the step error described above */
+out:
+	(void)sqlite3_busy_timeout(h->db, (int)h->busy_ms); /* only fails on a NULL handle */
+	return st ? n : -1;
 }

@@ -92,6 +92,31 @@ struct history_counts {
  * locked file: the view shows why instead of an empty list). */
 int history_query(struct history *h, const struct history_filter *f, struct history_entry *out,
 		  unsigned max, struct history_counts *counts, char *why, size_t whylen);
+/* ---- one conversation, for the terminal UI's chat ----
+ * The whole body, which history_entry cuts to its first line; handed to a function row by
+ * row rather than copied, since a body may hold up to 4000 bytes. */
+#define HISTORY_CONV_KEYS 4          /* addresses of one person a read looks for */
+
+struct history_message {
+	long long id;                 /* row in the messages table: the order they were written */
+	bool incoming;
+	time_t time;
+	int code;                     /* ours: the final SIP response (0: none yet) */
+	const char *state;            /* received, sending, delivered, failed */
+	const char *reason;
+	const char *peer;             /* the URI, as recorded */
+	const char *display;
+	const char *body;             /* the whole text, raw (escape it before drawing) */
+};
+/* One row; its strings are valid only during the call. */
+typedef void (history_message_fn)(void *arg, const struct history_message *m);
+/* The messages with one person (keys: the contact_uri_key() forms of their addresses, at
+ * most HISTORY_CONV_KEYS), the last max of those written before row before_id (0: the
+ * newest), given to fn oldest first. Returns how many, or -1 with why (a damaged file; a
+ * lock is waited for HISTORY_QUERY_BUSY_MS at most). */
+int history_conversation(struct history *h, const char *const *keys, unsigned nkeys,
+			 long long before_id, unsigned max, history_message_fn *fn, void *arg,
+			 char *why, size_t whylen);
 /* An incoming call that was never answered, nor refused by us (the caller gave up). */
 bool history_missed(const struct history_entry *e);
 /* What became of a call or a message, in a few words: "3:12" (talked that long), "missed",

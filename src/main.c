@@ -67,33 +67,46 @@ static void vcard_diag(void *arg, const char *line)
 	fprintf(stderr, "%s: %s\n", (const char *)arg, safe);
 }
 
-/* --import-vcard: merge a .vcf into contacts.ini (asked for, so it may create the file). */
+struct import_job {
+	const char *file;
+	struct vcard_import_result r;
+};
+
+/* A contacts_change_fn: the cards merged into the book as it is on disk now. */
+static int import_into(struct contacts *book, void *arg, char *why, size_t whylen)
+{
+	struct import_job *job = arg;
+
+	memset(&job->r, 0, sizeof(job->r));
+	if (vcard_import_file(job->file, book, &job->r, vcard_diag, (void *)job->file, why,
+			      whylen) < 0)
+		return -1;
+	return job->r.imported + job->r.updated ? 1 : 0;
+}
+
+/* --import-vcard: merge a .vcf into contacts.ini (asked for, so it may create the file).
+ * Under contacts.ini's lock, so a ttyphone editing the book meanwhile loses nothing. */
 static int import_vcard(const char *file)
 {
 	static struct contacts book;
-	struct vcard_import_result r;
+	struct import_job job = { .file = file };
 	char path[1024], why[1400];
 	int rc = 0;
 
 	contacts_init(&book);
 	contacts_default_path(path, sizeof(path));
-	if (contacts_load(&book, path, print_diag, NULL) < 0) {
-		fprintf(stderr, "ttyphone: %s cannot be read: nothing imported\n", path);
-		return 1;
-	}
-	if (vcard_import_file(file, &book, &r, vcard_diag, (void *)file, why, sizeof(why)) < 0) {
-		fprintf(stderr, "ttyphone: %s\n", why);
-		rc = 1;
-	} else if (r.imported + r.updated && contacts_save(&book, why, sizeof(why)) < 0) {
+	str_copy(book.path, sizeof(book.path), path);
+	if (contacts_change(&book, import_into, &job, print_diag, NULL, why, sizeof(why)) < 0) {
 		fprintf(stderr, "ttyphone: %s: nothing imported\n", why);
 		rc = 1;
-	} else if (!r.cards) {
+	} else if (!job.r.cards) {
 		fprintf(stderr, "ttyphone: %s: no vCard found (BEGIN:VCARD ... END:VCARD)\n", file);
 		rc = 1;
 	} else {
 		printf("%s: %u cards: %u imported, %u updated, %u skipped (%u already in contacts, "
-		       "%u without an address to call) into %s\n", file, r.cards, r.imported,
-		       r.updated, r.duplicates + r.unusable, r.duplicates, r.unusable, path);
+		       "%u without an address to call) into %s\n", file, job.r.cards, job.r.imported,
+		       job.r.updated, job.r.duplicates + job.r.unusable, job.r.duplicates,
+		       job.r.unusable, path);
 	}
 	contacts_free(&book);
 	return rc;

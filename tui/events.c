@@ -2,8 +2,11 @@
  * and, for the things a person should notice (a message arrives, a call fails), writes the
  * status line. Calls and accounts are not copied: the views read them from the app when
  * they draw. Messages are the exception: the app does not keep them, so the chat store
- * does (chat.h). Every string taken from an event came from the network: it is escaped
- * before it is drawn (tui_status escapes; the views escape what they draw). */
+ * does (chat.h), one conversation per person (chat_address), reading their past messages
+ * from the history file the first time they appear: the history's listener runs first, so
+ * the new message is in the file already and the merge does not add it twice. Every string
+ * taken from an event came from the network: it is escaped before it is drawn (tui_status
+ * escapes; the views escape what they draw). */
 #include "tui_int.h"
 #include "app.h"
 #include "jsonget.h"
@@ -54,7 +57,7 @@ static void on_reg(struct tui *t, const char *json)
 
 static void on_message(struct tui *t, const char *json)
 {
-	static char body[CHAT_TEXT * 4];
+	static char body[CHAT_TEXT_MAX];
 	char from[CHAT_URI], display[128];
 	struct chat_peer *p, *shown;
 
@@ -63,8 +66,10 @@ static void on_message(struct tui *t, const char *json)
 	json_get_str(json, "body", body, sizeof(body));
 	if (!from[0])
 		return;
-	chat_add(&t->chat, from, display, false, body, time(NULL));
-	p = chat_peer(&t->chat, from, false);
+	/* one conversation per person, whichever of a contact's addresses wrote */
+	chat_add(&t->chat, chat_address(t, from), display, false, body, time(NULL));
+	p = chat_peer(&t->chat, chat_address(t, from), false);
+	chat_load_history(t, p, false);
 	shown = tui_top(t) == &t->chat_view ? chat_peer(&t->chat, t->cv.uri, false) : NULL;
 	if (p && p == shown) {
 		p->unread = 0; /* the conversation is on screen: read */
@@ -94,13 +99,24 @@ static void on_message_status(struct tui *t, const char *json)
 
 static void on_message_sent(struct tui *t, const char *json)
 {
+	static char body[CHAT_TEXT_MAX];
 	char to[CHAT_URI];
 	long long cookie = 0;
+	struct chat_msg *m;
 
 	json_get_str(json, "to", to, sizeof(to));
 	json_get_int(json, "msg", &cookie);
-	chat_sent(&t->chat, to, (unsigned long)cookie);
-	tui_dirty(t, D_TOP);
+	tui_dirty(t, D_TOP | D_CONTACTS);
+	str_copy(to, sizeof(to), chat_address(t, to));
+	if (chat_sent(&t->chat, to, (unsigned long)cookie))
+		return;
+	/* Sent with :msg, not from the chat: it belongs in the conversation all the same. A
+	 * bare name the app completed with its domain has no address here to file it under. */
+	json_get_str(json, "body", body, sizeof(body));
+	if (!strchr(to, ':') || !(m = chat_add(&t->chat, to, NULL, true, body, time(NULL))))
+		return;
+	m->cookie = (unsigned long)cookie;
+	chat_load_history(t, chat_peer(&t->chat, to, false), false);
 }
 
 static void on_other(struct tui *t, const char *ev, const char *json)
@@ -170,11 +186,8 @@ void events_reply(void *arg, const char *json)
 		return;
 	if (!strcmp(ev, "error")) {
 		json_get_str(json, "message", text, sizeof(text));
-		if (t->sending) {
-			/* the message being sent did not leave */
-			t->sending->status = -1;
-			str_copy(t->sending->reason, sizeof(t->sending->reason), text);
-		}
+		if (t->sending)
+			chat_not_sent(&t->chat, t->cv.uri, text); /* it did not leave */
 		tui_status(t, true, "%s", text);
 	} else if (!strcmp(ev, "calls") || !strcmp(ev, "status")) {
 		struct app_call_view cv;

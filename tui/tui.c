@@ -347,6 +347,7 @@ static void redraw(struct tui *t, bool from_key)
 		loop_timer_stop(t->redraw_timer);
 		t->redraw_armed = false;
 	}
+	book_check(t); /* contacts.ini edited elsewhere: the new book, drawn in this frame */
 	popup_update(t);
 	if (popup_was && !popup_visible(t))
 		mark_all(t); /* uncover what the popup hid */
@@ -749,17 +750,6 @@ static void apply_key_overrides(struct tui *t, const struct config *cfg)
 	}
 }
 
-bool tui_save_contacts(struct tui *t)
-{
-	char why[512];
-	bool saved = contacts_save(&t->book, why, sizeof(why)) == 0;
-
-	if (!saved)
-		tui_status(t, true, "not saved: %s", why);
-	tui_dirty(t, D_CONTACTS);
-	return saved;
-}
-
 void tui_open_chat(struct tui *t, const char *uri)
 {
 	chat_view_open(t, uri);
@@ -785,6 +775,7 @@ static void teardown(struct tui *t)
 		loop_unwatch(t->loop, t->stdin_watch);
 	if (t->winch_watch >= 0)
 		loop_unwatch(t->loop, t->winch_watch);
+	book_watch_stop(t);
 	loop_timer_free(t->redraw_timer);
 	loop_timer_free(t->tick_timer);
 	loop_timer_free(t->status_timer);
@@ -809,7 +800,7 @@ int tui_run(struct app *a, struct loop *l, struct history *hist, const char *noh
 	t->app = a;
 	t->loop = l;
 	t->trace = app_trace(a);
-	t->stdin_watch = t->winch_watch = -1;
+	t->stdin_watch = t->winch_watch = t->book_fd = t->book_watch = -1;
 	setlocale(LC_ALL, "");
 	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	t->panes[PANE_CONTACTS].ops = &contacts_ops;
@@ -858,6 +849,7 @@ int tui_run(struct app *a, struct loop *l, struct history *hist, const char *noh
 		return -1;
 	}
 	trace_set_notify(t->trace, on_trace, t);
+	book_watch_start(t);
 	t->running = true;
 	if (!t->status_msg[0] && app_account_count(a) == 0)
 		tui_status(t, false, "demo mode: Enter calls the echo test; accounts go in config.ini");

@@ -223,9 +223,11 @@ struct tui {
 	int stdin_watch, winch_watch;
 	unsigned empty_reads;        /* stdin readable but nothing read: hung up? */
 	/* data the UI owns */
-	struct contacts book;
+	struct contacts book;        /* contacts.ini, kept in step with the file (book.c) */
+	int book_fd, book_watch;     /* inotify on its folder and its loop watch; -1: none */
+	char book_target[256];       /* the file's name where a symbolic link points ("": none) */
 	struct chat chat;
-	struct chat_msg *sending;    /* outgoing message waiting for its message_sent id */
+	bool sending;                /* the chat's msg command is running (an error: not sent) */
 	/* views */
 	struct contacts_state cs;
 	struct calls_state calls;
@@ -271,9 +273,17 @@ unsigned tui_target_call(struct tui *t);
 void tui_update_ticker(struct tui *t);
 /* Open the chat with uri. */
 void tui_open_chat(struct tui *t, const char *uri);
-/* The contacts.ini has changed in memory: save it and say so. */
-/* Save the book; false (the reason on the status line) when it could not be. */
-bool tui_save_contacts(struct tui *t);
+
+/* ---- book.c ---- */
+/* Add, edit (name: which) or delete (name) one contact in contacts.ini, re-read under its
+ * lock so that others' changes stay; t->book becomes the file's new list. false with why. */
+bool tui_change_contacts(struct tui *t, enum contacts_op op, const char *name,
+			 const struct contact *ct, char *why, size_t whylen);
+/* Reload the book if contacts.ini changed on disk (one stat); before every redraw. */
+void book_check(struct tui *t);
+/* Watch contacts.ini's folder (inotify) so that an edit elsewhere redraws at once. */
+void book_watch_start(struct tui *t);
+void book_watch_stop(struct tui *t);
 
 /* ---- events.c ---- */
 void events_listener(void *arg, const char *json);
@@ -299,7 +309,13 @@ void ladder_open(struct tui *t, uint64_t seq);
 void log_save_prompt(struct tui *t, const char *call_id);
 
 /* ---- view_chat.c ---- */
+/* Whose conversation a message with uri belongs to: a contact's first address (any of its
+ * addresses maps there), else uri itself. Valid until the book changes. */
+const char *chat_address(struct tui *t, const char *uri);
 void chat_view_open(struct tui *t, const char *uri);
+/* Merge the history's last messages with p's person into p, once; after a failure (shown
+ * in the chat) only if retry. */
+void chat_load_history(struct tui *t, struct chat_peer *p, bool retry);
 
 /* ---- view_history.c ---- */
 /* Open the history view, searching for search (NULL or "": everything). */

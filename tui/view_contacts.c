@@ -1,6 +1,6 @@
 /* view_contacts.c: the contacts pane. Its rows: the built-in echo test (always first), the
  * address book (contacts.ini), then people who wrote to us and are not in the book. "/"
- * filters as you type (name, URI or notes). A row shows who is in a call with us and who
+ * filters as you type (name, URI or notes; any case, in any script str_casefind folds). A row shows who is in a call with us and who
  * has unread messages; presence is not known yet (no SUBSCRIBE), so nothing pretends to be. */
 #include "tui_int.h"
 #include "draw.h"
@@ -10,17 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static bool has_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return true;
-	return n == 0;
-}
 
 static bool row_matches(struct tui *t, const struct contact_row *r, const char *f)
 {
@@ -28,19 +17,12 @@ static bool row_matches(struct tui *t, const struct contact_row *r, const char *
 		return true;
 	switch (r->kind) {
 	case ROW_ECHO:
-		return has_ci("echo test", f);
-	case ROW_CONTACT: {
-		const struct contact *ct = &t->book.v[r->index];
-		if (has_ci(ct->name, f) || has_ci(ct->notes, f))
-			return true;
-		for (unsigned i = 0; i < ct->nuri; i++)
-			if (has_ci(ct->uri[i], f))
-				return true;
-		return false;
-	}
+		return str_casefind("echo test", f);
+	case ROW_CONTACT:
+		return contact_matches(&t->book.v[r->index], f);
 	case ROW_PEER: {
 		const struct chat_peer *p = &t->chat.peers[r->index];
-		return has_ci(p->uri, f) || has_ci(p->display, f);
+		return str_casefind(p->uri, f) || str_casefind(p->display, f);
 	}
 	}
 	return false;
@@ -230,15 +212,14 @@ static bool selected(struct tui *t, struct contact_row *out)
 static void add_done(struct tui *t, const char *text)
 {
 	struct contact ct;
-	char why[300];
+	char why[600];
 
 	if (contact_parse_line(&ct, text, why, sizeof(why)) < 0 ||
-	    contacts_add(&t->book, &ct, why, sizeof(why)) < 0) {
+	    !tui_change_contacts(t, CONTACTS_ADD, NULL, &ct, why, sizeof(why))) {
 		tui_status(t, true, "add contact: %s", why);
 		return;
 	}
-	if (tui_save_contacts(t))
-		tui_status(t, false, "added %s", ct.name);
+	tui_status(t, false, "added %s", ct.name);
 }
 
 /* The contact being edited, by name: the book may change while the prompt is open. */
@@ -247,24 +228,23 @@ static char edit_name[CONTACT_NAME];
 static void edit_done(struct tui *t, const char *text)
 {
 	struct contact ct;
-	char why[300];
+	char why[600];
 
-	if (!contacts_find(&t->book, edit_name)) {
-		tui_status(t, true, "edit: %s is no longer in the book", edit_name);
-		return;
-	}
 	if (contact_parse_line(&ct, text, why, sizeof(why)) < 0 ||
-	    contacts_edit(&t->book, edit_name, &ct, why, sizeof(why)) < 0) {
+	    !tui_change_contacts(t, CONTACTS_EDIT, edit_name, &ct, why, sizeof(why))) {
 		tui_status(t, true, "edit %s: %s", edit_name, why);
 		return;
 	}
-	if (tui_save_contacts(t))
-		tui_status(t, false, "%s saved", ct.name);
+	tui_status(t, false, "%s saved", ct.name);
 }
 
 static void delete_yes(struct tui *t)
 {
-	if (contacts_remove(&t->book, t->conf.arg) == 0 && tui_save_contacts(t))
+	char why[600];
+
+	if (!tui_change_contacts(t, CONTACTS_DELETE, t->conf.arg, NULL, why, sizeof(why)))
+		tui_status(t, true, "delete %s: %s", t->conf.arg, why);
+	else
 		tui_status(t, false, "deleted %s", t->conf.arg);
 }
 

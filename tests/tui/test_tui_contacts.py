@@ -3,8 +3,12 @@
 atomically"): A adds, E edits every field (name, URIs, account, notes), D deletes after a
 question. Each change is in contacts.ini at once, as a whole file, with no temporary file
 left; a bad line is refused with the reason and changes nothing; a hand-edited file's bad
-line is reported as contacts.ini:LINE; an unreadable contacts.ini is never overwritten."""
+line is reported as contacts.ini:LINE; an unreadable contacts.ini is never overwritten.
+A contact written into the file by hand (or by another program) while the UI runs shows at
+once, without a key, the selection staying on the same person; a change made in the UI
+then keeps it. The filter finds names in any case and script (Jürgen, Ελένη)."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,9 +31,121 @@ def sections(text):
 
 def no_leftovers(home):
     left = [n for n in os.listdir(os.path.join(home, "ttyphone"))
-            if n not in ("config.ini", "contacts.ini", "contacts.ini.lock")]
+            if n not in ("config.ini", "contacts.ini", ".contacts.ini.lock")]
     if left:
         fail("files left beside contacts.ini: %r" % left)
+
+
+def write_by_hand(home, text, how):
+    """Change contacts.ini the way an editor or another program does: in place, or a new
+    file renamed over it."""
+    path = os.path.join(home, "ttyphone", "contacts.ini")
+    if how == "in place":
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        with open(path + ".new~", "w") as f:
+            f.write(text)
+        os.rename(path + ".new~", path)
+
+
+def quiet_for_a_while(s):
+    """An error on the status line: the UI has no reason to redraw for the next 12 s (the
+    message fades then), so what appears sooner was drawn because the file changed."""
+    s.keys(":")
+    s.send_literal("no-such-command")
+    s.keys("Enter")
+    s.wait(r"no-such-command", what="the error on the status line")
+
+
+def contact_rows(screen):
+    """Names in the contacts pane, top to bottom."""
+    out = []
+    for line in screen.split("\n")[1:]:
+        if line.startswith("└"):
+            break
+        m = re.match(r"│\S? +([^\s│]+)", line)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def check_edits_elsewhere():
+    """contacts.ini changed under a running UI: it shows without a key, the selection stays
+    on its person, and a change in the UI keeps what was written by hand."""
+    home = make_home(contacts="[contact alice]\nuri = sip:alice@example.org\n")
+    s = Screen(100, 30)
+    s.start_ttyphone(home)
+    s.wait(r"│  alice ", what="alice")
+    s.keys("Home", "Down")                  # alice selected
+    quiet_for_a_while(s)
+    # another program adds two people, one of them before alice
+    write_by_hand(home, "[contact aaron]\nuri = sip:aaron@example.org\n\n"
+                        "[contact alice]\nuri = sip:alice@example.org\n\n"
+                        "[contact zoe]\nuri = sip:zoe@example.org\n", "renamed over")
+    screen = s.wait(r"│  zoe ", timeout=8, what="zoe, written by hand, appearing without a key")
+    if contact_rows(screen) != ["echo", "aaron", "alice", "zoe"]:
+        fail("the rows after the edit elsewhere: %r" % contact_rows(screen), screen)
+    s.wait(r"contacts\.ini changed: 3 contacts", what="the reload on the status line")
+    # the selection followed alice: E edits her, not aaron who took her row
+    s.keys("E")
+    s.wait(r"edit contact: alice sip:alice@example\.org", what="alice still selected")
+    s.keys("Escape")
+    quiet_for_a_while(s)
+    # in place, as some editors save
+    write_by_hand(home, "[contact aaron]\nuri = sip:aaron@example.org\n\n"
+                        "[contact alice]\nuri = sip:alice@example.org\n\n"
+                        "[contact zoe]\nuri = sip:zoe@example.org\n\n"
+                        "[contact yann]\nuri = sip:yann@example.org\n", "in place")
+    s.wait(r"│  yann ", timeout=8, what="yann, written in place, appearing without a key")
+    # an add in the UI keeps every hand-written contact
+    s.keys("A")
+    s.wait(r"add contact \(NAME URI", what="the add prompt")
+    s.send_literal("bob sip:bob@example.org")
+    s.keys("Enter")
+    s.wait(r"added bob", what="bob added")
+    text = book_text(home)
+    if sections(text) != ["[contact aaron]", "[contact alice]", "[contact zoe]",
+                          "[contact yann]", "[contact bob]"]:
+        fail("the add dropped a hand-written contact:\n%s" % text)
+    # an add in the UI from a book that is stale: the file changed a moment ago and no
+    # redraw has read it yet; the add still merges into the file as it is
+    write_by_hand(home, book_text(home) + "\n[contact quick]\nuri = sip:quick@example.org\n",
+                  "in place")
+    s.keys("A")
+    s.send_literal("carol sip:carol@example.org")
+    s.keys("Enter")
+    s.wait(r"added carol", what="carol added")
+    names = sections(book_text(home))
+    if "[contact quick]" not in names or "[contact carol]" not in names:
+        fail("an add right after an edit elsewhere lost something: %r" % names)
+    screen = s.wait(r"│  quick ", what="quick in the list")
+    no_leftovers(home)
+
+    # The filter folds case in any script: names with ü, Greek, Cyrillic.
+    write_by_hand(home, book_text(home) +
+                  "\n[contact Jürgen_Müller]\nuri = sip:jm@example.de\nnotes = Café am Eck\n"
+                  "\n[contact Ελένη]\nuri = sip:eleni@example.gr\n", "in place")
+    s.wait(r"Contacts ─+ 10 ─┐", what="the new names (10 rows)")
+    s.keys("/")
+    s.send_literal("JÜRGEN")
+    screen = s.wait(r"Contacts ─+ 1 ─┐", what="the filter narrowing to one row")
+    if contact_rows(screen) != ["Jürgen_Müller"]:
+        fail("filtering JÜRGEN kept %r" % contact_rows(screen), screen)
+    s.keys("C-u")
+    s.send_literal("ΕΛΈΝΗ")
+    screen = s.wait(r"│  Ελένη ", what="ΕΛΈΝΗ finding Ελένη")
+    if contact_rows(screen) != ["Ελένη"]:
+        fail("filtering ΕΛΈΝΗ kept %r" % contact_rows(screen), screen)
+    s.keys("C-u")
+    s.send_literal("café")
+    screen = s.wait(r"│  Jürgen_Müller", what="café finding the notes")
+    if contact_rows(screen) != ["Jürgen_Müller"]:
+        fail("filtering café kept %r" % contact_rows(screen), screen)
+    s.keys("Escape")
+    s.keys("q")
+    s.wait(r"TTYPHONE-EXIT=0", what="ttyphone quitting")
+    s.kill()
 
 
 def main():
@@ -145,6 +261,8 @@ def main():
         fail("the unreadable contacts.ini was replaced")
     s.keys("q")
     s.wait(r"TTYPHONE-EXIT=0", what="ttyphone quitting the third time")
+    s.kill()
+    check_edits_elsewhere()
     print("ok")
 
 

@@ -120,6 +120,110 @@ static void test_chat_store_is_bounded_and_tracks_delivery(void)
 	chat_free(&c);
 }
 
+/* What a peer's conversation holds after the history's rows are merged in: every message
+ * once, in order, with the freshest delivery state. */
+static void check_order(const struct chat_peer *p, const char *const *want, unsigned n)
+{
+	CHECK_INT(p->count, n);
+	for (unsigned i = 0; i < n && i < p->count; i++)
+		CHECK_STR(chat_msg_at(p, i)->text, want[i]);
+}
+
+static void test_chat_merges_the_history_without_doubles(void)
+{
+	static struct chat c;
+	struct chat_peer *p;
+	struct chat_msg *m;
+	static const char *const after[] = { "old one", "old reply", "lost", "hi", "hello",
+					     "not sent", "late" };
+	struct chat_stored rows[] = {
+		{ 10, false, 50, 0, "", "old one" },
+		{ 11, true, 60, 200, "OK", "old reply" },
+		{ 12, true, 70, CHAT_UNCONFIRMED, "", "lost" },
+		{ 13, false, 100, 0, "", "hi" },
+		{ 14, true, 101, 202, "Accepted", "hello" },
+		{ 15, false, 200, 0, "", "late" },
+	};
+
+	CHECK_INT(chat_stored_status("received", 0), 0);
+	CHECK_INT(chat_stored_status("delivered", 202), 202);
+	CHECK_INT(chat_stored_status("failed", 404), 404);
+	CHECK_INT(chat_stored_status("failed", 0), CHAT_NOT_SENT);
+	CHECK_INT(chat_stored_status("sending", 0), CHAT_UNCONFIRMED);
+
+	chat_init(&c);
+	/* this session: the history recorded all but the message that never left */
+	chat_add(&c, "sip:bob@example.org", NULL, false, "hi", 100);
+	chat_add(&c, "sip:bob@example.org", NULL, true, "hello", 101);
+	CHECK(chat_sent(&c, "sip:bob@example.org", 7));
+	chat_add(&c, "sip:bob@example.org", NULL, true, "not sent", 102);
+	chat_not_sent(&c, "sip:bob@example.org", "no account");
+	CHECK(!chat_sent(&c, "sip:bob@example.org", 8)); /* nothing waits for an id now */
+	chat_add(&c, "sip:bob@example.org", NULL, false, "late", 200);
+	p = chat_peer(&c, "sip:bob@example.org", false);
+	CHECK_INT(chat_merge(p, rows, 6, true), 0);
+	check_order(p, after, 7);
+	CHECK_INT(p->unread, 2);                  /* the history's are not new */
+	m = (struct chat_msg *)chat_msg_at(p, 4);
+	CHECK_INT(m->status, 202);                /* the history had its answer already */
+	CHECK_INT(m->cookie, 7);
+	CHECK_INT(m->hist_id, 14);
+	CHECK_INT(chat_msg_at(p, 1)->status, 200);
+	CHECK_INT(chat_msg_at(p, 2)->status, CHAT_UNCONFIRMED);
+	CHECK_INT(chat_msg_at(p, 5)->status, CHAT_NOT_SENT);
+	CHECK_INT(chat_msg_at(p, 5)->hist_id, 0);
+	CHECK_STR(chat_msg_at(p, 5)->reason, "no account");
+	/* the same rows again change nothing */
+	CHECK_INT(chat_merge(p, rows, 6, true), 0);
+	check_order(p, after, 7);
+	/* a status that comes now still finds its message */
+	CHECK(chat_status(&c, 7, 200, "OK") == p);
+
+	/* a text said twice pairs with its rows in order; an older page goes first and never
+	 * takes this session's messages for its own */
+	{
+		static const char *const twice[] = { "ancient", "ok", "ok" };
+		struct chat_stored more[] = { { 20, true, 300, 200, "", "ok" },
+					      { 21, true, 301, 200, "", "ok" } };
+		struct chat_stored older[] = { { 5, true, 299, 200, "", "ok" } };
+		struct chat_stored first[] = { { 4, false, 10, 0, "", "ancient" } };
+		chat_add(&c, "sip:carol@example.org", NULL, true, "ok", 300);
+		chat_add(&c, "sip:carol@example.org", NULL, true, "ok", 301);
+		p = chat_peer(&c, "sip:carol@example.org", false);
+		CHECK_INT(chat_merge(p, more, 2, true), 0);
+		CHECK_INT(p->count, 2);
+		CHECK_INT(chat_msg_at(p, 0)->hist_id, 20);
+		CHECK_INT(chat_msg_at(p, 1)->hist_id, 21);
+		CHECK_INT(chat_merge(p, first, 1, false), 0);
+		check_order(p, twice, 3);
+		CHECK_INT(chat_oldest_id(p), 4);
+		CHECK_INT(chat_merge(p, older, 1, false), 0);
+		CHECK_INT(p->count, 4);
+		CHECK_INT(chat_msg_at(p, 1)->hist_id, 5);
+	}
+
+	/* pages past the limit: the oldest go, and the peer says there are older ones */
+	{
+		static struct chat_stored page[CHAT_PAGE];
+		static char texts[CHAT_PAGE][16];
+		p = chat_peer(&c, "sip:dave@example.org", true);
+		for (int round = 0; round < CHAT_MAX_MSGS / CHAT_PAGE + 2; round++) {
+			for (int i = 0; i < CHAT_PAGE; i++) {
+				long long id = 100000 - (long long)(round + 1) * CHAT_PAGE + i;
+				snprintf(texts[i], sizeof(texts[i]), "m%lld", id);
+				page[i] = (struct chat_stored){ id, false, 1000, 0, "", texts[i] };
+			}
+			if (chat_full(p))
+				break;
+			CHECK_INT(chat_merge(p, page, CHAT_PAGE, round == 0), 0);
+		}
+		CHECK(chat_full(p));
+		CHECK_INT(p->count, CHAT_MAX_MSGS);
+		CHECK_STR(chat_msg_at(p, CHAT_MAX_MSGS - 1)->text, "m99999");  /* newest kept */
+	}
+	chat_free(&c);
+}
+
 static void test_text_width_and_wrapping(void)
 {
 	struct lines l;
@@ -217,6 +321,7 @@ int main(void)
 	RUN(test_mos_falls_with_loss_jitter_and_delay);
 	RUN(test_editor_keeps_utf8_whole);
 	RUN(test_chat_store_is_bounded_and_tracks_delivery);
+	RUN(test_chat_merges_the_history_without_doubles);
 	RUN(test_text_width_and_wrapping);
 	RUN(test_no_key_is_bound_twice_in_a_view);
 	RUN(test_detail_escapes_the_network);

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char diags[4096];
@@ -242,6 +244,279 @@ static void test_unreadable_file_is_never_overwritten(void)
 	contacts_free(&c);
 }
 
+static void spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK(fputs(text, f) >= 0);
+	CHECK_INT(fclose(f), 0);
+}
+
+static struct contact make(const char *name, const char *uris)
+{
+	struct contact ct;
+	char why[300];
+
+	memset(&ct, 0, sizeof(ct));
+	strcpy(ct.name, name);
+	CHECK_INT(contact_set_uris(&ct, uris, why, sizeof(why)), 0);
+	return ct;
+}
+
+/* The contacts filter of the UI: any case, in Latin, Greek and Cyrillic names, in notes
+ * and URIs; what is not there is not found. */
+static void test_filter_matches_any_case_in_any_script(void)
+{
+	struct contact j = make("Jürgen_Müller", "sip:juergen@example.de");
+	struct contact e = make("Ελένη", "sip:eleni@example.gr");
+	struct contact d = make("Дмитрий", "tel:+74951234567");
+
+	strcpy(j.notes, "Café am Eck");
+	CHECK(contact_matches(&j, "JÜRGEN"));
+	CHECK(contact_matches(&j, "müller"));
+	CHECK(contact_matches(&j, "CAFÉ"));
+	CHECK(contact_matches(&j, "EXAMPLE.DE"));
+	CHECK(contact_matches(&j, ""));
+	CHECK(!contact_matches(&j, "jurgen"));  /* ü is not u */
+	CHECK(contact_matches(&e, "ΕΛΈΝΗ"));
+	CHECK(contact_matches(&e, "λέν"));
+	CHECK(contact_matches(&d, "дмит"));
+	CHECK(contact_matches(&d, "ДМИТРИЙ"));
+	CHECK(contact_matches(&d, "+7495"));
+	CHECK(!contact_matches(&d, "Ελ"));
+}
+
+/* Two books read from one file (two ttyphones): each change is made to the file as it is
+ * then, not to the reader's stale picture, and the reader gets the merged list back. */
+static void test_changes_keep_what_others_saved(void)
+{
+	char dir[] = "/tmp/test_contacts.XXXXXX", path[256], why[300];
+	struct contacts a, b, back;
+	struct contact ct;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/contacts.ini", dir);
+	spit(path, "[contact alice]\nuri = sip:alice@example.org\n"
+		   "[contact bob]\nuri = sip:bob@example.org\n");
+	contacts_init(&a);
+	contacts_init(&b);
+	CHECK_INT(contacts_load(&a, path, NULL, NULL), 0);
+	CHECK_INT(contacts_load(&b, path, NULL, NULL), 0);
+	ct = make("carol", "sip:carol@example.org");
+	CHECK_INT(contacts_update(&b, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), 1);
+	CHECK_INT(contacts_update(&b, CONTACTS_DELETE, "bob", NULL, why, sizeof(why)), 1);
+	/* a still believes in bob and knows no carol */
+	CHECK_INT(a.n, 2);
+	ct = make("dave", "sip:dave@example.org");
+	CHECK_INT(contacts_update(&a, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), 1);
+	CHECK_INT(a.n, 3);
+	CHECK(contacts_find(&a, "carol") != NULL);
+	CHECK(contacts_find(&a, "bob") == NULL);
+	/* a change to a contact a never saw; and bob, deleted by b, is simply gone */
+	ct = make("caroline", "sip:carol@example.org");
+	CHECK_INT(contacts_update(&a, CONTACTS_EDIT, "carol", &ct, why, sizeof(why)), 1);
+	CHECK_INT(contacts_update(&a, CONTACTS_DELETE, "bob", NULL, why, sizeof(why)), 0);
+	ct = make("bobby", "sip:bob@example.org");
+	CHECK_INT(contacts_update(&b, CONTACTS_EDIT, "bob", &ct, why, sizeof(why)), -1);
+	CHECK(strstr(why, "no contact called \"bob\"") != NULL);
+	/* a refused change leaves the file and the list as they were */
+	ct = make("alice", "sip:other@example.org");
+	CHECK_INT(contacts_update(&b, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), -1);
+	CHECK(strstr(why, "already") != NULL);
+	contacts_init(&back);
+	CHECK_INT(contacts_load(&back, path, NULL, NULL), 0);
+	CHECK_INT(back.n, 3);
+	CHECK_STR(back.v[0].name, "alice");
+	CHECK_STR(back.v[1].name, "caroline");
+	CHECK_STR(back.v[2].name, "dave");
+	contacts_free(&a);
+	contacts_free(&b);
+	contacts_free(&back);
+	{
+		/* only the lock is left beside the file, hidden */
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "test \"$(ls -A %s | tr '\\n' ' ')\" = "
+			 "'.contacts.ini.lock contacts.ini '", dir);
+		CHECK_INT(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_INT(system(cmd), 0);
+	}
+}
+
+/* Many programs changing the book at once, each from its own stale picture (ttyphones,
+ * --import-vcard): without the lock each saves its own list and the last rename drops
+ * the others' changes. Every round starts WRITERS processes together: each adds one
+ * contact; one of them also edits and one deletes a contact that was there. */
+#define WRITERS 12
+static void test_concurrent_changes_lose_nothing(void)
+{
+	char dir[] = "/tmp/test_contacts.XXXXXX", path[256], why[300];
+	int lost = 0, failed = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	for (int round = 0; round < 10; round++) {
+		pid_t pids[WRITERS];
+		int gate[2];
+		struct contacts back;
+
+		snprintf(path, sizeof(path), "%s/r%d/contacts.ini", dir, round);
+		if (round == 0) {
+			/* the first round also creates the folder and the file */
+		} else {
+			char d[256];
+			snprintf(d, sizeof(d), "%s/r%d", dir, round);
+			CHECK_INT(mkdir(d, 0700), 0);
+			spit(path, "[contact old]\nuri = sip:old@example.org\n"
+				   "[contact gone]\nuri = sip:gone@example.org\n");
+		}
+		CHECK_INT(pipe(gate), 0);
+		for (int i = 0; i < WRITERS; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				struct contacts mine;
+				struct contact ct;
+				char name[16], uri[64], go;
+				int rc;
+
+				close(gate[1]);
+				contacts_init(&mine);
+				if (contacts_load(&mine, path, NULL, NULL) < 0)
+					_exit(2);
+				/* everyone has read the file before anyone writes */
+				if (read(gate[0], &go, 1) < 0)
+					_exit(2);
+				snprintf(name, sizeof(name), "p%d", i);
+				snprintf(uri, sizeof(uri), "sip:p%d@race.example", i);
+				ct = make(name, uri);
+				rc = contacts_update(&mine, CONTACTS_ADD, NULL, &ct, why, sizeof(why));
+				if (rc == 1 && round && i == 1) {
+					ct = make("renamed", "sip:old@example.org");
+					rc = contacts_update(&mine, CONTACTS_EDIT, "old", &ct, why,
+							     sizeof(why));
+				}
+				if (rc == 1 && round && i == 2)
+					rc = contacts_update(&mine, CONTACTS_DELETE, "gone", NULL, why,
+							     sizeof(why));
+				_exit(rc == 1 ? 0 : 1);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]); /* opens the gate */
+		for (int i = 0; i < WRITERS; i++) {
+			int st = 0;
+			if (pids[i] > 0 && waitpid(pids[i], &st, 0) == pids[i] &&
+			    (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+				failed++;
+		}
+		contacts_init(&back);
+		diags[0] = '\0';
+		CHECK_INT(contacts_load(&back, path, collect, NULL), 0);
+		CHECK_STR(diags, "");
+		for (int i = 0; i < WRITERS; i++) {
+			char name[16];
+			snprintf(name, sizeof(name), "p%d", i);
+			lost += contacts_find(&back, name) == NULL;
+		}
+		if (round) {
+			lost += contacts_find(&back, "renamed") == NULL;
+			lost += contacts_find(&back, "old") != NULL;
+			lost += contacts_find(&back, "gone") != NULL;
+		}
+		CHECK_INT(back.n, WRITERS + (round ? 1 : 0));
+		contacts_free(&back);
+	}
+	if (lost || failed)
+		fprintf(stderr, "  %d changes lost, %d changes failed in 10 rounds of %d\n", lost,
+			failed, WRITERS);
+	CHECK_INT(lost, 0);
+	CHECK_INT(failed, 0);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_INT(system(cmd), 0);
+	}
+}
+
+/* What the UI compares before each redraw: an edit by hand, a new file, a removed one are
+ * changes; the book's own save is not. */
+static void test_changes_on_disk_are_noticed(void)
+{
+	char dir[] = "/tmp/test_contacts.XXXXXX", path[256], why[300];
+	struct contacts c;
+	struct contact ct;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/contacts.ini", dir);
+	contacts_init(&c);
+	CHECK_INT(contacts_load(&c, path, NULL, NULL), 0);
+	CHECK(!contacts_changed_on_disk(&c));
+	spit(path, "[contact alice]\nuri = sip:alice@example.org\n");
+	CHECK(contacts_changed_on_disk(&c));
+	CHECK_INT(contacts_load(&c, path, NULL, NULL), 0);
+	CHECK(!contacts_changed_on_disk(&c));
+	ct = make("bob", "sip:bob@example.org");
+	CHECK_INT(contacts_update(&c, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), 1);
+	CHECK(!contacts_changed_on_disk(&c));
+	/* the same size written in place is still seen (the modification time) */
+	{
+		struct timespec pause = { 0, 20 * 1000000L };
+		FILE *f;
+		nanosleep(&pause, NULL);
+		f = fopen(path, "r+");
+		CHECK(f != NULL);
+		if (f) {
+			CHECK_INT(fputs("#", f) >= 0, 1);
+			CHECK_INT(fclose(f), 0);
+		}
+	}
+	CHECK(contacts_changed_on_disk(&c));
+	CHECK_INT(contacts_load(&c, path, NULL, NULL), 0);
+	CHECK_INT(unlink(path), 0);
+	CHECK(contacts_changed_on_disk(&c));
+	contacts_free(&c);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_INT(system(cmd), 0);
+	}
+}
+
+/* An address book kept in a dotfiles repository: saving writes where the link points and
+ * the link stays a link. */
+static void test_a_symlink_stays_a_symlink(void)
+{
+	char dir[] = "/tmp/test_contacts.XXXXXX", real[256], link[256], why[300];
+	struct contacts c;
+	struct contact ct;
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(real, sizeof(real), "%s/real.ini", dir);
+	snprintf(link, sizeof(link), "%s/contacts.ini", dir);
+	spit(real, "[contact alice]\nuri = sip:alice@example.org\n");
+	CHECK_INT(symlink("real.ini", link), 0);
+	contacts_init(&c);
+	CHECK_INT(contacts_load(&c, link, NULL, NULL), 0);
+	ct = make("bob", "sip:bob@example.org");
+	CHECK_INT(contacts_update(&c, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), 1);
+	CHECK_INT(lstat(link, &st), 0);
+	CHECK(S_ISLNK(st.st_mode));
+	CHECK(!contacts_changed_on_disk(&c));
+	contacts_free(&c);
+	contacts_init(&c);
+	CHECK_INT(contacts_load(&c, real, NULL, NULL), 0);
+	CHECK_INT(c.n, 2);
+	contacts_free(&c);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_INT(system(cmd), 0);
+	}
+}
+
 /* The example shipped in config/ loads without a complaint (run by make check, which
  * tells us where the sources are). */
 static void test_shipped_example_is_valid(void)
@@ -271,5 +546,10 @@ int main(void)
 	RUN(test_save_is_atomic_and_round_trips);
 	RUN(test_unreadable_file_is_never_overwritten);
 	RUN(test_shipped_example_is_valid);
+	RUN(test_filter_matches_any_case_in_any_script);
+	RUN(test_changes_keep_what_others_saved);
+	RUN(test_concurrent_changes_lose_nothing);
+	RUN(test_changes_on_disk_are_noticed);
+	RUN(test_a_symlink_stays_a_symlink);
 	return unit_done();
 }

@@ -762,6 +762,151 @@ static void test_search_ignores_case_in_utf8(void)
 	CHECK_INT(str_fold(0xD7), 0xD7);   /* the multiplication sign has no case */
 }
 
+/* ---- one conversation, for the chat ---- */
+
+struct conv {
+	int n;
+	long long id[16];
+	char line[16][96];
+	size_t body_len[16];
+};
+
+static void conv_row(void *arg, const struct history_message *m)
+{
+	struct conv *c = arg;
+
+	if (c->n >= 16)
+		return;
+	c->id[c->n] = m->id;
+	c->body_len[c->n] = strlen(m->body);
+	snprintf(c->line[c->n], sizeof(c->line[0]), "%s %.20s %s %d", m->incoming ? "<" : ">",
+		 m->body, m->state, m->code);
+	c->n++;
+}
+
+/* The chat reads one person's messages (all their addresses), the last n oldest first, whole
+ * bodies and delivery states, then older pages before the oldest it has. */
+static void test_conversation_reads_one_person_in_pages(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	const char *keys[] = { "sip:bob@example.org", "sip:+1555@example.org" };
+	static char ev[4200];
+	char why[1400], big[3501];
+	struct conv c;
+
+	if (!h)
+		return;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	record(h, "{\"event\":\"message\",\"from\":\"sip:bob@example.org\",\"body\":\"one\"}");
+	record(h, "{\"event\":\"message\",\"from\":\"sip:carol@example.org\",\"body\":\"not bob\"}");
+	record(h, "{\"event\":\"message_sent\",\"msg\":1,\"to\":\"sip:bob@example.org\",\"body\":\"two\"}");
+	record(h, "{\"event\":\"message_status\",\"msg\":1,\"to\":\"sip:bob@example.org\","
+	       "\"code\":200,\"reason\":\"OK\"}");
+	record(h, "{\"event\":\"message\",\"from\":\"<sip:+1555@Example.org>\",\"body\":\"three\"}");
+	record(h, "{\"event\":\"message_sent\",\"msg\":2,\"to\":\"sip:+1555@example.org\",\"body\":\"four\"}");
+	record(h, "{\"event\":\"message_status\",\"msg\":2,\"to\":\"sip:+1555@example.org\","
+	       "\"code\":404,\"reason\":\"Not Found\"}");
+	snprintf(ev, sizeof(ev), "{\"event\":\"message_sent\",\"msg\":3,\"to\":\"sip:bob@example.org\","
+		 "\"body\":\"%s\"}", big);
+	record(h, ev);   /* no answer yet: sending */
+
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(history_conversation(h, keys, 2, 0, 3, conv_row, &c, why, sizeof(why)), 3);
+	CHECK_INT(c.n, 3);
+	CHECK_STR(c.line[0], "< three received 0");
+	CHECK_STR(c.line[1], "> four failed 404");
+	CHECK_STR(c.line[2], "> xxxxxxxxxxxxxxxxxxxx sending 0");
+	CHECK_INT(c.body_len[2], 3500);          /* whole, not the first line cut */
+	CHECK(c.id[0] < c.id[1] && c.id[1] < c.id[2]);
+	/* the page before the oldest one read */
+	{
+		long long oldest = c.id[0];
+		memset(&c, 0, sizeof(c));
+		CHECK_INT(history_conversation(h, keys, 2, oldest, 3, conv_row, &c, why, sizeof(why)),
+			  2);
+		CHECK_STR(c.line[0], "< one received 0");
+		CHECK_STR(c.line[1], "> two delivered 200");
+		oldest = c.id[0];
+		memset(&c, 0, sizeof(c));
+		CHECK_INT(history_conversation(h, keys, 2, oldest, 3, conv_row, &c, why, sizeof(why)),
+			  0);
+	}
+	/* one address only: that address's rows */
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(history_conversation(h, keys + 1, 1, 0, 10, conv_row, &c, why, sizeof(why)), 2);
+	CHECK_STR(c.line[0], "< three received 0");
+	CHECK_INT(history_conversation(h, keys, 0, 0, 10, conv_row, &c, why, sizeof(why)), -1);
+
+	/* damaged under the running phone: said, not an empty conversation */
+	for (int i = 0; i < 400; i++) {
+		snprintf(ev, sizeof(ev), "{\"event\":\"message\",\"from\":\"sip:bob@example.org\","
+			 "\"body\":\"a message long enough to fill some pages, number %d\"}", i);
+		record(h, ev);
+	}
+	exec_sql(p, "PRAGMA wal_checkpoint(TRUNCATE)");
+	{
+		size_t len;
+		char *data = slurp(p, &len);
+		if (data && len > 4096 * 4) {
+			for (size_t i = 4096; i < len; i++)
+				data[i] = (char)(i * 7);
+			spit(p, data, len);
+		}
+		free(data);
+	}
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(history_conversation(h, keys, 2, 0, 200, conv_row, &c, why, sizeof(why)), -1);
+	CHECK(strstr(why, "damaged") != NULL);
+	history_close(h);
+}
+
+static void count_row(void *arg, const struct history_message *m)
+{
+	(void)m;
+	(*(int *)arg)++;
+}
+
+/* Not a pass/fail on time: what opening a chat costs in a big file (one person's last 200
+ * among 20 000 messages with 300 people, and a page further back). */
+static void test_conversation_of_twenty_thousand_rows(void)
+{
+	const char *p = fresh_path();
+	struct history *h = open_ok(p);
+	const char *keys[] = { "sip:user17@example.org" };
+	struct timespec a, b, c;
+	char why[1400];
+	sqlite3 *db;
+	int n = 0, older = 0;
+
+	if (!h)
+		return;
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"BEGIN;"
+		"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20000)"
+		" INSERT INTO messages (direction, peer, peer_key, body, time, state)"
+		" SELECT CASE i % 2 WHEN 0 THEN 'in' ELSE 'out' END, 'sip:user' || (i % 50) ||"
+		" '@example.org', 'sip:user' || (i % 50) || '@example.org',"
+		" 'message number ' || i || ' with some words in it', 1700000030 + i * 60,"
+		" 'delivered' FROM k;"
+		"COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK_INT(history_conversation(h, keys, 1, 0, 200, count_row, &n, why, sizeof(why)), 200);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	CHECK_INT(history_conversation(h, keys, 1, 10000, 200, count_row, &older, why,
+				       sizeof(why)), 200);
+	clock_gettime(CLOCK_MONOTONIC, &c);
+	CHECK_INT(n, 200);
+	printf("  history_conversation over 20000 messages: one person's %d in %.2f ms, "
+	       "the %d before row 10000 in %.2f ms\n", n,
+	       (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6, older,
+	       (double)(c.tv_sec - b.tv_sec) * 1e3 + (double)(c.tv_nsec - b.tv_nsec) / 1e6);
+	history_close(h);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_history-XXXXXX");
@@ -786,6 +931,8 @@ int main(void)
 	RUN(test_query_of_a_damaged_file_says_why);
 	RUN(test_query_of_ten_thousand_rows);
 	RUN(test_search_ignores_case_in_utf8);
+	RUN(test_conversation_reads_one_person_in_pages);
+	RUN(test_conversation_of_twenty_thousand_rows);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
