@@ -846,10 +846,31 @@ failed_closed:
 	return fail(why, whylen, "cannot save %s: %s", target, strerror(err ? err : EIO));
 }
 
+/* Saving writes only what loaded: a line the loader skipped (a typo, an unknown key) would
+ * vanish from the file on the next change. So a change is refused while the file has such
+ * a line, naming it; the person fixes it, and nothing they wrote is ever dropped. */
+struct diag_count {
+	contacts_diag_fn *fn;
+	void *arg;
+	unsigned n;
+	char first[300];
+};
+
+static void count_diag(void *arg, const char *line)
+{
+	struct diag_count *d = arg;
+
+	if (d->n++ == 0)
+		str_copy(d->first, sizeof(d->first), line);
+	if (d->fn)
+		d->fn(d->arg, line);
+}
+
 int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
 		    contacts_diag_fn *dfn, void *darg, char *why, size_t whylen)
 {
 	struct contacts fresh;
+	struct diag_count diags = { dfn, darg, 0, "" };
 	char target[1024];
 	int lockfd, rc;
 
@@ -860,8 +881,19 @@ int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
 	    (lockfd = file_lock(target, why, whylen)) < 0)
 		return -1;
 	contacts_init(&fresh);
-	if (contacts_load(&fresh, c->path, dfn, darg) < 0) {
+	if (contacts_load(&fresh, c->path, count_diag, &diags) < 0) {
 		rc = fail(why, whylen, "%s could not be read, so it is not changed", c->path);
+		goto out;
+	}
+	if (diags.n) {
+		/* "contacts.ini:3: unknown key ..." -> "fix contacts.ini:3 first ...: unknown key":
+		 * what to do first, as a status line may be cut */
+		const char *msg = strstr(diags.first, ": ");
+		int loc = msg ? (int)(msg - diags.first) : (int)strlen(diags.first);
+
+		rc = fail(why, whylen, "fix %.*s first%s (saving now would drop it)%s%s", loc,
+			  diags.first, diags.n > 1 ? " and the other bad lines" : "",
+			  msg ? ": " : "", msg ? msg + 2 : "");
 		goto out;
 	}
 	rc = fn(&fresh, arg, why, whylen);

@@ -76,7 +76,8 @@ typedef int (contacts_change_fn)(struct contacts *book, void *arg, char *why, si
 /* Change contacts.ini safely against other writers: under an flock on .contacts.ini.lock
  * beside c->path (filelock.h), read the file again (problems go to diag), apply fn to that
  * fresh list, save it, and make it c's list, so c also gets what others changed meanwhile.
- * Returns fn's 1 or 0 (c is the file's list either way), or -1 with why (c unchanged). */
+ * While the file has a line the loader skips, the change is refused naming that line:
+ * saving would drop it. Returns fn's 1 or 0 (c is the file's list either way), or -1 with why (c unchanged). */
 int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
 		    contacts_diag_fn *diag, void *darg, char *why, size_t whylen);
 /* The UI's three changes through contacts_change: add ct; replace the contact called name

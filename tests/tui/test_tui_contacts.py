@@ -156,6 +156,18 @@ def main():
     s.wait(r"contacts\.ini:3: .*colour", what="the bad line reported as contacts.ini:3")
     s.wait(r"alice", what="alice from the hand-written file")
 
+    # while that line is there, a change would drop it: refused, naming the line
+    s.keys("A")
+    s.wait(r"add contact \(NAME URI", what="the add prompt")
+    s.send_literal("bob sip:bob@example.org")
+    s.keys("Enter")
+    s.wait(r"fix contacts\.ini:3 first \(saving now would drop it\)", what="the add refused")
+    if book_text(home) != BOOK:
+        fail("a refused add changed contacts.ini:\n%s" % book_text(home))
+    # fixed by hand (the UI reloads by itself), the same add goes through
+    write_by_hand(home, BOOK.replace("colour = red\n", ""), "in place")
+    s.wait(r"contacts\.ini changed", timeout=8, what="the reload after the fix")
+
     # A: add with two URIs, an account and notes
     s.keys("A")
     s.wait(r"add contact \(NAME URI", what="the add prompt")

@@ -289,6 +289,46 @@ static void test_filter_matches_any_case_in_any_script(void)
 	CHECK(!contact_matches(&d, "Ελ"));
 }
 
+/* A line the loader skips would vanish on the next save: changes are refused, naming it,
+ * and the file keeps every byte until the person fixes it. */
+static void test_a_bad_line_is_never_dropped_by_a_change(void)
+{
+	char dir[] = "/tmp/test_contacts.XXXXXX", path[256], why[300], text[512];
+	const char *book = "[contact alice]\nuri = sip:alice@example.org\ncolour = red\n";
+	struct contacts c;
+	struct contact ct;
+	FILE *f;
+	size_t n;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/contacts.ini", dir);
+	spit(path, book);
+	contacts_init(&c);
+	CHECK_INT(contacts_load(&c, path, NULL, NULL), 0);
+	CHECK_INT(c.n, 1);
+	ct = make("bob", "sip:bob@example.org");
+	CHECK_INT(contacts_update(&c, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), -1);
+	CHECK(strstr(why, "fix contacts.ini:3 first (saving now would drop it): unknown key") ==
+	      why);
+	CHECK_INT(contacts_update(&c, CONTACTS_DELETE, "alice", NULL, why, sizeof(why)), -1);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	text[n] = '\0';
+	if (f)
+		fclose(f);
+	CHECK_STR(text, book);
+	/* fixed: the change goes through */
+	spit(path, "[contact alice]\nuri = sip:alice@example.org\n");
+	CHECK_INT(contacts_update(&c, CONTACTS_ADD, NULL, &ct, why, sizeof(why)), 1);
+	CHECK_INT(c.n, 2);
+	contacts_free(&c);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.contacts.ini.lock", dir);
+	unlink(path);
+	CHECK_INT(rmdir(dir), 0);
+}
+
 /* Two books read from one file (two ttyphones): each change is made to the file as it is
  * then, not to the reader's stale picture, and the reader gets the merged list back. */
 static void test_changes_keep_what_others_saved(void)
@@ -548,6 +588,7 @@ int main(void)
 	RUN(test_shipped_example_is_valid);
 	RUN(test_filter_matches_any_case_in_any_script);
 	RUN(test_changes_keep_what_others_saved);
+	RUN(test_a_bad_line_is_never_dropped_by_a_change);
 	RUN(test_concurrent_changes_lose_nothing);
 	RUN(test_changes_on_disk_are_noticed);
 	RUN(test_a_symlink_stays_a_symlink);
