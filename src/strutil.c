@@ -308,6 +308,22 @@ static bool casefind_ascii(const char *hay, const char *needle)
 	return false;
 }
 
+bool str_casestarts(const char *s, const char *prefix)
+{
+	if (!prefix || !*prefix)
+		return true;
+	if (!s)
+		return false;
+	for (;;) {
+		unsigned pc = next_folded(&prefix);
+
+		if (!pc)
+			return true;
+		if (next_folded(&s) != pc)
+			return false;
+	}
+}
+
 bool str_casefind(const char *hay, const char *needle)
 {
 	bool ascii = true;

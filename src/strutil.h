@@ -35,6 +35,8 @@ size_t str_escape_terminal(char *dst, size_t size, const char *src, size_t len, 
  * letters (the same whatever the locale); invalid bytes only match themselves. An empty
  * needle is found everywhere. */
 bool str_casefind(const char *hay, const char *needle);
+/* Whether s starts with prefix, with str_casefind's folding (Tab completion of names). */
+bool str_casestarts(const char *s, const char *prefix);
 /* The simple lower-case fold str_casefind uses, for one code point. */
 unsigned str_fold(unsigned cp);
 

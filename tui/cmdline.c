@@ -76,14 +76,13 @@ static void add_cand(struct cmdline_state *c, const char *name)
 		str_copy(c->cands[c->ncands++], sizeof(c->cands[0]), name);
 }
 
+/* Names in any script: "jü" completes "Jürgen" (str_casestarts folds beyond ASCII). */
 static void contact_cands(struct tui *t, const char *prefix)
 {
-	size_t n = strlen(prefix);
-
-	if (!strncasecmp("echo", prefix, n))
+	if (str_casestarts("echo", prefix))
 		add_cand(&t->cmd, "echo");
 	for (unsigned i = 0; i < t->book.n; i++)
-		if (!strncasecmp(t->book.v[i].name, prefix, n))
+		if (str_casestarts(t->book.v[i].name, prefix))
 			add_cand(&t->cmd, t->book.v[i].name);
 }
 

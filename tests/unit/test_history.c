@@ -758,6 +758,13 @@ static void test_search_ignores_case_in_utf8(void)
 	/* invalid bytes match only themselves */
 	CHECK(str_casefind("a\xff" "b", "\xff" "B"));
 	CHECK(!str_casefind("a\xfe" "b", "\xff"));
+	/* the prefix form, for Tab completion of names */
+	CHECK(str_casestarts("J\xc3\x9crgen", "j\xc3\xbc"));             /* JÜrgen / jü */
+	CHECK(str_casestarts("alice", ""));
+	CHECK(str_casestarts("Alice", "ALI"));
+	CHECK(!str_casestarts("Alice", "lice"));
+	CHECK(!str_casestarts("al", "alice"));
+	CHECK(!str_casestarts("\xc3\xa9", "\xc3"));   /* half a character is no prefix */
 	CHECK_INT(str_fold('Q'), 'q');
 	CHECK_INT(str_fold(0xD7), 0xD7);   /* the multiplication sign has no case */
 }
