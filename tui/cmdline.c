@@ -193,8 +193,35 @@ static void resolve_contacts(struct tui *t, const char *line, char *out, size_t 
 	snprintf(out, size, "%s %s%s", cmd, uri, p + strlen(arg));
 }
 
+/* Where the password of "account add NAME URI PASSWORD" starts in line, or NULL: it is
+ * drawn as stars and never kept in the recall list. */
+static const char *password_in(const char *line)
+{
+	const char *p = line;
+
+	p += strspn(p, " ");
+	if (strncmp(p, "account", 7) || p[7] != ' ')
+		return NULL;
+	p += 7 + strspn(p + 7, " ");
+	if (strncmp(p, "add", 3) || p[3] != ' ')
+		return NULL;
+	p += 3;
+	for (int word = 0; word < 2; word++) {  /* NAME, URI */
+		p += strspn(p, " ");
+		if (!*p)
+			return NULL;
+		p += strcspn(p, " ");
+	}
+	if (!*p)
+		return NULL;
+	p += strspn(p, " ");
+	return *p ? p : NULL;
+}
+
 static void remember(struct cmdline_state *c, const char *line)
 {
+	if (password_in(line))
+		return;
 	if (c->nhist && !strcmp(c->hist[c->nhist - 1], line))
 		return;
 	if (c->nhist == CMD_HIST) {
@@ -286,6 +313,15 @@ void cmdline_draw(struct tui *t)
 			x += draw_role(t->menu_win, 0, x, t->cols - x - 1, r, c->cands[i]);
 			x += draw_role(t->menu_win, 0, x, t->cols - x - 1, R_SEL, "  ");
 		}
+	}
+	if (c->mode == CMD_COMMAND && password_in(c->ed.buf)) {
+		struct editor shown = c->ed;
+		size_t from = (size_t)(password_in(c->ed.buf) - c->ed.buf);
+
+		/* a star per byte: the cursor's byte offset stays right */
+		memset(shown.buf + from, '*', shown.len - from);
+		draw_editor(t->status_win, 0, 0, t->cols, c->prompt, &shown, R_NORMAL);
+		return;
 	}
 	draw_editor(t->status_win, 0, 0, t->cols, c->prompt, &c->ed, R_NORMAL);
 }

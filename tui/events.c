@@ -189,6 +189,12 @@ void events_reply(void *arg, const char *json)
 		if (t->sending)
 			chat_not_sent(&t->chat, t->cv.uri, text); /* it did not leave */
 		tui_status(t, true, "%s", text);
+	} else if (!strcmp(ev, "account")) {
+		char name[128], path[400];
+		json_get_str(json, "name", name, sizeof(name));
+		json_get_str(json, "path", path, sizeof(path));
+		tui_status(t, false, "account %s added to %s: restart ttyphone to register it",
+			   name, path);
 	} else if (!strcmp(ev, "calls") || !strcmp(ev, "status")) {
 		struct app_call_view cv;
 		unsigned n = 0;

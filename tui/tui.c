@@ -852,7 +852,8 @@ int tui_run(struct app *a, struct loop *l, struct history *hist, const char *noh
 	book_watch_start(t);
 	t->running = true;
 	if (!t->status_msg[0] && app_account_count(a) == 0)
-		tui_status(t, false, "demo mode: Enter calls the echo test; accounts go in config.ini");
+		tui_status(t, false, "demo mode: Enter calls the echo test; "
+			   ":account add NAME sip:you@server PASSWORD adds yours");
 	tui_update_ticker(t);
 	t->need_layout = true;
 	redraw(t, true);
