@@ -37,7 +37,7 @@ static const char *hint(const struct tui *t)
 	case PANE_CONTACTS:
 		/* with no account, the next step is adding one: the hint says how */
 		if (app_account_count(t->app) == 0)
-			return "Enter call, :account add NAME URI PASSWORD adds an account";
+			return "Enter call, :account add for yours";
 		return "Enter call, m message, / filter, Tab next pane";
 	case PANE_CALLS: return "a answer, h hang up, H hold, t transfer";
 	default: return "Enter detail, l ladder, / search, f follow";

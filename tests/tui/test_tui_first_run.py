@@ -19,7 +19,7 @@ def main():
     s.start_ttyphone(home)
     s.wait(r"F1 help\s*$", what="the UI")
     # the audio check may speak first; the hint about accounts stays once it has faded
-    s.wait(r":account add NAME", timeout=20, what="how to add an account")
+    s.wait(r":account add", timeout=20, what="how to add an account")
     if os.listdir(conf_dir):
         fail("the first run wrote %r without being asked" % os.listdir(conf_dir))
 
