@@ -28,6 +28,11 @@ void datacmd_init(struct datacmd *d, struct history *hist, const char *nohist,
 	d->cfg = cfg;
 }
 
+void datacmd_set_app(struct datacmd *d, struct app *app)
+{
+	d->app = app;
+}
+
 static void reply_error(app_reply_fn *reply, void *rarg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -150,9 +155,9 @@ static void cmd_messages(struct datacmd *d, const struct command_line *cl, app_r
 static void cmd_account(struct datacmd *d, const struct command_line *cl, app_reply_fn *reply,
 			void *rarg)
 {
-	char name[128], uri[CFG_STR + 1], password[256], why[1400], buf[2048];
+	char name[128], uri[CFG_STR + 1], password[256], why[1400], buf[2048], swhy[300];
 	const char *cur = cl->argc > 1 ? cl->argv[1] : "";
-	bool toolong = false;
+	bool toolong = false, started;
 	struct jw w;
 
 	if (strcmp(cl->argv[0], "add")) {
@@ -180,6 +185,10 @@ static void cmd_account(struct datacmd *d, const struct command_line *cl, app_re
 		reply_error(reply, rarg, "account add: %s", why);
 		return;
 	}
+	/* Running at once, as the next start would read it; if it cannot (eight accounts
+	 * already), the file has it and a restart starts it: "restart" says which. */
+	started = d->app && app_account_start(d->app, d->config_path, name, swhy,
+					      sizeof(swhy)) == 0;
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "account");
 	jw_str(&w, "action", "added");
@@ -187,8 +196,9 @@ static void cmd_account(struct datacmd *d, const struct command_line *cl, app_re
 	jw_str(&w, "uri", uri);
 	jw_bool(&w, "password", password[0] != '\0');
 	jw_str(&w, "path", d->config_path);
-	/* Accounts are read at start-up. */
-	jw_bool(&w, "restart", true);
+	jw_bool(&w, "restart", !started);
+	if (!started && d->app)
+		jw_str(&w, "why", swhy);
 	if (jw_end(&w) && reply)
 		reply(rarg, buf);
 }

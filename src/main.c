@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 			history_set_notify(hist, log_to_stderr, NULL);
 	}
 	datacmd_init(&datacmd, hist, nohist, config_path, &cfg);
+	datacmd_set_app(&datacmd, app);
 	app_set_extension(app, datacmd_exec, &datacmd);
 	loop_watch_fd(loop, signal_pipe[0], on_signal_pipe, app);
 	signal(SIGINT, on_signal);

@@ -190,11 +190,17 @@ void events_reply(void *arg, const char *json)
 			chat_not_sent(&t->chat, t->cv.uri, text); /* it did not leave */
 		tui_status(t, true, "%s", text);
 	} else if (!strcmp(ev, "account")) {
-		char name[128], path[400];
+		char name[128], path[400], why[300] = "";
+		bool restart = true;
 		json_get_str(json, "name", name, sizeof(name));
 		json_get_str(json, "path", path, sizeof(path));
-		tui_status(t, false, "account %s added to %s: restart ttyphone to register it",
-			   name, path);
+		json_get_str(json, "why", why, sizeof(why));
+		json_get_bool(json, "restart", &restart);
+		if (restart)
+			tui_status(t, false, "account %s added to %s; %s", name, path,
+				   why[0] ? why : "restart ttyphone to use it");
+		else
+			tui_status(t, false, "account %s added to %s and registering", name, path);
 	} else if (!strcmp(ev, "calls") || !strcmp(ev, "status")) {
 		struct app_call_view cv;
 		unsigned n = 0;

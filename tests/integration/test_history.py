@@ -180,8 +180,11 @@ class FirstRun(unittest.TestCase):
                                 "account list", "quit"])
         added = [e for e in ev if e["event"] == "account"]
         self.assertEqual(len(added), 1, ev)
+        # a loopback account starts at once, even in demo mode (which listens on 127.0.0.1)
         self.assertEqual((added[0]["name"], added[0]["password"], added[0]["restart"]),
-                         ("alice", True, True))
+                         ("alice", True, False))
+        self.assertIn({"event": "reg", "account": "alice", "state": "registering", "code": 0,
+                       "reason": "registering"}, ev)
         self.assertNotIn("pass word", r.stdout.decode())
         errors = [e["message"] for e in ev if e["event"] == "error"]
         self.assertEqual(len(errors), 3, errors)
@@ -201,6 +204,19 @@ class FirstRun(unittest.TestCase):
         self.assertEqual(ev[0]["accounts"], 1)
         self.assertEqual([e for e in ev if e["event"] == "history"][0]["calls"], [])
         self.assertIn("data/ttyphone/history.sqlite", self.files())
+
+    def test_account_add_in_demo_mode_for_a_remote_server_waits_for_a_restart(self):
+        """Demo mode listens on 127.0.0.1, which reaches no server elsewhere: the account is
+        written, not started, and the reply says why."""
+        r, ev = self.run_phone(["account add work sip:me@example.org pw", "status", "quit"])
+        added = [e for e in ev if e["event"] == "account"]
+        self.assertEqual(len(added), 1, ev)
+        self.assertTrue(added[0]["restart"])
+        self.assertIn("SIP listens on 127.0.0.1", added[0]["why"])
+        self.assertIn("restart ttyphone to register work", added[0]["why"])
+        status = [e for e in ev if e["event"] == "status"][0]
+        self.assertEqual(status["accounts"], [])
+        self.assertEqual([e for e in ev if e["event"] == "reg"], [])
 
     def test_concurrent_account_adds_lose_nothing(self):
         """Two ttyphones adding accounts to one config.ini at the same moment: each reads
