@@ -72,6 +72,10 @@ struct sipua_acc {
 	struct sockaddr_storage server[4];
 	unsigned nserver;
 	bool server_port_known;
+	/* Over TCP/TLS: the far end of the connection the last 2xx to our REGISTER came in
+	 * on, which is the registrar's (or outbound proxy's) listening address and port. */
+	struct sockaddr_storage conn;
+	bool conn_known;
 };
 
 struct sipua_call {
@@ -474,25 +478,55 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr *b, bool p
 	return false;
 }
 
+/* Remember which connection the registrar answered on (called with its 2xx current).
+ * Sofia gives a message the address of the far end of the connection it came in on
+ * (tp_addr of the tport; IPPROTO_TCP for TCP and TLS alike), and a connection we opened
+ * to the registrar has the registrar's listening address and port at its far end, even
+ * when DNS SRV chose that port. */
+static void learn_connection(struct sipua *ua, struct sipua_acc *acc)
+{
+	msg_t *resp = nua_current_request(ua->nua);   /* the response, while one is current */
+	su_addrinfo_t *ai = resp ? msg_addrinfo(resp) : NULL;
+
+	acc->conn_known = ai && ai->ai_addr && ai->ai_protocol == IPPROTO_TCP &&
+			  ai->ai_addrlen <= sizeof(acc->conn);
+	if (acc->conn_known)
+		memcpy(&acc->conn, ai->ai_addr, ai->ai_addrlen);
+}
+
 /* With [sip] trusted_only, while registered through a server, a request from outside the
  * dialogs we have must come from that server: scanners probing our port get 403 and nothing
- * rings. Without a registration (peer-to-peer, demo) everything is accepted. */
+ * rings. Without a registration (peer-to-peer, demo) everything is accepted.
+ * Over UDP: the server's address (and port, when the URI names it). Over TCP/TLS the source
+ * port of a connection someone opens to us is ephemeral, so the host alone would let in a
+ * second program on the proxy's host or a scanner behind the same NAT. Instead a request
+ * must come in on the connection we opened to the registrar (where the server sends our
+ * calls: fix_nated_register, outbound), recognised by its far end being the server's
+ * listening address and port, which no other connection to us can have while the server
+ * listens there. */
 static bool request_trusted(struct sipua *ua)
 {
 	msg_t *req = nua_current_request(ua->nua);
 	su_addrinfo_t *ai = req ? msg_addrinfo(req) : NULL;
-	bool any_registered = false;
+	bool any_registered = false, stream;
 
 	if (!ua->cfg->sip.trusted_only || !ai || !ai->ai_addr)
 		return true;
+	stream = ai->ai_protocol == IPPROTO_TCP;
 	for (unsigned i = 0; i < ua->naccs; i++) {
 		struct sipua_acc *acc = ua->accs[i];
 		if (acc->state != SIPUA_REG_REGISTERED || acc->nserver == 0)
 			continue;
 		any_registered = true;
+		if (stream) {
+			if (acc->conn_known &&
+			    same_addr(ai->ai_addr, (struct sockaddr *)&acc->conn, true))
+				return true;
+			continue;
+		}
 		for (unsigned k = 0; k < acc->nserver; k++)
 			if (same_addr(ai->ai_addr, (struct sockaddr *)&acc->server[k],
-				      acc->server_port_known && ai->ai_protocol != IPPROTO_TCP))
+				      acc->server_port_known))
 				return true;
 	}
 	return !any_registered;
@@ -547,6 +581,7 @@ static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t eve
 		acc->retry_ms = 0;
 		if (acc->nserver == 0)
 			learn_server(acc);
+		learn_connection(ua, acc);
 		if (acc->state != SIPUA_REG_REGISTERED)
 			say(ua, "account %s: registered at %s", acc->cfg.name, acc->registrar);
 		report_reg(acc, SIPUA_REG_REGISTERED, status, phrase);
