@@ -728,21 +728,22 @@ static void describe_source(nua_t *nua, char *out, size_t size)
 static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *sip)
 {
 	struct sipua_acc *acc = acc_for_request(ua, sip);
-	struct sipua_call *c = call_new(ua, acc), *replaces = NULL;
+	struct sipua_call *c, *replaces = NULL;
 	struct sipua_incoming in;
 	char from[CFG_STR], to[CFG_STR], display[128], referred_by[CFG_STR], source[96];
 	char ua_name[128];
 
-	if (!c) {
-		nua_respond(nh, 500, "Out of memory", TAG_END());
+	if (!sip->sip_contact) {
+		/* Nowhere to send our answer's ACK or a BYE: RFC 3261 12.1.1 requires it.
+		 * Checked before call_new, which links the call into ua->calls. */
+		nua_respond(nh, 400, "Missing Contact", NUTAG_WITH_THIS(ua->nua), TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
-	if (!sip->sip_contact) {
-		/* Nowhere to send our answer's ACK or a BYE: RFC 3261 12.1.1 requires it. */
-		nua_respond(nh, 400, "Missing Contact", NUTAG_WITH_THIS(ua->nua), TAG_END());
+	c = call_new(ua, acc);
+	if (!c) {
+		nua_respond(nh, 500, "Out of memory", TAG_END());
 		nua_handle_destroy(nh);
-		free(c);
 		return;
 	}
 	c->nh = nh;
@@ -1470,7 +1471,7 @@ int sipua_call_invite(struct sipua *ua, struct sipua_call **callp, struct sipua_
 	c->nh = nua_handle(ua->nua, (union sipua_hnd *)c, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
 			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)), TAG_END());
 	if (!c->nh) {
-		free(c);
+		call_destroy(c);        /* unlinks it from ua->calls */
 		return ENOMEM;
 	}
 	nua_invite(c->nh,
