@@ -28,6 +28,10 @@ ttylab.require_tools("kamailio", "sipp")
 SECONDS = float(os.environ.get("FLOOD_SECONDS", "16"))
 RATE = int(os.environ.get("FLOOD_RATE", "500"))    # requests per second per scenario
 TONE_HZ = 1019.0
+# The longest silence either end may hear during the flood. Under ASan (ttylab.sanitized)
+# the phones run 2-3 times slower beside SIPp's flood on 2 cores and their media threads
+# stall now and then (seen: a 50 ms gap): a real-time limit, relaxed there only.
+MAX_GAP_MS = 150.0 if ttylab.sanitized() else 40.0
 
 
 def rss_kb(pid):
@@ -146,7 +150,7 @@ class Flood(ttylab.LabTestCase):
             print("%s heard: %.1f Hz, %.1f dBFS, longest gap %.0f ms" % (
                 who, r["freq"], r["rms_dbfs"], r["longest_gap_ms"]))
             self.assertLess(abs(r["freq"] - TONE_HZ) / TONE_HZ, 0.01, (who, r))
-            self.assertLessEqual(r["longest_gap_ms"], 40.0, (who, r))
+            self.assertLessEqual(r["longest_gap_ms"], MAX_GAP_MS, (who, r))
 
         # and calls work afterwards
         a2 = lab.phone("alice", name="alice-again")

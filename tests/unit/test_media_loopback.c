@@ -11,8 +11,10 @@
 #include "evq.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -26,6 +28,18 @@
 #define MAXCASES 16
 
 static char tmpdir[64];
+
+/* Under ASan (TTY_SANITIZED=1, which an --enable-asan build's make check sets) these ~20
+ * sessions run 2-3 times slower beside another test on 2 cores, and their media threads
+ * stall now and then (seen: gaps of 55-85 ms, the jitter buffers growing to 130 ms, and
+ * 130-330 ms when the machine was busier still). Only the real-time limits widen there:
+ * the longest gap, the onset, the echo's delay, the round trip; and the frequency, which
+ * is read from zero crossings and so drops in proportion to the silence it spans (a 330 ms
+ * gap in 2 s read 858 Hz), within 10 % instead of 1 %. The tone must still be there, at its
+ * level, with every packet counted. */
+static bool sanitized;
+#define MAX_GAP_MS (sanitized ? 250.0 : 40.0)
+#define HZ_TOLERANCE (sanitized ? 100.0 : 10.0)
 
 static void msleep(unsigned ms)
 {
@@ -363,10 +377,10 @@ static void check_tone_file(const struct pair *pr)
 	       (unsigned long long)pr->sb.pkts_lost, (unsigned long long)pr->sb.pkts_late,
 	       (unsigned long long)pr->sb.concealed_ms, pr->sb.jb_delay_ms,
 	       pr->sb.srtp ? "  srtp" : "");
-	CHECK(on * 1000.0 / 48000 < 400);
-	CHECK(fabs(hz - 1000) < 10);
+	CHECK(on * 1000.0 / 48000 < (sanitized ? 1000 : 400));
+	CHECK(fabs(hz - 1000) < HZ_TOLERANCE);
 	CHECK(fabs(db) < 3);
-	CHECK(gap <= 40);
+	CHECK(gap <= MAX_GAP_MS);
 	free(pcm);
 }
 
@@ -401,8 +415,8 @@ static void test_rtcp_measures_round_trip_over_srtcp(void)
 	printf("  rtt A %.2f ms, B %.2f ms; loss reported A %.1f %%, B %.1f %%\n",
 	       extra_pair.sa.rtt_ms, extra_pair.sb.rtt_ms, extra_pair.sa.loss_pct,
 	       extra_pair.sb.loss_pct);
-	CHECK(extra_pair.sa.rtt_ms > 0 && extra_pair.sa.rtt_ms < 50);
-	CHECK(extra_pair.sb.rtt_ms > 0 && extra_pair.sb.rtt_ms < 50);
+	CHECK(extra_pair.sa.rtt_ms > 0 && extra_pair.sa.rtt_ms < (sanitized ? 500 : 50));
+	CHECK(extra_pair.sb.rtt_ms > 0 && extra_pair.sb.rtt_ms < (sanitized ? 500 : 50));
 	CHECK(extra_pair.sa.loss_pct == 0 && extra_pair.sb.loss_pct == 0);
 	CHECK_INT(extra_pair.sa.srtp_dropped + extra_pair.sb.srtp_dropped, 0);
 }
@@ -466,9 +480,9 @@ static void test_codec_change_by_reinvite_carries_on(void)
 
 	printf("  pcmu->g722: after the switch %.2f Hz, %+.2f dB; longest gap %.0f ms\n",
 	       hz, db, gap);
-	CHECK(fabs(hz - 1000) < 10);
+	CHECK(fabs(hz - 1000) < HZ_TOLERANCE);
 	CHECK(fabs(db) < 3);
-	CHECK(gap <= 100);
+	CHECK(gap <= (sanitized ? 250 : 100));
 	CHECK_INT(switch_pair.sb.codec, CODEC_G722);
 	free(pcm);
 }
@@ -530,8 +544,9 @@ static void test_echo_service_returns_the_tone_half_a_second_later(void)
 	delay_ms = on * 1000.0 / 48000 - 300;
 	printf("  echo: tone back after %.0f ms, %.2f Hz\n", delay_ms,
 	       on < n ? tone_freq(pcm + on + 4800, n - on - 4800, 48000) : 0.0);
-	CHECK(delay_ms >= 500 && delay_ms <= 700);
-	CHECK(on < n && fabs(tone_freq(pcm + on + 4800, n - on - 4800, 48000) - 1000) < 10);
+	CHECK(delay_ms >= 500 && delay_ms <= (sanitized ? 1000 : 700));
+	CHECK(on < n && fabs(tone_freq(pcm + on + 4800, n - on - 4800, 48000) - 1000) <
+	      HZ_TOLERANCE);
 	free(pcm);
 }
 
@@ -566,6 +581,7 @@ int main(void)
 	/* 16 kHz input: the file backend resamples it to 48 kHz. */
 	CHECK_INT(write_tone(tone16, 16000, 0, 1000), 0);
 	CHECK_INT(write_tone(tone_late, 48000, 300, RUN_MS + 1000), 0);
+	sanitized = getenv("TTY_SANITIZED") && strcmp(getenv("TTY_SANITIZED"), "1") == 0;
 	run_all();
 	RUN(test_tone_crosses_every_codec_plain_and_srtp);
 	RUN(test_hold_and_resume_keep_the_tone_and_strangers_are_dropped);
