@@ -27,7 +27,8 @@ class Audio(ttylab.LabTestCase):
         self.assertIsNotNone(r["onset_ms"], "%s: silence only" % what)
         self.assertLess(abs(r["freq"] - TONE_HZ) / TONE_HZ, 0.01, "%s: %r" % (what, r))
         self.assertLess(abs(r["rms_dbfs"] - TONE_DBFS), 3.0, "%s: %r" % (what, r))
-        self.assertLessEqual(r["longest_gap_ms"], 40.0, "%s: %r" % (what, r))
+        # relaxed under ASan only (ttylab.max_gap_ms; seen there: 50 ms)
+        self.assertLessEqual(r["longest_gap_ms"], ttylab.max_gap_ms(40.0), "%s: %r" % (what, r))
         return r
 
     def file_call(self, codec, srtp):

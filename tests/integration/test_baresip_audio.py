@@ -34,7 +34,8 @@ class BaresipAudio(ttylab.LabTestCase):
         self.assertIsNotNone(r["onset_ms"], "silence only: " + shown)
         self.assertLess(abs(r["freq"] - TONE_HZ) / TONE_HZ, 0.01, "frequency: " + shown)
         self.assertLess(abs(r["rms_dbfs"] - TONE_DBFS), 3.0, "level: " + shown)
-        self.assertLessEqual(r["longest_gap_ms"], 40.0, "gap: " + shown)
+        # relaxed under ASan only (ttylab.max_gap_ms)
+        self.assertLessEqual(r["longest_gap_ms"], ttylab.max_gap_ms(40.0), "gap: " + shown)
         return r
 
     def call(self, codec, srtp, dialler, user):

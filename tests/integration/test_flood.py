@@ -28,10 +28,9 @@ ttylab.require_tools("kamailio", "sipp")
 SECONDS = float(os.environ.get("FLOOD_SECONDS", "16"))
 RATE = int(os.environ.get("FLOOD_RATE", "500"))    # requests per second per scenario
 TONE_HZ = 1019.0
-# The longest silence either end may hear during the flood. Under ASan (ttylab.sanitized)
-# the phones run 2-3 times slower beside SIPp's flood on 2 cores and their media threads
-# stall now and then (seen: a 50 ms gap): a real-time limit, relaxed there only.
-MAX_GAP_MS = 150.0 if ttylab.sanitized() else 40.0
+# The longest silence either end may hear during the flood (relaxed under ASan only,
+# ttylab.max_gap_ms says why; seen there: 50 ms).
+MAX_GAP_MS = ttylab.max_gap_ms(40.0)
 
 
 def rss_kb(pid):

@@ -190,7 +190,9 @@ class PulseLab(LabTest):
         a = ttylab.analyze(rec.stop())
         self.assertAlmostEqual(a["freq"], 1000, delta=10, msg=a)
         self.assertGreater(a["rms_dbfs"], -15, a)
-        self.assertLess(a["longest_gap_ms"], 25, a)
+        # relaxed in a sanitized run (ttylab.max_gap_ms), where the ASan phones of the test
+        # beside this one load the machine and PulseAudio itself glitched: 50 ms seen
+        self.assertLess(a["longest_gap_ms"], ttylab.max_gap_ms(25), a)
 
     def test_loopback_carries_one_phones_mic_to_anothers_speaker(self):
         pa = self.lab.pulse
