@@ -507,8 +507,9 @@ static void learn_connection(struct sipua *ua, struct sipua_acc *acc)
  * second program on the proxy's host or a scanner behind the same NAT. Instead a request
  * must come in on the connection we opened to the registrar (where the server sends our
  * calls: fix_nated_register, outbound), recognised by its far end being the server's
- * listening address and port, which no other connection to us can have while the server
- * listens there. */
+ * listening address and port: a connection anyone else opens to us would need that as its
+ * source, which the server holds while it listens. (Registered over UDP, no connection is
+ * trusted: such a server sends to us over UDP.) */
 static bool request_trusted(struct sipua *ua)
 {
 	msg_t *req = nua_current_request(ua->nua);
