@@ -36,7 +36,8 @@ def event(kind, **match):
 
 def open_chat_with_pete(s):
     s.keys("Escape", "Home", "Down", "m")
-    return s.wait(r"Chat with pete", what="the chat with pete")
+    s.wait(r"Chat with pete", what="the chat with pete")
+    return s.settled()
 
 
 def quit_ui(s):
@@ -103,7 +104,8 @@ def check_after_restart(s, home, port, peer):
     s.send_literal("one from")
     s.wait(r"1 of", what="the first message found")
     s.keys("Enter", "Enter")
-    screen = s.wait(r"Chat with pete", what="the chat from the history view")
+    s.wait(r"Chat with pete", what="the chat from the history view")
+    screen = s.settled()
     if chat_lines(screen)[1] != "one from pete" or chat_lines(screen)[-1] != "five, typed":
         fail("the chat from the history view is not the whole conversation", screen)
     s.keys("Escape", "Escape")
@@ -130,12 +132,15 @@ def check_older_pages(s):
     s.start_ttyphone(home)
     s.wait(r"F1 help\s*$", what="the UI with 450 old messages")
     s.keys("Home", "Down", "m")
-    screen = s.wait(r"Chat with old", what="the chat with old")
+    s.wait(r"Chat with old", what="the chat with old")
+    # the frame may be caught half drawn: wait for the chat's input line, then look
+    s.wait(r"msg 449", what="the newest message")
+    screen = s.settled()
     if chat_lines(screen)[-1] != "msg 449":
         fail("the newest message is not at the bottom", screen)
     seen = []
     for _ in range(60):
-        screen = s.capture()
+        screen = s.settled()
         seen = [l for l in chat_lines(screen) if l.startswith("msg ")] + seen
         if "msg 000" in screen:
             break

@@ -183,6 +183,19 @@ class Screen:
                     "no " if absent else "", what or repr(pattern), err.strip()), screen)
             time.sleep(0.1)
 
+    def settled(self, timeout=3.0):
+        """The screen once two captures 50 ms apart agree: a capture can catch a frame
+        half written, and a test that reads rows must not read such a frame."""
+        deadline = time.monotonic() + timeout
+        last = self.capture()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.capture()
+            if now == last:
+                return now
+            last = now
+        return last
+
     def resize(self, cols, rows):
         self.cols, self.rows = cols, rows
         self.tmux("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
