@@ -34,6 +34,8 @@ struct codec {
 	int (*alloc)(void **stp, const struct codec_opts *o);
 	void (*free)(void *st);
 	void (*reset)(void *st);   /* forget history (new stream), keep settings */
+	void (*reset_tx)(void *st);/* the same for the encoder only (we start a new stream) */
+	void (*reset_rx)(void *st);/* for the decoder and concealment only (theirs starts) */
 	/* One frame_samples frame in; bytes out, or -1. */
 	int (*encode)(void *st, const int16_t *pcm, uint8_t *out, size_t outmax);
 	/* A packet in; samples out (at most max), or -1. */
@@ -59,6 +61,9 @@ struct fade_plc {
 	size_t pos;                /* where in that period the next concealed sample is */
 };
 void fade_plc_reset(struct fade_plc *p);
+/* The lag (in samples, 8 to len/2) at which the end of x best repeats itself: a voice's
+ * pitch period, or a whole number of a tone's periods. */
+size_t pcm_best_period(const int16_t *x, size_t len);
 /* A good frame: remembered, and cross-faded from the concealment if one was running. */
 void fade_plc_good(struct fade_plc *p, int16_t *pcm, size_t n);
 void fade_plc_fill(struct fade_plc *p, int16_t *pcm, size_t n);

@@ -59,6 +59,16 @@ static void opus_reset_state(void *p)
 	opus_decoder_ctl(st->dec, OPUS_RESET_STATE);
 }
 
+static void opus_reset_tx(void *p)
+{
+	opus_encoder_ctl(((struct opus_state *)p)->enc, OPUS_RESET_STATE);
+}
+
+static void opus_reset_rx(void *p)
+{
+	opus_decoder_ctl(((struct opus_state *)p)->dec, OPUS_RESET_STATE);
+}
+
 static int opus_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
 {
 	struct opus_state *st = p;
@@ -104,5 +114,6 @@ const struct codec codec_opus = {
 	.rtp_clock = 48000, .audio_rate = 48000, .sdp_channels = 2, .fmtp = "useinbandfec=1",
 	.frame_samples = 960, .frame_ts = 960,
 	.alloc = opus_alloc_state, .free = opus_free_state, .reset = opus_reset_state,
+	.reset_tx = opus_reset_tx, .reset_rx = opus_reset_rx,
 	.encode = opus_enc, .decode = opus_dec, .decode_fec = opus_dec_fec, .plc = opus_conceal,
 };

@@ -56,7 +56,17 @@ void jb_init(struct jitter *jb, unsigned clock_rate, unsigned min_ms, unsigned m
 	memset(&jb->st, 0, sizeof(jb->st));
 	jb->min_ms = clampu(min_ms ? min_ms : 40, 20, cap);
 	jb->max_ms = clampu(max_ms ? max_ms : 300, jb->min_ms, cap);
+	jb->timing_pt = -1;
 	jb_reset(jb, clock_rate);
+}
+
+void jb_set_timing(struct jitter *jb, unsigned clock_rate, int pt)
+{
+	jb->clock = clock_rate ? clock_rate : 8000;
+	jb->timing_pt = pt;
+	jb->have_last = false;
+	jb->frame_ms_candidate = 0;
+	jb->frame_ms_votes = 0;
 }
 
 static unsigned frames_buffered(const struct jitter *jb)
@@ -67,6 +77,11 @@ static unsigned frames_buffered(const struct jitter *jb)
 unsigned jb_level_ms(const struct jitter *jb)
 {
 	return frames_buffered(jb) * jb->frame_ms;
+}
+
+uint16_t jb_end_seq(const struct jitter *jb)
+{
+	return jb->count ? (uint16_t)(jb->high + 1) : jb->next;
 }
 
 unsigned jb_target_ms(const struct jitter *jb)
@@ -106,8 +121,11 @@ static void learn_frame_ms(struct jitter *jb, uint16_t seq, uint32_t ts)
 	}
 }
 
-static void update_timing(struct jitter *jb, uint16_t seq, uint32_t ts, int64_t arrival_us)
+static void update_timing(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt,
+			  int64_t arrival_us)
 {
+	if (jb->timing_pt >= 0 && pt != jb->timing_pt)
+		return;               /* another codec's clock: its timestamps do not compare */
 	learn_frame_ms(jb, seq, ts);
 	if (jb->have_last) {
 		double d_ms = (double)(arrival_us - jb->last_arrival_us) / 1000.0 -
@@ -217,7 +235,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 			}
 			/* Too late to play, but its delay tells the target to grow. */
 			jb->st.late++;
-			update_timing(jb, seq, ts, arrival_us);
+			update_timing(jb, seq, ts, pt, arrival_us);
 			return JB_PUT_LATE;
 		}
 	}
@@ -242,7 +260,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 		}
 	}
 	store(jb, seq, ts, pt, marker, payload, len);
-	update_timing(jb, seq, ts, arrival_us);
+	update_timing(jb, seq, ts, pt, arrival_us);
 	return res;
 }
 

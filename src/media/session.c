@@ -9,7 +9,8 @@
  *        -> seq/loss/jitter stats -> telephone-event? -> EVQ_MEDIA_DTMF
  *        -> jitter buffer (fixed slots)
  *
- *   jitter pop -> decode | FEC from next | PLC | silence -> codec rate->48k -> device playback
+ *   jitter pop -> decode by payload type | FEC from next | PLC | silence -> codec rate->48k
+ *        -> (splice where the decoder changed) -> playout queue -> device playback
  *        (and into the echo canceller's delay line, its reference)
  *
  *   RTCP SR/RR every ~5 s; stats snapshot each tick; record both directions to WAV.
