@@ -68,7 +68,11 @@ struct jitter {
 	uint16_t last_seq;
 	uint32_t last_ts;
 	int64_t last_arrival_us;
-	double peak_ms;            /* decaying peak of the delay variation */
+	double peak_ms;            /* fast-decaying peak of the delay variation */
+	double held_ms;            /* slow-decaying height of spikes that came back */
+	bool have_spike;
+	double last_spike_ms;
+	int64_t last_spike_us;
 	unsigned target_ms;
 
 	double avg_level_ms;       /* smoothed buffer level at pop time */

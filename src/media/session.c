@@ -20,6 +20,7 @@
  * tick boundary; statistics come back through a snapshot under a small lock. */
 #include "session_priv.h"
 #include "evq.h"
+#include "rt_thread.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -194,6 +195,7 @@ int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg
 	rtp_rx_reset(&ms->rxs);
 	jb_init(&ms->jb, 8000, mcfg->jitter_min_ms, mcfg->jitter_max_ms);
 	ms->stats.audio_ok = true;
+	ms->stats.capture_ms = ms->stats.playback_ms = -1;
 	*msp = ms;
 	return 0;
 fail:
@@ -280,7 +282,7 @@ static void start_echo_cancel(struct media_session *ms)
 static void open_device(struct media_session *ms)
 {
 	struct audio_open_args args = { .cfg = &ms->acfg, .evq = ms->evq, .call_id = ms->call_id,
-		.echo_delay_ms = ms->echo_ms };
+		.echo_delay_ms = ms->echo_ms, .realtime = ms->mcfg.realtime };
 	char why[160] = "";
 
 	ms->dev_ops = ms->echo ? &audio_echo : audio_backend_for(ms->acfg.backend);
@@ -328,7 +330,8 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 		open_device(ms);
 		if (!ms->dev_ops)
 			return ENOMEM;
-		err = pthread_create(&ms->thread, NULL, session_thread, ms);
+		err = rt_thread_create(&ms->thread, ms->mcfg.realtime, session_thread, ms,
+				       &ms->realtime);
 		if (err) {
 			ms->dev_ops->close(ms->dev);
 			ms->dev_ops = NULL;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 
 #define QUIET_PEAK 1000        /* about -30 dBFS: a drift correction here is not heard */
@@ -19,6 +21,7 @@
  * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
 #define MAX_RECV_PER_TICK 2048
+#define MEDIA_NICE -10          /* when real-time priority is not allowed */
 #define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
 
 int64_t session_now_ms(void)
@@ -473,25 +476,28 @@ static void fifo_push(struct media_session *ms, const struct codec *c, const int
 	}
 }
 
-/* The next packet is another codec's, or another source's: remember how the audio queued
- * so far would go on (for the splice), and start the new decoder afresh. Returns the
- * continuation's length, 0 if there is nothing to join to. */
-static size_t switch_decoder(struct media_session *ms, const struct codec *to)
+/* How the audio queued so far would go on, into splice_old, for a splice. Returns its
+ * length, 0 if nothing is playing (nothing to join to). */
+static size_t continuation(struct media_session *ms)
+{
+	/* The last 20 ms before the join: the end of the queue, after what just played. */
+	int16_t hist[AUDIO_FRAME];
+	size_t have = ms->fifo_len < AUDIO_FRAME ? ms->fifo_len : AUDIO_FRAME;
+	size_t before = AUDIO_FRAME - have;
+
+	if (!ms->dec || !ms->dec_live)
+		return 0;
+	memcpy(hist, ms->last_played + AUDIO_FRAME - before, before * sizeof(int16_t));
+	memcpy(hist + before, ms->fifo + ms->fifo_len - have, have * sizeof(int16_t));
+	splice_continue(hist, AUDIO_FRAME, ms->splice_old, SPLICE_OLD);
+	return SPLICE_OLD;
+}
+
+/* The next packet is another codec's, or another source's: start its decoder afresh. */
+static void switch_decoder(struct media_session *ms, const struct codec *to)
 {
 	const struct codec *from = ms->dec;
-	size_t nold = 0;
 
-	if (from && ms->dec_live) {
-		/* The last 20 ms before the join: the end of the queue, after what just played. */
-		int16_t hist[AUDIO_FRAME];
-		size_t have = ms->fifo_len < AUDIO_FRAME ? ms->fifo_len : AUDIO_FRAME;
-		size_t before = AUDIO_FRAME - have;
-
-		memcpy(hist, ms->last_played + AUDIO_FRAME - before, before * sizeof(int16_t));
-		memcpy(hist + before, ms->fifo + ms->fifo_len - have, have * sizeof(int16_t));
-		splice_continue(hist, AUDIO_FRAME, ms->splice_old, SPLICE_OLD);
-		nold = SPLICE_OLD;
-	}
 	/* The resampler of another rate holds whatever it last played: clear it. The same
 	 * one keeps its history, which is the audio just played. */
 	if (!from || from->audio_rate != to->audio_rate) {
@@ -502,7 +508,6 @@ static size_t switch_decoder(struct media_session *ms, const struct codec *to)
 	}
 	to->reset_rx(ms->cst[to->id]);
 	ms->dec = to;
-	return nold;
 }
 
 static unsigned conceal(struct media_session *ms, const struct codec *c, int16_t *out,
@@ -527,6 +532,7 @@ static void play_one(struct media_session *ms)
 	const struct jb_frame *f, *next;
 	unsigned lost_n = jb_frame_ms(&ms->jb) * c->audio_rate / 1000;
 	unsigned at = ms->fifo_len;
+	uint64_t drops = ms->jb.st.drift_drops;
 	size_t nold = 0;
 	int n = 0;
 
@@ -545,7 +551,12 @@ static void play_one(struct media_session *ms)
 		if (fc != ms->dec || (ms->splice_pending &&
 				      (int16_t)(uint16_t)(f->seq - ms->splice_seq) >= 0)) {
 			ms->splice_pending = false;
-			nold = switch_decoder(ms, fc);
+			nold = continuation(ms);
+			switch_decoder(ms, fc);
+		} else if (ms->jb.st.drift_drops != drops && !ms->quiet) {
+			/* The jitter buffer skipped a frame of sound to cut delay: join across
+			 * the cut rather than jump. */
+			nold = continuation(ms);
 		}
 		c = fc;
 		n = c->decode(ms->cst[c->id], f->data, f->len, ms->dec_buf, CODEC_MAX_DECODE);
@@ -690,12 +701,17 @@ static void publish_stats(struct media_session *ms)
 	s->rtt_ms = ms->rtt_ms;
 	s->loss_pct = ms->loss_pct;
 	s->jb_delay_ms = jb_target_ms(&ms->jb);
+	s->jb_level_ms = jb_level_ms(&ms->jb) + ms->fifo_len * 1000 / AUDIO_RATE;
+	s->capture_ms = s->playback_ms = -1;
+	if (ms->dev_ops->latency)
+		ms->dev_ops->latency(ms->dev, &s->capture_ms, &s->playback_ms);
 	s->mic_level = ms->mic_level;
 	s->spk_level = ms->spk_level;
 	s->srtp = ms->tx != NULL;
 	s->codec = ms->p.codec;
 	s->audio_ok = ms->audio_ok;
 	s->aec = ms->aec != NULL;
+	s->realtime = ms->realtime;
 	pthread_mutex_unlock(&ms->stats_lock);
 }
 
@@ -717,6 +733,12 @@ void *session_thread(void *arg)
 {
 	struct media_session *ms = arg;
 	int16_t cap[AUDIO_FRAME], play[AUDIO_FRAME];
+
+	/* Not real-time (session.c): at least ahead of ordinary work, if allowed (rarely). */
+	if (!ms->realtime && ms->mcfg.realtime &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), MEDIA_NICE) < 0) {
+		/* as usual, then */
+	}
 
 	while (!atomic_load(&ms->stop)) {
 		int64_t now;

@@ -65,6 +65,9 @@ struct media_session {
 	void *dev;
 	struct echo_cancel *aec;   /* NULL: no echo cancellation; used by the thread only */
 
+	/* Written before the thread starts. */
+	bool realtime;             /* the thread runs at real-time priority */
+
 	/* Control side only. */
 	bool running;
 	pthread_t thread;

@@ -7,7 +7,9 @@
 #include "media/codec.h"
 #include "media/media.h"
 #include "media/splice.h"
+#include "media/capture_skip.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define FRAMES 50
@@ -189,6 +191,54 @@ static void test_splice_after_silence_leaves_the_new_audio_alone(void)
 	CHECK(memcmp(buf, want, sizeof(want)) == 0);
 }
 
+/* A device that has a 1 kHz tone (in a 1019 Hz variant, so 20 ms are not whole cycles)
+ * queued: capture_skip leaves 20 ms out now and then, and what comes out is the tone,
+ * without a click, frame after frame. */
+static size_t fake_pos;
+static int fake_read(void *ctx, int16_t *pcm, size_t n)
+{
+	(void)ctx;
+	tone_make(pcm, n, 48000, 1019, 8000, fake_pos);
+	fake_pos += n;
+	return 0;
+}
+
+static void test_capture_skip_leaves_20ms_out_without_a_click(void)
+{
+	static struct capture_skip cs;
+	enum { NF = 60 };
+	static int16_t out[NF * AUDIO_FRAME];
+	unsigned skips = 0;
+
+	capture_skip_reset(&cs);
+	fake_pos = 0;
+	for (unsigned f = 0; f < NF; f++) {
+		bool skip = f >= 5 && f % 7 == 0;
+
+		CHECK_INT(capture_skip_read(&cs, fake_read, NULL), 0);
+		CHECK_INT(capture_skip_take(&cs, skip, fake_read, NULL, out + f * AUDIO_FRAME), 0);
+		CHECK(cs.n <= SPLICE_SHIFT);
+		skips += skip;
+	}
+	{
+		double click = tone_click_ratio(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME,
+						48000);
+		double db = tone_db(tone_rms(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME),
+				    8000 / sqrt(2.0));
+		/* Every skip moved the stream on by a frame, give or take the splice's shift. */
+		long ahead = (long)fake_pos - (long)(NF + skips) * AUDIO_FRAME;
+
+		printf("  capture skip: %u skips, sharpest corner %.2fx, level %+.2f dB, read "
+		       "%ld samples beyond the frames\n", skips, click, db, ahead);
+		CHECK(skips >= 7);
+		CHECK(click < 1.5);
+		CHECK(fabs(db) < 0.5);
+		CHECK(tone_longest_gap_ms(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME, 48000,
+					  8000 / sqrt(2.0) / 10) == 0);
+		CHECK(labs(ahead) <= SPLICE_SHIFT * 2);
+	}
+}
+
 int main(void)
 {
 	RUN(test_codec_table_matches_the_rfcs);
@@ -198,5 +248,6 @@ int main(void)
 	RUN(test_decoders_refuse_empty_and_oversized_input);
 	RUN(test_splice_joins_a_tone_in_any_phase_without_a_click);
 	RUN(test_splice_after_silence_leaves_the_new_audio_alone);
+	RUN(test_capture_skip_leaves_20ms_out_without_a_click);
 	return unit_done();
 }
