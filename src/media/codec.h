@@ -17,7 +17,8 @@
 struct codec_opts {
 	unsigned bitrate;          /* Opus bits per second, 0 = codec default */
 	int dtx;                   /* Opus discontinuous transmission */
-	unsigned loss_pct;         /* expected loss, tunes Opus in-band FEC */
+	unsigned loss_pct;         /* expected loss at the start, tunes Opus in-band FEC */
+	int complexity;            /* Opus encoder complexity 0-10 */
 };
 
 struct codec {
@@ -45,6 +46,8 @@ struct codec {
 	int (*decode_fec)(void *st, const uint8_t *next, size_t len, int16_t *pcm, size_t n);
 	/* Conceal n lost samples. Returns n or -1. */
 	int (*plc)(void *st, int16_t *pcm, size_t n);
+	/* Optional: the loss the peer reports (RTCP), in percent, for the encoder's redundancy. */
+	void (*set_loss)(void *st, unsigned pct);
 };
 
 const struct codec *codec_get(enum codec_id id);

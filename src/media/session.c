@@ -153,7 +153,8 @@ int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg
 	err = bind_pair(ms, local_addr);
 	if (err)
 		goto fail;
-	opts = (struct codec_opts){ .bitrate = mcfg->opus_bitrate, .dtx = mcfg->opus_dtx };
+	opts = (struct codec_opts){ .bitrate = mcfg->opus_bitrate, .dtx = mcfg->opus_dtx,
+				    .complexity = (int)mcfg->opus_complexity };
 	for (int i = 0; i < CODEC_COUNT; i++) {
 		if (codec_get((enum codec_id)i)->alloc(&ms->cst[i], &opts) < 0) {
 			err = ENOMEM;

@@ -7,6 +7,7 @@
 #include "rtcp.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
 #define MAX_RECV_PER_TICK 2048
 #define MEDIA_NICE -10          /* when real-time priority is not allowed */
-#define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
+#define SRTP_FAIL_REPORT 25
+#define FEC_MAX_LOSS 30        /* more redundancy than this costs more than it saves */    /* auth failures in a row, none good yet: wrong key */
 
 int64_t session_now_ms(void)
 {
@@ -192,6 +194,27 @@ static void take_control(struct media_session *ms)
 
 /* ---- receive ---- */
 
+/* Size the encoder's redundancy (Opus in-band FEC) by the loss the peer reports: up at once
+ * to the loss just reported, down by half a report at a time, none while nothing is lost. */
+static void fec_follow_loss(struct media_session *ms)
+{
+	unsigned pct = (unsigned)ceil(ms->loss_pct);
+
+	if (pct > FEC_MAX_LOSS)
+		pct = FEC_MAX_LOSS;
+	if (pct < ms->fec_loss)
+		pct = pct > ms->fec_loss / 2 ? pct : ms->fec_loss / 2;
+	if (pct == ms->fec_loss)
+		return;
+	ms->fec_loss = pct;
+	for (int i = 0; i < CODEC_COUNT; i++) {
+		const struct codec *c = codec_get((enum codec_id)i);
+
+		if (c->set_loss)
+			c->set_loss(ms->cst[i], pct);
+	}
+}
+
 static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 			const struct sockaddr_storage *from, int64_t arrival_us)
 {
@@ -223,6 +246,7 @@ static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 		double rtt = rtcp_rtt_ms(rtcp_ntp_from_us(arrival_us), info.rb.lsr, info.rb.dlsr);
 
 		ms->loss_pct = info.rb.fraction * 100.0 / 256.0;
+		fec_follow_loss(ms);
 		if (rtt >= 0)                 /* 0 means unknown: keep a measured one above it */
 			ms->rtt_ms = rtt > 0.01 ? rtt : 0.01;
 	}

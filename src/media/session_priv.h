@@ -134,6 +134,7 @@ struct media_session {
 	uint32_t lsr;              /* from the peer's last SR */
 	int64_t lsr_at_us;         /* its arrival, CLOCK_REALTIME like the kernel stamps */
 	double rtt_ms, loss_pct;
+	unsigned fec_loss;         /* the loss the encoder's redundancy is sized for, % */
 	float mic_level, spk_level;
 	unsigned aec_ticks;        /* ticks since the echo canceller last asked for latency */
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;

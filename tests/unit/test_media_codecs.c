@@ -102,7 +102,7 @@ static void test_each_codec_conceals_the_length_asked(void)
 static void test_opus_fec_rebuilds_a_lost_frame_from_the_next(void)
 {
 	const struct codec *c = codec_get(CODEC_OPUS);
-	struct codec_opts o = { .bitrate = 32000, .loss_pct = 20 };
+	struct codec_opts o = { .bitrate = 32000, .loss_pct = 20, .complexity = 5 };
 	int16_t pcm[960], out[960];
 	uint8_t pkt[3][CODEC_MAX_PAYLOAD];
 	int len[3];
@@ -121,6 +121,45 @@ static void test_opus_fec_rebuilds_a_lost_frame_from_the_next(void)
 	CHECK(fabs(tone_freq(out, 960, 48000) - 1019) < 30);
 	CHECK(codec_get(CODEC_PCMA)->decode_fec == NULL);
 	c->free(st);
+}
+
+/* Opus encodes its redundancy only while loss is expected (set_loss, from what the peer
+ * reports): the tone changes from 1019 to 600 Hz at frame 28, which is lost; rebuilt from
+ * frame 29's redundancy it is 600 Hz, while concealment (no redundancy) goes on at 1019. */
+static double opus_rebuilt_freq(unsigned loss)
+{
+	const struct codec *c = codec_get(CODEC_OPUS);
+	struct codec_opts o = { .bitrate = 32000, .complexity = 5 };
+	int16_t pcm[960], out[960];
+	uint8_t pkt[2][CODEC_MAX_PAYLOAD];
+	int len[2] = { 0, 0 };
+	double hz;
+	void *st;
+
+	if (c->alloc(&st, &o) < 0)
+		return -1;
+	c->set_loss(st, loss);
+	for (int f = 0; f < 30; f++) {
+		tone_make(pcm, 960, 48000, f < 28 ? 1019 : 600, 8000, (size_t)f * 960);
+		len[f % 2] = c->encode(st, pcm, pkt[f % 2], sizeof(pkt[0]));
+		if (f < 28)
+			c->decode(st, pkt[f % 2], (size_t)len[f % 2], out, 960);
+	}
+	hz = c->decode_fec(st, pkt[29 % 2], (size_t)len[29 % 2], out, 960) == 960
+	     ? tone_freq(out + 480, 480, 48000) : 0;
+	c->free(st);
+	return hz;
+}
+
+static void test_opus_redundancy_follows_the_reported_loss(void)
+{
+	double none = opus_rebuilt_freq(0), some = opus_rebuilt_freq(20);
+
+	printf("  opus: lost frame rebuilt at %.0f Hz with no loss expected, %.0f Hz with 20 %%\n",
+	       none, some);
+	CHECK(codec_get(CODEC_OPUS)->set_loss != NULL);
+	CHECK(fabs(some - 600) < 60);
+	CHECK(fabs(none - 600) > 200);
 }
 
 static void test_decoders_refuse_empty_and_oversized_input(void)
@@ -245,6 +284,7 @@ int main(void)
 	RUN(test_each_codec_carries_a_1khz_tone);
 	RUN(test_each_codec_conceals_the_length_asked);
 	RUN(test_opus_fec_rebuilds_a_lost_frame_from_the_next);
+	RUN(test_opus_redundancy_follows_the_reported_loss);
 	RUN(test_decoders_refuse_empty_and_oversized_input);
 	RUN(test_splice_joins_a_tone_in_any_phase_without_a_click);
 	RUN(test_splice_after_silence_leaves_the_new_audio_alone);

@@ -93,7 +93,8 @@ static struct media_cfg mcfg(void)
 {
 	struct media_cfg c = { .codecs = { CODEC_OPUS, CODEC_G722, CODEC_PCMA, CODEC_PCMU },
 			       .ncodecs = 4, .rtp_port_min = 31000, .rtp_port_max = 39000,
-			       .jitter_min_ms = 40, .jitter_max_ms = 200, .opus_bitrate = 32000 };
+			       .jitter_min_ms = 40, .jitter_max_ms = 200, .opus_bitrate = 32000,
+			       .opus_complexity = 5 };
 	return c;
 }
 
