@@ -64,6 +64,8 @@ void config_defaults(struct config *cfg)
 	cfg->media.jitter_min_ms = 20;
 	cfg->media.jitter_max_ms = 200;
 	cfg->media.opus_bitrate = 32000;
+	cfg->media.opus_complexity = 5;
+	cfg->media.realtime = true;
 	cfg->audio.backend = AUDIO_PULSE;
 	cfg->audio.ring_tone = true;
 	cfg->ui.colors = true;
@@ -384,9 +386,13 @@ static void media_key(struct parse_ctx *c, const char *name, const char *v)
 		set_uint(c, &m->opus_bitrate, name, v, 6000, 510000);
 	} else if (!strcmp(name, "opus_dtx")) {
 		set_bool(c, &m->opus_dtx, name, v);
+	} else if (!strcmp(name, "opus_complexity")) {
+		set_uint(c, &m->opus_complexity, name, v, 0, 10);
+	} else if (!strcmp(name, "realtime")) {
+		set_bool(c, &m->realtime, name, v);
 	} else {
 		unknown_key(c, name, "codecs, srtp, rtp_ports, rtp_timeout, jitter_min, jitter_max, "
-			    "opus_bitrate, opus_dtx");
+			    "opus_bitrate, opus_dtx, opus_complexity, realtime");
 	}
 }
 

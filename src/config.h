@@ -56,6 +56,8 @@ struct media_cfg {
 	unsigned jitter_min_ms, jitter_max_ms;
 	unsigned opus_bitrate;     /* bits per second */
 	bool opus_dtx;
+	unsigned opus_complexity;  /* encoder complexity 0-10 */
+	bool realtime;             /* media threads at real-time priority when allowed */
 };
 
 struct audio_cfg {

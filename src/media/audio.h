@@ -21,6 +21,7 @@ struct audio_open_args {
 	struct evq *evq;           /* for EVQ_MEDIA_AUDIO_ERROR / _OK, may be NULL */
 	unsigned call_id;
 	unsigned echo_delay_ms;    /* audio_echo only */
+	bool realtime;             /* the backend's own threads at real-time priority if allowed */
 };
 
 struct audio_backend {
@@ -39,6 +40,9 @@ struct audio_backend {
 	 * write); -1 if not known at the moment. Lets the echo canceller line its reference
 	 * up with what the microphone hears. */
 	int64_t (*latency_us)(void *dev);
+	/* Optional (NULL: unknown). The audio queued in the device, as last measured: captured
+	 * but not yet read, and written but not yet played, in ms (-1 if unknown). */
+	void (*latency)(void *dev, int *capture_ms, int *playback_ms);
 };
 
 extern const struct audio_backend audio_pulse, audio_file, audio_null, audio_echo;

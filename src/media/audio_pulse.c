@@ -6,7 +6,9 @@
  * the helper retries every few seconds in between. */
 #include "audio.h"
 #include "audio_probe.h"
+#include "capture_skip.h"
 #include "evq.h"
+#include "rt_thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,8 +22,19 @@
 
 #define RETRY_S 3
 #define WARMUP_DRAIN_MAX 100   /* frames of stale capture discarded at most (2 s) */
-#define LATENCY_CHECK_TICKS 25 /* look at the capture backlog twice a second */
-#define CAPTURE_MAX_US 120000  /* more queued capture than this is delay: drop a frame */
+#define LATENCY_CHECK_TICKS 25 /* publish both queues twice a second (for the stats) */
+/* The capture backlog guard. Reading exactly one frame per frame's time never drains audio
+ * that queued up while we (or libpulse's thread, or the server) were not running: it stays
+ * as delay for the rest of the call. So before each read the guard looks at how much
+ * capture is queued (pa_simple_get_latency: from timing data libpulse keeps, no round trip)
+ * and takes the least of the last few ticks: a device that delivers two frames at a time
+ * makes the figure swing, a backlog keeps it up. While that floor is over a frame and a bit,
+ * 20 ms are left out (capture_skip.c joins across the cut): any quiet frame, a loud one only
+ * one tick in five. */
+#define BACKLOG_TICKS 4        /* the floor of this many ticks' measurements */
+#define BACKLOG_US 30000       /* a frame and 10 ms of slack: more is delay to cut */
+#define LOUD_SKIP_TICKS 5      /* at most one loud frame left out in so many ticks */
+#define QUIET_PEAK 1000        /* about -30 dBFS */
 
 struct pulse_dev {
 	/* Set at open, read-only afterwards. */
@@ -41,6 +54,11 @@ struct pulse_dev {
 	pa_simple *rec, *play;
 	struct pacer pacer;        /* paces the silence while there are no streams */
 	unsigned ticks;
+	int64_t queued_us[BACKLOG_TICKS]; /* capture queued before the last reads, -1: unknown */
+	unsigned since_loud_skip;
+	struct capture_skip skip;
+	int rec_err;               /* the last capture read's PulseAudio error */
+	int capture_ms, playback_ms; /* queued each way, as last measured (-1: unknown) */
 };
 
 static int64_t mono_us(void)
@@ -214,8 +232,14 @@ static int pulse_open(void **devp, const struct audio_open_args *a, char *why, s
 	pthread_cond_init(&d->cond, NULL);
 	atomic_init(&d->ready, false);
 	d->want_open = true;
+	d->capture_ms = d->playback_ms = -1;
+	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
+		d->queued_us[i] = -1;
+	capture_skip_reset(&d->skip);
 	pacer_start(&d->pacer);
-	err = pthread_create(&d->opener, NULL, opener_main, d);
+	/* At real-time priority if allowed: libpulse's event thread, which each stream starts
+	 * from here, inherits it, and it is the one that brings us the captured audio. */
+	err = rt_thread_create(&d->opener, a->realtime, opener_main, d, NULL);
 	if (err) {
 		snprintf(why, whylen, "cannot start the PulseAudio helper thread: %s", strerror(err));
 		pthread_cond_destroy(&d->cond);
@@ -237,6 +261,9 @@ static void adopt(struct pulse_dev *d)
 	pthread_mutex_lock(&d->lock);
 	d->rec = d->new_rec;
 	d->play = d->new_play;
+	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
+		d->queued_us[i] = -1;
+	capture_skip_reset(&d->skip);
 	d->new_rec = d->new_play = NULL;
 	atomic_store(&d->ready, false);
 	recovered = d->error_reported;
@@ -297,6 +324,65 @@ static void lose(struct pulse_dev *d, const char *what, int err)
 		post(d, EVQ_MEDIA_AUDIO_ERROR, why);
 }
 
+static bool quiet(const int16_t *pcm)
+{
+	for (unsigned i = 0; i < AUDIO_FRAME; i++)
+		if (pcm[i] > QUIET_PEAK || pcm[i] < -QUIET_PEAK)
+			return false;
+	return true;
+}
+
+/* The least capture queued over the last BACKLOG_TICKS reads (this one included), -1 if
+ * any is unknown. */
+static int64_t backlog_floor(struct pulse_dev *d, int *err)
+{
+	pa_usec_t lat = pa_simple_get_latency(d->rec, err);
+	int64_t floor = INT64_MAX;
+
+	memmove(d->queued_us + 1, d->queued_us, (BACKLOG_TICKS - 1) * sizeof(d->queued_us[0]));
+	d->queued_us[0] = lat == (pa_usec_t)-1 ? -1 : (int64_t)lat;
+	for (unsigned i = 0; i < BACKLOG_TICKS; i++) {
+		if (d->queued_us[i] < 0)
+			return -1;
+		if (d->queued_us[i] < floor)
+			floor = d->queued_us[i];
+	}
+	return floor;
+}
+
+static int read_rec(void *ctx, int16_t *pcm, size_t n)
+{
+	struct pulse_dev *d = ctx;
+
+	return pa_simple_read(d->rec, pcm, n * sizeof(*pcm), &d->rec_err) < 0 ? -1 : 0;
+}
+
+/* One frame of capture; leaves 20 ms out (see BACKLOG_US) while they queue up. */
+static int capture(struct pulse_dev *d, int16_t *pcm, int *err)
+{
+	int64_t floor = backlog_floor(d, err);
+	bool skip = false;
+
+	if (capture_skip_read(&d->skip, read_rec, d) < 0)
+		goto fail;
+	d->since_loud_skip++;
+	if (floor >= BACKLOG_US) {
+		skip = quiet(capture_skip_next(&d->skip)) || d->since_loud_skip >= LOUD_SKIP_TICKS;
+		if (skip) {
+			/* What the last measurements saw queued is a frame less now. */
+			for (unsigned i = 0; i < BACKLOG_TICKS; i++)
+				if (d->queued_us[i] >= 0)
+					d->queued_us[i] -= AUDIO_FRAME * 1000000LL / AUDIO_RATE;
+			d->since_loud_skip = 0;
+		}
+	}
+	if (capture_skip_take(&d->skip, skip, read_rec, d, pcm) == 0)
+		return 0;
+fail:
+	*err = d->rec_err;
+	return -1;
+}
+
 static int pulse_read(void *dev, int16_t *pcm)
 {
 	struct pulse_dev *d = dev;
@@ -304,16 +390,13 @@ static int pulse_read(void *dev, int16_t *pcm)
 
 	adopt(d);
 	if (d->rec && ++d->ticks % LATENCY_CHECK_TICKS == 0) {
-		/* Capture queued up (we were descheduled, or the device delivered in a burst):
-		 * drop one frame of it, so mouth-to-ear delay does not creep up. */
-		pa_usec_t lat = pa_simple_get_latency(d->rec, &err);
+		pa_usec_t plat = d->play ? pa_simple_get_latency(d->play, &err) : (pa_usec_t)-1;
 
-		if (lat != (pa_usec_t)-1 && lat > CAPTURE_MAX_US &&
-		    pa_simple_read(d->rec, pcm, AUDIO_FRAME * sizeof(*pcm), &err) < 0)
-			lose(d, "recording", err);
+		d->capture_ms = d->queued_us[0] < 0 ? -1 : (int)(d->queued_us[0] / 1000);
+		d->playback_ms = plat == (pa_usec_t)-1 ? -1 : (int)(plat / 1000);
 	}
 	if (d->rec) {
-		if (pa_simple_read(d->rec, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
+		if (capture(d, pcm, &err) == 0)
 			return 0;
 		lose(d, "recording", err);
 	}
@@ -352,7 +435,15 @@ static int64_t pulse_latency_us(void *dev)
 	return (int64_t)(rec + play);
 }
 
+static void pulse_latency(void *dev, int *capture_ms, int *playback_ms)
+{
+	struct pulse_dev *d = dev;
+
+	*capture_ms = d->rec ? d->capture_ms : -1;
+	*playback_ms = d->play ? d->playback_ms : -1;
+}
+
 const struct audio_backend audio_pulse = {
 	.name = "pulse", .open = pulse_open, .read = pulse_read, .write = pulse_write,
-	.close = pulse_close, .latency_us = pulse_latency_us,
+	.close = pulse_close, .latency_us = pulse_latency_us, .latency = pulse_latency,
 };

@@ -44,7 +44,7 @@ void fade_plc_reset(struct fade_plc *p)
 /* The lag (in samples) at which the end of the last frame best repeats itself: the pitch
  * period of a voice, or a whole number of periods of a tone. Normalized autocorrelation over
  * the second half of the frame; runs once per loss, not per packet. */
-static size_t best_period(const int16_t *x, size_t len)
+size_t pcm_best_period(const int16_t *x, size_t len)
 {
 	size_t win = len / 2, best = win;
 	double best_score = -2.0;
@@ -108,7 +108,7 @@ void fade_plc_fill(struct fade_plc *p, int16_t *pcm, size_t n)
 		return;
 	}
 	if (!p->period) {
-		p->period = best_period(p->last, p->len);
+		p->period = pcm_best_period(p->last, p->len);
 		p->pos = 0;
 	}
 	for (size_t i = 0; i < n; i++) {

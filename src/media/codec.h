@@ -17,7 +17,8 @@
 struct codec_opts {
 	unsigned bitrate;          /* Opus bits per second, 0 = codec default */
 	int dtx;                   /* Opus discontinuous transmission */
-	unsigned loss_pct;         /* expected loss, tunes Opus in-band FEC */
+	unsigned loss_pct;         /* expected loss at the start, tunes Opus in-band FEC */
+	int complexity;            /* Opus encoder complexity 0-10 */
 };
 
 struct codec {
@@ -34,6 +35,8 @@ struct codec {
 	int (*alloc)(void **stp, const struct codec_opts *o);
 	void (*free)(void *st);
 	void (*reset)(void *st);   /* forget history (new stream), keep settings */
+	void (*reset_tx)(void *st);/* the same for the encoder only (we start a new stream) */
+	void (*reset_rx)(void *st);/* for the decoder and concealment only (theirs starts) */
 	/* One frame_samples frame in; bytes out, or -1. */
 	int (*encode)(void *st, const int16_t *pcm, uint8_t *out, size_t outmax);
 	/* A packet in; samples out (at most max), or -1. */
@@ -43,6 +46,8 @@ struct codec {
 	int (*decode_fec)(void *st, const uint8_t *next, size_t len, int16_t *pcm, size_t n);
 	/* Conceal n lost samples. Returns n or -1. */
 	int (*plc)(void *st, int16_t *pcm, size_t n);
+	/* Optional: the loss the peer reports (RTCP), in percent, for the encoder's redundancy. */
+	void (*set_loss)(void *st, unsigned pct);
 };
 
 const struct codec *codec_get(enum codec_id id);
@@ -59,6 +64,9 @@ struct fade_plc {
 	size_t pos;                /* where in that period the next concealed sample is */
 };
 void fade_plc_reset(struct fade_plc *p);
+/* The lag (in samples, 8 to len/2) at which the end of x best repeats itself: a voice's
+ * pitch period, or a whole number of a tone's periods. */
+size_t pcm_best_period(const int16_t *x, size_t len);
 /* A good frame: remembered, and cross-faded from the concealment if one was running. */
 void fade_plc_good(struct fade_plc *p, int16_t *pcm, size_t n);
 void fade_plc_fill(struct fade_plc *p, int16_t *pcm, size_t n);

@@ -35,6 +35,11 @@ static void g711_reset_state(void *p)
 	plc_init(&st->plc);
 }
 
+static void g711_reset_tx(void *p)
+{
+	(void)p;                   /* G.711 encodes each sample alone: nothing to forget */
+}
+
 static int pcma_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
 {
 	(void)p;
@@ -108,6 +113,7 @@ const struct codec codec_pcma = {
 	.id = CODEC_PCMA, .rtp_name = "PCMA", .pt = 8,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
 	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
+	.reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcma_enc, .decode = pcma_dec, .plc = g711_conceal,
 };
 
@@ -115,5 +121,6 @@ const struct codec codec_pcmu = {
 	.id = CODEC_PCMU, .rtp_name = "PCMU", .pt = 0,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
 	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
+	.reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcmu_enc, .decode = pcmu_dec, .plc = g711_conceal,
 };

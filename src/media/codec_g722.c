@@ -53,6 +53,19 @@ static void g722_reset_state(void *p)
 	fade_plc_reset(&st->plc);
 }
 
+static void g722_reset_tx(void *p)
+{
+	g722_encode_init(((struct g722_state *)p)->enc, 64000, 0);
+}
+
+static void g722_reset_rx(void *p)
+{
+	struct g722_state *st = p;
+
+	g722_decode_init(st->dec, 64000, 0);
+	fade_plc_reset(&st->plc);
+}
+
 static int g722_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
 {
 	struct g722_state *st = p;
@@ -88,5 +101,6 @@ const struct codec codec_g722 = {
 	.rtp_clock = 8000, .audio_rate = 16000,
 	.frame_samples = 320, .frame_ts = 160,
 	.alloc = g722_alloc_state, .free = g722_free_state, .reset = g722_reset_state,
+	.reset_tx = g722_reset_tx, .reset_rx = g722_reset_rx,
 	.encode = g722_enc, .decode = g722_dec, .plc = g722_conceal,
 };

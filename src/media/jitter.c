@@ -10,9 +10,20 @@
 #include <math.h>
 #include <string.h>
 
-#define DRIFT_MIN_POPS 25      /* at most one drift correction per half second */
+#define DRIFT_MIN_POPS 25      /* at most one drift correction per half second... */
+#define DRIFT_FAST_POPS 2      /* ... but while far above the target, a quiet frame may go
+				* every other pop */
+#define DRIFT_LOUD_POPS 5      /* ... and a loud one every fifth */
 #define UNDERRUN_REFILL_MS 200 /* a silence this long: refill to the target before playing */
+/* The target follows two peaks of the delay variation. A lone spike (the sender or the
+ * network stalled once) is forgotten fast, so the delay it added drains within a second
+ * or two; spikes that come back are held with a slow decay, so a network that stalls
+ * every few seconds does not underrun each time. */
+#define PEAK_DECAY_FAST 0.95   /* per packet: half-life about 0.27 s at 20 ms */
 #define PEAK_DECAY 0.997       /* per packet: half-life about 4.6 s at 20 ms */
+#define SPIKE_MS 40.0          /* a delay variation this large is a spike */
+#define SPIKE_APART_US 1000000 /* spikes closer than this are one event */
+#define SPIKE_MEMORY_US 10000000 /* a second spike within 10 s: they recur */
 
 static unsigned clampu(unsigned v, unsigned lo, unsigned hi)
 {
@@ -21,7 +32,9 @@ static unsigned clampu(unsigned v, unsigned lo, unsigned hi)
 
 static void update_target(struct jitter *jb)
 {
-	jb->target_ms = clampu(jb->frame_ms + (unsigned)lround(jb->peak_ms), jb->min_ms, jb->max_ms);
+	double peak = jb->peak_ms > jb->held_ms ? jb->peak_ms : jb->held_ms;
+
+	jb->target_ms = clampu(jb->frame_ms + (unsigned)lround(peak), jb->min_ms, jb->max_ms);
 }
 
 static void flush_slots(struct jitter *jb)
@@ -42,6 +55,8 @@ void jb_reset(struct jitter *jb, unsigned clock_rate)
 	jb->frame_ms_votes = 0;
 	jb->have_last = false;
 	jb->peak_ms = 0;
+	jb->held_ms = 0;
+	jb->have_spike = false;
 	jb->avg_level_ms = 0;
 	jb->since_adjust = 0;
 	jb->underrun_ms = 0;
@@ -56,7 +71,17 @@ void jb_init(struct jitter *jb, unsigned clock_rate, unsigned min_ms, unsigned m
 	memset(&jb->st, 0, sizeof(jb->st));
 	jb->min_ms = clampu(min_ms ? min_ms : 40, 20, cap);
 	jb->max_ms = clampu(max_ms ? max_ms : 300, jb->min_ms, cap);
+	jb->timing_pt = -1;
 	jb_reset(jb, clock_rate);
+}
+
+void jb_set_timing(struct jitter *jb, unsigned clock_rate, int pt)
+{
+	jb->clock = clock_rate ? clock_rate : 8000;
+	jb->timing_pt = pt;
+	jb->have_last = false;
+	jb->frame_ms_candidate = 0;
+	jb->frame_ms_votes = 0;
 }
 
 static unsigned frames_buffered(const struct jitter *jb)
@@ -67,6 +92,11 @@ static unsigned frames_buffered(const struct jitter *jb)
 unsigned jb_level_ms(const struct jitter *jb)
 {
 	return frames_buffered(jb) * jb->frame_ms;
+}
+
+uint16_t jb_end_seq(const struct jitter *jb)
+{
+	return jb->count ? (uint16_t)(jb->high + 1) : jb->next;
 }
 
 unsigned jb_target_ms(const struct jitter *jb)
@@ -106,19 +136,44 @@ static void learn_frame_ms(struct jitter *jb, uint16_t seq, uint32_t ts)
 	}
 }
 
-static void update_timing(struct jitter *jb, uint16_t seq, uint32_t ts, int64_t arrival_us)
+static void track_peaks(struct jitter *jb, double d_ms, int64_t arrival_us)
 {
+	jb->peak_ms *= PEAK_DECAY_FAST;
+	jb->held_ms *= PEAK_DECAY;
+	if (d_ms > jb->peak_ms)
+		jb->peak_ms = d_ms;
+	if (d_ms < SPIKE_MS)
+		return;
+	if (jb->have_spike && arrival_us - jb->last_spike_us < SPIKE_APART_US) {
+		if (d_ms > jb->last_spike_ms)  /* the same event */
+			jb->last_spike_ms = d_ms;
+		return;
+	}
+	if (jb->have_spike && arrival_us - jb->last_spike_us < SPIKE_MEMORY_US) {
+		/* A second one: hold the smaller of the two, slowly forgotten. */
+		double h = d_ms < jb->last_spike_ms ? d_ms : jb->last_spike_ms;
+
+		if (h > jb->held_ms)
+			jb->held_ms = h;
+	}
+	jb->have_spike = true;
+	jb->last_spike_ms = d_ms;
+	jb->last_spike_us = arrival_us;
+}
+
+static void update_timing(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt,
+			  int64_t arrival_us)
+{
+	if (jb->timing_pt >= 0 && pt != jb->timing_pt)
+		return;               /* another codec's clock: its timestamps do not compare */
 	learn_frame_ms(jb, seq, ts);
 	if (jb->have_last) {
 		double d_ms = (double)(arrival_us - jb->last_arrival_us) / 1000.0 -
 			(double)(int32_t)(ts - jb->last_ts) * 1000.0 / jb->clock;
 
 		/* Beyond two seconds it is a timestamp jump or a clock step, not network jitter. */
-		if (fabs(d_ms) < 2000.0) {
-			jb->peak_ms *= PEAK_DECAY;
-			if (fabs(d_ms) > jb->peak_ms)
-				jb->peak_ms = fabs(d_ms);
-		}
+		if (fabs(d_ms) < 2000.0)
+			track_peaks(jb, fabs(d_ms), arrival_us);
 	}
 	jb->have_last = true;
 	jb->last_seq = seq;
@@ -217,7 +272,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 			}
 			/* Too late to play, but its delay tells the target to grow. */
 			jb->st.late++;
-			update_timing(jb, seq, ts, arrival_us);
+			update_timing(jb, seq, ts, pt, arrival_us);
 			return JB_PUT_LATE;
 		}
 	}
@@ -242,7 +297,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 		}
 	}
 	store(jb, seq, ts, pt, marker, payload, len);
-	update_timing(jb, seq, ts, arrival_us);
+	update_timing(jb, seq, ts, pt, arrival_us);
 	return res;
 }
 
@@ -258,6 +313,7 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 	struct jb_slot *s;
 	unsigned level;
 	double target;
+	bool far;
 
 	*out = NULL;
 	if (jb->state == JB_IDLE)
@@ -274,10 +330,12 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 	jb->since_adjust++;
 	target = jb->target_ms;
 
-	/* Drift: running full. Drop a frame when it is quiet, or anyway when far above. */
-	if (jb->since_adjust >= DRIFT_MIN_POPS && level >= 2 * jb->frame_ms &&
-	    jb->avg_level_ms > target + jb->frame_ms &&
-	    (quiet || jb->avg_level_ms > target + 3.0 * jb->frame_ms)) {
+	/* Drift, or a stall's backlog: running full. Drop a frame when it is quiet, or anyway
+	 * when far above (then also more often: that much delay should not stay long). */
+	far = jb->avg_level_ms > target + 3.0 * jb->frame_ms;
+	if (jb->since_adjust >= (!far ? DRIFT_MIN_POPS : quiet ? DRIFT_FAST_POPS : DRIFT_LOUD_POPS) &&
+	    level >= 2 * jb->frame_ms && jb->avg_level_ms > target + jb->frame_ms &&
+	    (quiet || far)) {
 		advance(jb);
 		jb->st.drift_drops++;
 		jb->avg_level_ms -= jb->frame_ms;

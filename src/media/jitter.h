@@ -63,11 +63,16 @@ struct jitter {
 
 	unsigned frame_ms;         /* packet duration, learned from the timestamps */
 	unsigned frame_ms_candidate, frame_ms_votes;
+	int timing_pt;             /* only this payload type feeds the timing, -1 = any */
 	bool have_last;            /* the last accepted packet, for the delay variation */
 	uint16_t last_seq;
 	uint32_t last_ts;
 	int64_t last_arrival_us;
-	double peak_ms;            /* decaying peak of the delay variation */
+	double peak_ms;            /* fast-decaying peak of the delay variation */
+	double held_ms;            /* slow-decaying height of spikes that came back */
+	bool have_spike;
+	double last_spike_ms;
+	int64_t last_spike_us;
 	unsigned target_ms;
 
 	double avg_level_ms;       /* smoothed buffer level at pop time */
@@ -83,6 +88,11 @@ struct jitter {
 void jb_init(struct jitter *jb, unsigned clock_rate, unsigned min_ms, unsigned max_ms);
 /* Forget all packets and timing (new source, new codec). Keeps the stats. */
 void jb_reset(struct jitter *jb, unsigned clock_rate);
+/* A new codec (re-INVITE): its RTP clock, and its payload type, the only one that feeds the
+ * delay variation and the packet duration from now on (-1: any), since timestamps of two
+ * codecs do not compare. Keeps the packets, the target and the playout position, so
+ * what is buffered still plays. */
+void jb_set_timing(struct jitter *jb, unsigned clock_rate, int pt);
 /* arrival_us: receive time on any monotonic-enough microsecond clock. */
 enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool marker,
 			  const uint8_t *payload, size_t len, int64_t arrival_us);
@@ -93,6 +103,9 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 /* The packet that will be played next, if buffered (for FEC after JB_LOST). */
 const struct jb_frame *jb_peek(const struct jitter *jb);
 unsigned jb_target_ms(const struct jitter *jb);
+/* The sequence number that would follow everything buffered or played (to queue a new
+ * source's packets behind the old one's). */
+uint16_t jb_end_seq(const struct jitter *jb);
 unsigned jb_level_ms(const struct jitter *jb);
 unsigned jb_frame_ms(const struct jitter *jb);
 

@@ -49,11 +49,14 @@ struct media_stats {
 	double rtt_ms;             /* from RTCP SR/RR, 0 = unknown */
 	double loss_pct;           /* reported by the peer's RTCP RR */
 	unsigned jb_delay_ms;      /* current jitter buffer target */
+	unsigned jb_level_ms;      /* what it holds, and decoded audio waiting to be played */
+	int capture_ms, playback_ms; /* queued in the audio device each way, -1 = unknown */
 	float mic_level, spk_level;/* 0..1 peak over the last interval */
 	bool srtp;
 	enum codec_id codec;
 	bool audio_ok;
 	bool aec;                  /* echo cancellation runs on the microphone */
+	bool realtime;             /* the media thread runs at real-time priority */
 };
 
 /* Bind an RTP socket (and RTCP = port + 1) in cfg's port range on local_addr (NULL or "":

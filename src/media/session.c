@@ -9,7 +9,8 @@
  *        -> seq/loss/jitter stats -> telephone-event? -> EVQ_MEDIA_DTMF
  *        -> jitter buffer (fixed slots)
  *
- *   jitter pop -> decode | FEC from next | PLC | silence -> codec rate->48k -> device playback
+ *   jitter pop -> decode by payload type | FEC from next | PLC | silence -> codec rate->48k
+ *        -> (splice where the decoder changed) -> playout queue -> device playback
  *        (and into the echo canceller's delay line, its reference)
  *
  *   RTCP SR/RR every ~5 s; stats snapshot each tick; record both directions to WAV.
@@ -19,6 +20,7 @@
  * tick boundary; statistics come back through a snapshot under a small lock. */
 #include "session_priv.h"
 #include "evq.h"
+#include "rt_thread.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -151,7 +153,8 @@ int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg
 	err = bind_pair(ms, local_addr);
 	if (err)
 		goto fail;
-	opts = (struct codec_opts){ .bitrate = mcfg->opus_bitrate, .dtx = mcfg->opus_dtx };
+	opts = (struct codec_opts){ .bitrate = mcfg->opus_bitrate, .dtx = mcfg->opus_dtx,
+				    .complexity = (int)mcfg->opus_complexity };
 	for (int i = 0; i < CODEC_COUNT; i++) {
 		if (codec_get((enum codec_id)i)->alloc(&ms->cst[i], &opts) < 0) {
 			err = ENOMEM;
@@ -193,6 +196,7 @@ int media_session_alloc(struct media_session **msp, const struct media_cfg *mcfg
 	rtp_rx_reset(&ms->rxs);
 	jb_init(&ms->jb, 8000, mcfg->jitter_min_ms, mcfg->jitter_max_ms);
 	ms->stats.audio_ok = true;
+	ms->stats.capture_ms = ms->stats.playback_ms = -1;
 	*msp = ms;
 	return 0;
 fail:
@@ -279,7 +283,7 @@ static void start_echo_cancel(struct media_session *ms)
 static void open_device(struct media_session *ms)
 {
 	struct audio_open_args args = { .cfg = &ms->acfg, .evq = ms->evq, .call_id = ms->call_id,
-		.echo_delay_ms = ms->echo_ms };
+		.echo_delay_ms = ms->echo_ms, .realtime = ms->mcfg.realtime };
 	char why[160] = "";
 
 	ms->dev_ops = ms->echo ? &audio_echo : audio_backend_for(ms->acfg.backend);
@@ -327,7 +331,8 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 		open_device(ms);
 		if (!ms->dev_ops)
 			return ENOMEM;
-		err = pthread_create(&ms->thread, NULL, session_thread, ms);
+		err = rt_thread_create(&ms->thread, ms->mcfg.realtime, session_thread, ms,
+				       &ms->realtime);
 		if (err) {
 			ms->dev_ops->close(ms->dev);
 			ms->dev_ops = NULL;

@@ -7,11 +7,14 @@
 #include "rtcp.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 
 #define QUIET_PEAK 1000        /* about -30 dBFS: a drift correction here is not heard */
@@ -19,7 +22,9 @@
  * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
 #define MAX_RECV_PER_TICK 2048
-#define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
+#define MEDIA_NICE -10          /* when real-time priority is not allowed */
+#define SRTP_FAIL_REPORT 25
+#define FEC_MAX_LOSS 30        /* more redundancy than this costs more than it saves */    /* auth failures in a row, none good yet: wrong key */
 
 int64_t session_now_ms(void)
 {
@@ -94,7 +99,18 @@ static void rtcp_from_rtp(struct media_session *ms)
 	ms->rtcp_latched = false;
 }
 
-/* Install new parameters: at start, and at a tick boundary afterwards. */
+static struct rate_pair *rate_pair_for(struct media_session *ms, unsigned rate)
+{
+	for (int i = 0; i < 2; i++)
+		if (ms->rates[i].rate == rate)
+			return &ms->rates[i];
+	return NULL;                  /* 48 kHz: nothing to resample */
+}
+
+/* Install new parameters: at start, and at a tick boundary afterwards. A re-INVITE changes
+ * nothing that is playing: the jitter buffer keeps its packets and the playout its audio,
+ * the old codec's packets still decode, and playout splices the new codec in when its first
+ * packet comes up (play_tick). */
 void session_apply(struct media_session *ms, struct session_update *u)
 {
 	const struct media_params *np = &u->p;
@@ -103,18 +119,22 @@ void session_apply(struct media_session *ms, struct session_update *u)
 
 	if (first || np->codec != ms->p.codec || np->pt != ms->p.pt) {
 		const struct codec *c = codec_get(np->codec);
+		struct rate_pair *rp = rate_pair_for(ms, c->audio_rate);
 
+		if (!first) {
+			ms->prev_codec = ms->codec;
+			ms->prev_pt = ms->p.pt;
+		}
+		/* Our new stream starts fresh; the resampler toward it too, unless the old codec
+		 * used the same one, whose history is the audio just sent. */
+		c->reset_tx(ms->cst[c->id]);
+		if (rp && rp != ms->rp)
+			speex_resampler_reset_mem(rp->down);
 		ms->codec = c;
-		c->reset(ms->cst[c->id]);
-		ms->rp = NULL;
-		for (int i = 0; i < 2; i++)
-			if (ms->rates[i].rate == c->audio_rate) {
-				ms->rp = &ms->rates[i];
-				speex_resampler_reset_mem(ms->rp->up);
-				speex_resampler_reset_mem(ms->rp->down);
-			}
-		jb_reset(&ms->jb, c->rtp_clock);
-		ms->fifo_len = 0;
+		ms->rp = rp;
+		if (first || c->rtp_clock != ms->prev_codec->rtp_clock)
+			ms->rxs.have_transit = false;  /* RFC 3550 jitter: a new clock, a new origin */
+		jb_set_timing(&ms->jb, c->rtp_clock, np->pt);
 		ms->marker_next = true;
 	}
 	/* Replaced contexts go back to the control side to free (no free() here). */
@@ -132,6 +152,11 @@ void session_apply(struct media_session *ms, struct session_update *u)
 		ms->srtp_error_reported = false;
 	}
 	if (first || u->remote_len != ms->remote_len || !same_addr(&u->remote, &ms->remote, true)) {
+		/* The peer's packets already on their way still come from where it sent before:
+		 * they play, and (see handle_rtp) do not pull us back there. */
+		ms->have_prev_src = !first && ms->remote_len;
+		if (ms->have_prev_src)
+			ms->prev_src = ms->is_latched ? ms->latched : ms->remote;
 		ms->remote = u->remote;
 		ms->remote_len = u->remote_len;
 		ms->is_latched = false;
@@ -169,6 +194,27 @@ static void take_control(struct media_session *ms)
 
 /* ---- receive ---- */
 
+/* Size the encoder's redundancy (Opus in-band FEC) by the loss the peer reports: up at once
+ * to the loss just reported, down by half a report at a time, none while nothing is lost. */
+static void fec_follow_loss(struct media_session *ms)
+{
+	unsigned pct = (unsigned)ceil(ms->loss_pct);
+
+	if (pct > FEC_MAX_LOSS)
+		pct = FEC_MAX_LOSS;
+	if (pct < ms->fec_loss)
+		pct = pct > ms->fec_loss / 2 ? pct : ms->fec_loss / 2;
+	if (pct == ms->fec_loss)
+		return;
+	ms->fec_loss = pct;
+	for (int i = 0; i < CODEC_COUNT; i++) {
+		const struct codec *c = codec_get((enum codec_id)i);
+
+		if (c->set_loss)
+			c->set_loss(ms->cst[i], pct);
+	}
+}
+
 static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 			const struct sockaddr_storage *from, int64_t arrival_us)
 {
@@ -200,6 +246,7 @@ static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 		double rtt = rtcp_rtt_ms(rtcp_ntp_from_us(arrival_us), info.rb.lsr, info.rb.dlsr);
 
 		ms->loss_pct = info.rb.fraction * 100.0 / 256.0;
+		fec_follow_loss(ms);
 		if (rtt >= 0)                 /* 0 means unknown: keep a measured one above it */
 			ms->rtt_ms = rtt > 0.01 ? rtt : 0.01;
 	}
@@ -222,14 +269,21 @@ static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
 	struct rtp_hdr h;
 	uint32_t arrival_rtp;
 	enum rtp_rx_result rr;
+	bool in_window = now < ms->latch_until_ms;
+	/* From the peer's address before a re-INVITE moved it, in the first second after:
+	 * packets still on their way. */
+	bool from_prev = in_window && ms->have_prev_src && !same_addr(from, &ms->remote, true) &&
+			 same_addr(from, &ms->prev_src, true);
 
 	if (ms->is_latched) {
 		if (!same_addr(from, &ms->latched, true)) {
 			ms->wrong_source++;
 			return;
 		}
-	} else if (now >= ms->latch_until_ms && !same_addr(from, &ms->remote, true)) {
-		/* After the first second, only the negotiated address may start the stream. */
+	} else if (!in_window && !same_addr(from, &ms->remote, true) &&
+		   !(ms->have_prev_src && same_addr(from, &ms->prev_src, true))) {
+		/* After the first second, only the negotiated address (or, behind a NAT that
+		 * kept it, the one the peer used before) may start the stream. */
 		ms->wrong_source++;
 		return;
 	}
@@ -245,7 +299,7 @@ static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
 	}
 	if (rtp_parse(buf, len, &h) < 0)
 		return;
-	if (!ms->is_latched) {
+	if (!ms->is_latched && !from_prev) {
 		/* Symmetric RTP: send where the peer's packets come from (NAT). With SRTP only
 		 * an authenticated packet gets here, so a stranger cannot steer our audio. */
 		ms->latched = *from;
@@ -268,14 +322,21 @@ static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
 	arrival_rtp = (uint32_t)((arrival_us - ms->t0_us) * (int64_t)ms->codec->rtp_clock / 1000000);
 	rr = rtp_rx_update(&ms->rxs, &h, arrival_rtp);
 	if (rr == RTP_RX_NEW_SSRC) {
-		jb_reset(&ms->jb, ms->codec->rtp_clock);
-		ms->codec->reset(ms->cst[ms->codec->id]);
-		ms->fifo_len = 0;
+		/* Another source (a re-INVITE to another media server, a restarted peer): its
+		 * packets queue up behind what the old one left, and its first one restarts the
+		 * decoder with a splice, so the change is not heard as a gap. */
+		uint16_t at = jb_end_seq(&ms->jb);
+
+		ms->seq_off = (uint16_t)(at - h.seq);
+		ms->splice_seq = at;
+		ms->splice_pending = ms->jb.state != JB_IDLE;
+		jb_set_timing(&ms->jb, ms->codec->rtp_clock, ms->p.pt);
 		dtmf_rx_init(&ms->drx);
 		session_post(ms, EVQ_MEDIA_NEW_SSRC, (int)h.ssrc, NULL);
 	} else if (rr == RTP_RX_BAD) {
 		return;
 	}
+	h.seq = (uint16_t)(h.seq + ms->seq_off);
 	if (ms->p.te_pt >= 0 && h.pt == ms->p.te_pt) {
 		char digit = dtmf_rx_packet(&ms->drx, h.payload, h.payload_len, h.ts);
 
@@ -400,9 +461,82 @@ out:
 
 /* ---- playout ---- */
 
-static unsigned conceal(struct media_session *ms, int16_t *out, unsigned n)
+/* The decoder for packets of payload type pt: the codec in use, the one before the last
+ * re-INVITE (its packets may still be queued), or a static type (RFC 3551), which a peer
+ * that took our offer may send before its answer reaches us. NULL: not audio we know. */
+static const struct codec *codec_for_pt(const struct media_session *ms, uint8_t pt)
 {
-	const struct codec *c = ms->codec;
+	if (pt == ms->p.pt)
+		return ms->codec;
+	if (ms->prev_codec && pt == ms->prev_pt)
+		return ms->prev_codec;
+	for (int i = 0; i < CODEC_COUNT; i++) {
+		const struct codec *c = codec_get((enum codec_id)i);
+
+		if (c->pt < 96 && c->pt == pt)
+			return c;
+	}
+	return NULL;
+}
+
+/* n samples of c's audio (at its rate) onto the playout queue, at 48 kHz. */
+static void fifo_push(struct media_session *ms, const struct codec *c, const int16_t *pcm,
+		      unsigned n)
+{
+	struct rate_pair *rp = rate_pair_for(ms, c->audio_rate);
+	unsigned room = FIFO_CAP - ms->fifo_len;
+
+	if (rp) {
+		spx_uint32_t in_len = n, out_len = room;
+
+		speex_resampler_process_int(rp->up, 0, pcm, &in_len, ms->fifo + ms->fifo_len,
+					    &out_len);
+		ms->fifo_len += out_len;
+	} else {
+		if (n > room)
+			n = room;
+		memcpy(ms->fifo + ms->fifo_len, pcm, n * sizeof(*pcm));
+		ms->fifo_len += n;
+	}
+}
+
+/* How the audio queued so far would go on, into splice_old, for a splice. Returns its
+ * length, 0 if nothing is playing (nothing to join to). */
+static size_t continuation(struct media_session *ms)
+{
+	/* The last 20 ms before the join: the end of the queue, after what just played. */
+	int16_t hist[AUDIO_FRAME];
+	size_t have = ms->fifo_len < AUDIO_FRAME ? ms->fifo_len : AUDIO_FRAME;
+	size_t before = AUDIO_FRAME - have;
+
+	if (!ms->dec || !ms->dec_live)
+		return 0;
+	memcpy(hist, ms->last_played + AUDIO_FRAME - before, before * sizeof(int16_t));
+	memcpy(hist + before, ms->fifo + ms->fifo_len - have, have * sizeof(int16_t));
+	splice_continue(hist, AUDIO_FRAME, ms->splice_old, SPLICE_OLD);
+	return SPLICE_OLD;
+}
+
+/* The next packet is another codec's, or another source's: start its decoder afresh. */
+static void switch_decoder(struct media_session *ms, const struct codec *to)
+{
+	const struct codec *from = ms->dec;
+
+	/* The resampler of another rate holds whatever it last played: clear it. The same
+	 * one keeps its history, which is the audio just played. */
+	if (!from || from->audio_rate != to->audio_rate) {
+		struct rate_pair *rp = rate_pair_for(ms, to->audio_rate);
+
+		if (rp)
+			speex_resampler_reset_mem(rp->up);
+	}
+	to->reset_rx(ms->cst[to->id]);
+	ms->dec = to;
+}
+
+static unsigned conceal(struct media_session *ms, const struct codec *c, int16_t *out,
+			unsigned n)
+{
 	int r = c->plc(ms->cst[c->id], out, n);
 
 	if (r < 0) {
@@ -413,70 +547,90 @@ static unsigned conceal(struct media_session *ms, int16_t *out, unsigned n)
 	return (unsigned)r;
 }
 
-static void play_tick(struct media_session *ms, int16_t *play48)
+/* One packet's worth (or a lost one's, or silence) from the jitter buffer onto the playout
+ * queue. */
+static void play_one(struct media_session *ms)
 {
-	const struct codec *c = ms->codec;
-	void *st = ms->cst[c->id];
+	const struct codec *c = ms->dec ? ms->dec : ms->codec;
+	const struct codec *fc;
+	const struct jb_frame *f, *next;
 	unsigned lost_n = jb_frame_ms(&ms->jb) * c->audio_rate / 1000;
+	unsigned at = ms->fifo_len;
+	uint64_t drops = ms->jb.st.drift_drops;
+	size_t nold = 0;
+	int n = 0;
 
 	if (lost_n < c->frame_samples / 2 || lost_n > CODEC_MAX_FRAME * 3)
 		lost_n = c->frame_samples;
-	while (ms->fifo_len < c->frame_samples) {
-		const struct jb_frame *f, *next;
-		int16_t *dst = ms->fifo + ms->fifo_len;
-		size_t room = FIFO_CAP - ms->fifo_len;
-		int n = 0;
-
-		switch (jb_pop(&ms->jb, ms->quiet, &f)) {
-		case JB_FRAME:
-			if (f->pt == ms->p.pt && f->len > 0) {
-				n = c->decode(st, f->data, f->len, dst, room);
-				if (n < 0)
-					n = (int)conceal(ms, dst, lost_n);
-			} else {
-				/* A telephone-event (or other non-audio) packet held its place:
-				 * its time passes in silence. */
-				n = (int)lost_n;
-				memset(dst, 0, (size_t)n * sizeof(*dst));
-			}
-			break;
-		case JB_LOST:
-			next = jb_peek(&ms->jb);
-			if (c->decode_fec && next && next->pt == ms->p.pt && next->len > 0 &&
-			    (n = c->decode_fec(st, next->data, next->len, dst, lost_n)) > 0)
-				ms->concealed_ms += (uint64_t)n * 1000 / c->audio_rate;
-			else
-				n = (int)conceal(ms, dst, lost_n);
-			break;
-		case JB_UNDERRUN:
-		case JB_STRETCH:
-			n = (int)conceal(ms, dst, c->frame_samples);
-			break;
-		case JB_EMPTY:
-			n = (int)c->frame_samples;
-			memset(dst, 0, (size_t)n * sizeof(*dst));
+	switch (jb_pop(&ms->jb, ms->quiet, &f)) {
+	case JB_FRAME:
+		fc = f->len > 0 ? codec_for_pt(ms, f->pt) : NULL;
+		if (!fc) {
+			/* A telephone-event (or other non-audio) packet held its place: its time
+			 * passes in silence. */
+			n = (int)lost_n;
+			memset(ms->dec_buf, 0, (size_t)n * sizeof(int16_t));
 			break;
 		}
-		if (n <= 0 || (size_t)n > room)
-			n = 0;
-		ms->fifo_len += (unsigned)n;
-		if (n == 0) {                 /* never loop without progress */
-			memset(ms->fifo + ms->fifo_len, 0,
-			       (c->frame_samples - ms->fifo_len) * sizeof(int16_t));
-			ms->fifo_len = c->frame_samples;
+		if (fc != ms->dec || (ms->splice_pending &&
+				      (int16_t)(uint16_t)(f->seq - ms->splice_seq) >= 0)) {
+			ms->splice_pending = false;
+			nold = continuation(ms);
+			switch_decoder(ms, fc);
+		} else if (ms->jb.st.drift_drops != drops && !ms->quiet) {
+			/* The jitter buffer skipped a frame of sound to cut delay: join across
+			 * the cut rather than jump. */
+			nold = continuation(ms);
 		}
+		c = fc;
+		n = c->decode(ms->cst[c->id], f->data, f->len, ms->dec_buf, CODEC_MAX_DECODE);
+		if (n < 0)
+			n = (int)conceal(ms, c, ms->dec_buf, lost_n);
+		ms->dec_live = true;
+		break;
+	case JB_LOST:
+		next = jb_peek(&ms->jb);
+		if (c->decode_fec && next && next->len > 0 && codec_for_pt(ms, next->pt) == c &&
+		    (n = c->decode_fec(ms->cst[c->id], next->data, next->len, ms->dec_buf,
+				       lost_n)) > 0)
+			ms->concealed_ms += (uint64_t)n * 1000 / c->audio_rate;
+		else
+			n = (int)conceal(ms, c, ms->dec_buf, lost_n);
+		break;
+	case JB_UNDERRUN:
+	case JB_STRETCH:
+		n = (int)conceal(ms, c, ms->dec_buf, c->frame_samples);
+		break;
+	case JB_EMPTY:
+		n = (int)c->frame_samples;
+		memset(ms->dec_buf, 0, (size_t)n * sizeof(int16_t));
+		ms->dec_live = false;
+		break;
 	}
-	if (ms->rp) {
-		spx_uint32_t in_len = c->frame_samples, out_len = AUDIO_FRAME;
+	if (n > 0)
+		fifo_push(ms, c, ms->dec_buf, (unsigned)n);
+	if (nold) {
+		size_t len = ms->fifo_len - at;
 
-		speex_resampler_process_int(ms->rp->up, 0, ms->fifo, &in_len, play48, &out_len);
-		for (unsigned i = out_len; i < AUDIO_FRAME; i++)
-			play48[i] = out_len ? play48[out_len - 1] : 0;
-	} else {
-		memcpy(play48, ms->fifo, AUDIO_FRAME * sizeof(int16_t));
+		splice_join(ms->splice_old, nold, ms->fifo + at, &len, FIFO_CAP - at);
+		ms->fifo_len = at + (unsigned)len;
 	}
-	ms->fifo_len -= c->frame_samples;
-	memmove(ms->fifo, ms->fifo + c->frame_samples, ms->fifo_len * sizeof(int16_t));
+	if (ms->fifo_len == at) {             /* never loop without progress */
+		unsigned fill = FIFO_CAP - at < AUDIO_FRAME ? FIFO_CAP - at : AUDIO_FRAME;
+
+		memset(ms->fifo + at, 0, fill * sizeof(int16_t));
+		ms->fifo_len += fill;
+	}
+}
+
+static void play_tick(struct media_session *ms, int16_t *play48)
+{
+	while (ms->fifo_len < AUDIO_FRAME)
+		play_one(ms);
+	memcpy(play48, ms->fifo, AUDIO_FRAME * sizeof(int16_t));
+	memcpy(ms->last_played, play48, sizeof(ms->last_played));
+	ms->fifo_len -= AUDIO_FRAME;
+	memmove(ms->fifo, ms->fifo + AUDIO_FRAME, ms->fifo_len * sizeof(int16_t));
 }
 
 /* ---- housekeeping ---- */
@@ -571,12 +725,17 @@ static void publish_stats(struct media_session *ms)
 	s->rtt_ms = ms->rtt_ms;
 	s->loss_pct = ms->loss_pct;
 	s->jb_delay_ms = jb_target_ms(&ms->jb);
+	s->jb_level_ms = jb_level_ms(&ms->jb) + ms->fifo_len * 1000 / AUDIO_RATE;
+	s->capture_ms = s->playback_ms = -1;
+	if (ms->dev_ops->latency)
+		ms->dev_ops->latency(ms->dev, &s->capture_ms, &s->playback_ms);
 	s->mic_level = ms->mic_level;
 	s->spk_level = ms->spk_level;
 	s->srtp = ms->tx != NULL;
 	s->codec = ms->p.codec;
 	s->audio_ok = ms->audio_ok;
 	s->aec = ms->aec != NULL;
+	s->realtime = ms->realtime;
 	pthread_mutex_unlock(&ms->stats_lock);
 }
 
@@ -598,6 +757,12 @@ void *session_thread(void *arg)
 {
 	struct media_session *ms = arg;
 	int16_t cap[AUDIO_FRAME], play[AUDIO_FRAME];
+
+	/* Not real-time (session.c): at least ahead of ordinary work, if allowed (rarely). */
+	if (!ms->realtime && ms->mcfg.realtime &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), MEDIA_NICE) < 0) {
+		/* as usual, then */
+	}
 
 	while (!atomic_load(&ms->stop)) {
 		int64_t now;

@@ -21,10 +21,13 @@
 #include "jitter.h"
 #include "rtcp.h"
 #include "rtp.h"
+#include "splice.h"
 #include "srtp_sess.h"
 
 #define PKT_BUF (1500 + SRTP_SESS_TRAILER)
-#define FIFO_CAP (CODEC_MAX_DECODE + CODEC_MAX_FRAME)
+/* Playout at 48 kHz: what is left of the last packet, one packet of up to 120 ms, and what
+ * a splice may add. */
+#define FIFO_CAP (AUDIO_FRAME + CODEC_MAX_DECODE + SPLICE_SHIFT)
 #define LATCH_MS 1000          /* symmetric RTP: follow the peer's source this long */
 #define DTMF_PENDING 16
 
@@ -62,6 +65,9 @@ struct media_session {
 	void *dev;
 	struct echo_cancel *aec;   /* NULL: no echo cancellation; used by the thread only */
 
+	/* Written before the thread starts. */
+	bool realtime;             /* the thread runs at real-time priority */
+
 	/* Control side only. */
 	bool running;
 	pthread_t thread;
@@ -88,10 +94,14 @@ struct media_session {
 
 	/* Media thread only (and the control side before the thread starts). */
 	struct media_params p;
-	const struct codec *codec;
-	struct rate_pair *rp;      /* NULL for a 48 kHz codec */
+	const struct codec *codec;  /* what we send, and what p.pt means */
+	struct rate_pair *rp;      /* its resamplers, NULL for a 48 kHz codec */
+	const struct codec *prev_codec; /* the one before the last re-INVITE: its packets may */
+	uint8_t prev_pt;           /* still be buffered or in flight, and still play */
 	struct srtp_sess *tx, *rx;
 	struct sockaddr_storage remote, rtcp_remote, latched;
+	struct sockaddr_storage prev_src; /* where the peer sent from before the address changed */
+	bool have_prev_src;
 	socklen_t remote_len, rtcp_remote_len;
 	bool is_latched, rtcp_latched;
 	int64_t latch_until_ms;
@@ -107,14 +117,24 @@ struct media_session {
 	int64_t t0_us;             /* arrival time origin, CLOCK_REALTIME (kernel stamps) */
 	struct dtmf_tx dtx;
 	struct dtmf_rx drx;
-	int16_t fifo[FIFO_CAP];    /* decoded audio at the codec rate, waiting to be played */
+	int16_t fifo[FIFO_CAP];    /* decoded audio at 48 kHz, waiting to be played */
 	unsigned fifo_len;
+	int16_t dec_buf[CODEC_MAX_DECODE]; /* one packet decoded, at its codec's rate */
+	const struct codec *dec;   /* the decoder that made the audio played last */
+	bool dec_live;             /* ... and it is still playing (not filling up) */
+	uint16_t seq_off;          /* added to a later source's sequence numbers, so its packets
+				    * queue up behind the earlier source's */
+	bool splice_pending;       /* the packet at splice_seq starts another source: */
+	uint16_t splice_seq;       /* restart the decoder there and splice */
+	int16_t splice_old[SPLICE_OLD];  /* how the old audio would go on, 48 kHz */
+	int16_t last_played[AUDIO_FRAME];
 	bool quiet;                /* the last frame played was near silence */
 	bool audio_ok;
 	int64_t next_rtcp_ms;
 	uint32_t lsr;              /* from the peer's last SR */
 	int64_t lsr_at_us;         /* its arrival, CLOCK_REALTIME like the kernel stamps */
 	double rtt_ms, loss_pct;
+	unsigned fec_loss;         /* the loss the encoder's redundancy is sized for, % */
 	float mic_level, spk_level;
 	unsigned aec_ticks;        /* ticks since the echo canceller last asked for latency */
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;

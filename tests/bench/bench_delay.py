@@ -23,6 +23,16 @@ plugin, the only PulseAudio path in Debian's baresip-core), both Opus, auto-answ
 mouths, the callee's half a second after the caller's. Figures: the median delay per
 direction, and the worst burst (the delay is not always steady within a call).
 Fails if a call does not connect or a burst is not heard.
+
+Each pair of phones makes three calls, one per condition:
+- quiet: nothing else runs;
+- under load: BENCH_LOAD_HOGS (default 2) busy processes at nice 0 run from before the call
+  is placed to after the last burst, so on this 2-core machine the phones compete for CPU
+  from their first packet;
+- after a stall: once the call has settled, each phone process is stopped (SIGSTOP) for
+  BENCH_STALL_MS (default 300) and continued, as if the machine had not run it for that
+  long; the bursts start a second later. What is left of the stall's backlog (capture
+  queued in PulseAudio, a jitter buffer that grew) is what this row shows.
 """
 
 import os
@@ -49,7 +59,45 @@ PLAYER_LATENCY_MS = 200     # pacat's buffer: large, so a busy machine does not 
                             # (the delay is measured where the sink renders, after it)
 CAL_LATENCY_MS = 100
 SETTLE_S = 2.0
+AFTER_STALL_S = 1.0
 TTY_STATS = {}
+CONDITIONS = tuple(c for c in os.environ.get("BENCH_DELAY_CONDITIONS",
+                                            "quiet,load,stall").split(",") if c) or ("quiet",)
+CONDITION_LABEL = {"quiet": "", "load": " under load", "stall": " after a stall"}
+
+
+class Hogs:
+    """n busy processes at nice 0 (a shell loop each), in their own process group, stopped
+    by their ids."""
+
+    def __init__(self, n):
+        self.n = n
+        self.procs = []
+
+    def __enter__(self):
+        import subprocess
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen(["sh", "-c", "while :; do :; done"],
+                                               start_new_session=True))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+        return False
+
+
+def stall(pids, ms):
+    """Stop every process for ms, then continue them all."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(ms / 1000.0)
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
 
 
 def setup_devices(pa):
@@ -197,13 +245,32 @@ def calibrate(lab, n):
     return summarize(delays(w, "a_mouth", "b_ear", n))
 
 
-def ttyphone_call(lab, n):
+def prepare(cond, pids):
+    """What the condition does once the call has settled, before the bursts."""
+    if cond == "stall":
+        stall(pids, B.env_int("BENCH_STALL_MS", 300))
+        time.sleep(AFTER_STALL_S)
+
+
+def tty_media_overrides():
+    """BENCH_TTY_MEDIA: [media] keys for experiments, ";"-separated, e.g. "realtime=no"."""
+    out = {}
+    for item in os.environ.get("BENCH_TTY_MEDIA", "").split(";"):
+        k, sep, v = item.partition("=")
+        if sep and k.strip():
+            out[k.strip()] = v.strip()
+    return out
+
+
+def ttyphone_call(lab, n, cond="quiet"):
     pa = lab.pulse
-    a = lab.phone("alice", codecs="opus", backend="pulse", capture="a_mic",
-                  playback="a_ear", env=phone_env(pa, "a"), name="tty-caller")
-    b = lab.phone("bob", codecs="opus", backend="pulse", capture="b_mic",
+    tag = "" if cond == "quiet" else "-" + cond
+    media = dict({"codecs": "opus"}, **tty_media_overrides())
+    a = lab.phone("alice", media=media, backend="pulse", capture="a_mic",
+                  playback="a_ear", env=phone_env(pa, "a"), name="tty-caller" + tag)
+    b = lab.phone("bob", media=media, backend="pulse", capture="b_mic",
                   playback="b_ear", env=phone_env(pa, "b"), auto_answer=True,
-                  name="tty-callee")
+                  name="tty-callee" + tag)
     B.wait_registered_tty(a, b)
     a.send("call bob")
     est = a.wait_event(event="call", state="established", timeout=15)
@@ -211,19 +278,25 @@ def ttyphone_call(lab, n):
         m = p.wait_event(event="media", since=0, timeout=5)
         B.check(m.get("codec") == "opus", "ttyphone %s: codec %r" % (p.name, m.get("codec")))
     time.sleep(SETTLE_S)
+    prepare(cond, [a.pid, b.pid])
     marks = {p: p.mark() for p in (a, b)}
-    w = run_bursts(lab, n, "ttyphone")
+    w = run_bursts(lab, n, "ttyphone" + tag)
     B.check(not a.find_events(event="call", state="ended"), "ttyphone: the call ended early")
     # The phones' own view, to tell jitter-buffer delay from audio-device buffering.
     for p, role in ((a, "caller"), (b, "callee")):
         st = p.find_events(event="stats", since=marks[p])
         if st:
             s = st[-1]
-            TTY_STATS[role] = {k: s.get(k) for k in ("jb_ms", "jitter_ms", "late", "lost",
-                                                      "concealed_ms", "recv")}
-            B.note("ttyphone %s stats: jitter buffer %s ms, jitter %s ms, late %s, "
-                   "concealed %s ms" % (role, s.get("jb_ms"), s.get("jitter_ms"),
-                                        s.get("late"), s.get("concealed_ms")))
+            TTY_STATS.setdefault(cond, {})[role] = {k: s.get(k) for k in (
+                "jb_ms", "jb_level_ms", "capture_ms", "playback_ms", "jitter_ms", "late",
+                "lost", "concealed_ms", "recv")}
+            B.note("ttyphone %s%s stats: jitter buffer target %s ms, holds %s ms; queued in "
+                   "PulseAudio: capture %s ms, playback %s ms; jitter %s ms, late %s, "
+                   "concealed %s ms" % (role, CONDITION_LABEL[cond], s.get("jb_ms"),
+                                        s.get("jb_level_ms"),
+                                        s.get("capture_ms"), s.get("playback_ms"),
+                                        s.get("jitter_ms"), s.get("late"),
+                                        s.get("concealed_ms")))
     a.send("hangup %d" % est["id"])
     b.wait_event(event="call", state="ended", timeout=10)
     for p in (a, b):
@@ -231,8 +304,9 @@ def ttyphone_call(lab, n):
     return w
 
 
-def baresip_call(lab, n):
+def baresip_call(lab, n, cond="quiet"):
     pa = lab.pulse
+    tag = "" if cond == "quiet" else "-" + cond
     a = B.start_baresip(lab, "carol", audio="pulse", pulse_env=phone_env(pa, "a"),
                         codecs=B.BARESIP_OPUS)
     b = B.start_baresip(lab, "dave", audio="pulse", pulse_env=phone_env(pa, "b"),
@@ -251,7 +325,8 @@ def baresip_call(lab, n):
                 "baresip %s: decoders %r" % (p.user, p.audio_decoders()))
     n0 = len(a.events)
     time.sleep(SETTLE_S)
-    w = run_bursts(lab, n, "baresip")
+    prepare(cond, [a.pid, b.pid])
+    w = run_bursts(lab, n, "baresip" + tag)
     B.check(not any(e.get("type") == "CALL_CLOSED" for e in a.events[n0:]),
             "baresip: the call closed early")
     a.hangup()
@@ -264,36 +339,55 @@ def baresip_call(lab, n):
 def main():
     B.require_all(need_pulse=True)
     n = max(2, B.env_int("BENCH_BURSTS", 6))
-    B.header("Mouth-to-ear delay through PulseAudio, %d bursts each way" % n)
+    hogs = B.env_int("BENCH_LOAD_HOGS", 2)
+    B.header("Mouth-to-ear delay through PulseAudio, %d bursts each way: quiet, under load "
+             "(%d busy processes), after a %d ms stall" % (n, hogs,
+                                                          B.env_int("BENCH_STALL_MS", 300)))
+    waves = {}
     with ttylab.Lab(pulse=True) as lab:
         setup_devices(lab.pulse)
         cal = calibrate(lab, n)
         B.note("calibration: module-loopback latency_msec=%d measures %.1f ms (min %.1f, "
                "max %.1f)" % (CAL_LATENCY_MS, cal["median_ms"], cal["min_ms"],
                               cal["max_ms"]))
-        wt = ttyphone_call(lab, n)
-        wb = baresip_call(lab, n)
+        for cond in CONDITIONS:
+            for who, call in (("ttyphone", ttyphone_call), ("baresip", baresip_call)):
+                if cond == "load":
+                    with Hogs(hogs):
+                        waves[(who, cond)] = call(lab, n, cond)
+                else:
+                    waves[(who, cond)] = call(lab, n, cond)
     res = {}
-    for who, w in (("ttyphone", wt), ("baresip", wb)):
-        res[who] = {"a_to_b": summarize(delays(w, "a_mouth", "b_ear", n)),
-                    "b_to_a": summarize(delays(w, "b_mouth", "a_ear", n))}
+    for (who, cond), w in waves.items():
+        r = res.setdefault(cond, {})[who] = {
+            "a_to_b": summarize(delays(w, "a_mouth", "b_ear", n)),
+            "b_to_a": summarize(delays(w, "b_mouth", "a_ear", n))}
         for d in ("a_to_b", "b_to_a"):
-            s = res[who][d]
-            B.note("%-8s %s: median %.1f ms, min %.1f, max %.1f: %s" % (
-                who, d.replace("_", " "), s["median_ms"], s["min_ms"], s["max_ms"],
-                " ".join("%.0f" % x for x in s["all_ms"])))
-    detail = {"bursts": n, "calibration": dict(cal, target_ms=CAL_LATENCY_MS),
+            s = r[d]
+            B.note("%-8s %s%s: median %.1f ms, min %.1f, max %.1f: %s" % (
+                who, d.replace("_", " "), CONDITION_LABEL[cond], s["median_ms"],
+                s["min_ms"], s["max_ms"], " ".join("%.0f" % x for x in s["all_ms"])))
+    detail = {"bursts": n, "load_hogs": hogs, "stall_ms": B.env_int("BENCH_STALL_MS", 300),
+              "calibration": dict(cal, target_ms=CAL_LATENCY_MS),
               "ttyphone_stats": TTY_STATS, **res}
-    B.report("delay", "m2e_caller_to_callee_ms", "mouth-to-ear, caller -> callee (median)",
-             "ms", res["ttyphone"]["a_to_b"]["median_ms"],
-             res["baresip"]["a_to_b"]["median_ms"], detail, digits=1)
-    B.report("delay", "m2e_callee_to_caller_ms", "mouth-to-ear, callee -> caller (median)",
-             "ms", res["ttyphone"]["b_to_a"]["median_ms"],
-             res["baresip"]["b_to_a"]["median_ms"], detail, digits=1)
-    worst = {who: max(res[who][d]["max_ms"] for d in ("a_to_b", "b_to_a"))
-             for who in res}
-    B.report("delay", "m2e_worst_ms", "mouth-to-ear, worst burst either way", "ms",
-             worst["ttyphone"], worst["baresip"], detail, digits=1)
+    for cond in CONDITIONS:
+        suffix = "" if cond == "quiet" else "_" + cond
+        # Short enough for run_all's table: "under load: mouth-to-ear caller -> callee".
+        pre = {"quiet": "mouth-to-ear, ", "load": "under load: mouth-to-ear ",
+               "stall": "after stall: mouth-to-ear "}[cond]
+        post = " (median)" if cond == "quiet" else ""
+        r = res[cond]
+        B.report("delay", "m2e_caller_to_callee_ms" + suffix,
+                 "%scaller -> callee%s" % (pre, post), "ms",
+                 r["ttyphone"]["a_to_b"]["median_ms"], r["baresip"]["a_to_b"]["median_ms"],
+                 detail, digits=1)
+        B.report("delay", "m2e_callee_to_caller_ms" + suffix,
+                 "%scallee -> caller%s" % (pre, post), "ms",
+                 r["ttyphone"]["b_to_a"]["median_ms"], r["baresip"]["b_to_a"]["median_ms"],
+                 detail, digits=1)
+        worst = {who: max(r[who][d]["max_ms"] for d in ("a_to_b", "b_to_a")) for who in r}
+        B.report("delay", "m2e_worst_ms" + suffix, "%sworst burst" % pre, "ms",
+                 worst["ttyphone"], worst["baresip"], detail, digits=1)
     B.report("delay", "calibration_ms", "calibration: loopback of %d ms measures"
              % CAL_LATENCY_MS, "ms", cal["median_ms"], None, detail, digits=1)
 

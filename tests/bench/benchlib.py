@@ -129,6 +129,18 @@ def threads(pid):
     return out
 
 
+def uss_kb(pid):
+    """The process's private memory (USS: Private_Clean + Private_Dirty, from
+    /proc/PID/smaps_rollup): pages no other process maps, so what ending it would give
+    back. RSS also counts every shared library page it touched, shared or not."""
+    kb = 0
+    for line in _read("/proc/%d/smaps_rollup" % pid).splitlines():
+        k, _, v = line.partition(":")
+        if k in ("Private_Clean", "Private_Dirty"):
+            kb += int(v.split()[0])
+    return kb
+
+
 class Sample:
     """A snapshot of one process: CPU ticks, per-thread counters, memory, at a time."""
 
@@ -139,6 +151,7 @@ class Sample:
             self.ticks = proc_cpu_ticks(pid)
             self.threads = threads(pid)
             st = proc_status(pid)
+            self.uss_kb = uss_kb(pid)
         except OSError as e:
             raise BenchFailure("process %d vanished while being measured: %s" % (pid, e))
         self.hwm_kb = int(st.get("VmHWM", "0 kB").split()[0])
@@ -153,6 +166,7 @@ class Delta:
         self.cpu_s = (b.ticks - a.ticks) / float(CLK_TCK)
         self.hwm_kb = b.hwm_kb
         self.rss_kb = b.rss_kb
+        self.uss_peak_kb = max(a.uss_kb, b.uss_kb)
         per = {}
         for tid, tb in b.threads.items():
             ta = a.threads.get(tid, {"vol": 0, "invol": 0, "ns": 0, "name": tb["name"]})
@@ -187,6 +201,7 @@ def measure(pids, seconds, alive_check=None, poll=0.5):
     """Sample every pid, wait `seconds` (checking that every process stays alive and that
     alive_check(), if given, stays true), sample again. Returns {pid: Delta}."""
     first = {p: Sample(p) for p in pids}
+    uss_peak = {p: first[p].uss_kb for p in pids}
     end = time.monotonic() + seconds
     while True:
         left = end - time.monotonic()
@@ -196,9 +211,16 @@ def measure(pids, seconds, alive_check=None, poll=0.5):
         for p in pids:
             if not os.path.exists("/proc/%d" % p):
                 fail("process %d died during the measuring window" % p)
+            try:
+                uss_peak[p] = max(uss_peak[p], uss_kb(p))
+            except OSError:
+                pass
         if alive_check:
             alive_check()
-    return {p: Delta(first[p], Sample(p)) for p in pids}
+    out = {p: Delta(first[p], Sample(p)) for p in pids}
+    for p, d in out.items():       # USS has no kernel high-water mark: the polls' peak
+        d.uss_peak_kb = max(d.uss_peak_kb, uss_peak[p])
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,6 +404,45 @@ def start_baresip(lab, user, **kw):
         user, len(lab.peers))), **kw)
     lab.peers.append(b)
     return b.start()
+
+
+def speechlike_file(lab, seconds, name="speechlike.wav"):
+    """A mono 48 kHz voice-like signal lasting `seconds`, the same on every run: a voiced
+    source (24 harmonics of a pitch gliding between 100 and 160 Hz, shaped by three fixed
+    formants near 700, 1800 and 2800 Hz) in syllables of ~250 ms with pauses, and a hiss
+    (a fricative) every 1.3 s. Codecs spend their effort on it as on speech: unlike a pure
+    tone, which Opus in its "audio" mode codes with CELT alone at a fraction of the cost."""
+    import math
+    rate = 48000
+    table_n = 2048
+    harm = []
+    for h in range(1, 25):
+        f = 130.0 * h
+        w = (math.exp(-((f - 700) / 300.0) ** 2) + 0.5 * math.exp(-((f - 1800) / 400.0) ** 2)
+             + 0.2 * math.exp(-((f - 2800) / 500.0) ** 2) + 0.02) / h
+        harm.append(w)
+    table = [sum(w * math.sin(2 * math.pi * (h + 1) * i / table_n) for h, w in enumerate(harm))
+             for i in range(table_n)]
+    peak = max(abs(v) for v in table)
+    table = [v / peak for v in table]
+    out = [0] * int(seconds * rate)
+    phase = 0.0
+    seed = 12345
+    for i in range(len(out)):
+        t = i / rate
+        f0 = 130.0 + 30.0 * math.sin(2 * math.pi * 0.7 * t)
+        phase = (phase + f0 / rate) % 1.0
+        env = max(0.0, math.sin(2 * math.pi * 2.0 * t))
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff
+        noise = (seed >> 15) / 32768.0 - 1.0
+        v = 0.45 * env * table[int(phase * table_n)]
+        if (t % 1.3) < 0.15:
+            v += 0.08 * noise
+        v += 0.001 * noise
+        out[i] = int(max(-1.0, min(1.0, v)) * 32767)
+    path = lab.path(name)
+    ttylab.write_wav(path, out, rate)
+    return path
 
 
 def tone_file(lab, seconds, name="tone.wav", freq=1019.0):

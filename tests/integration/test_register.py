@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """ttyphone registers at the lab's Kamailio: digest auth over UDP, TCP and TLS, failures
-that end (wrong password, TLS server signed by another CA), several accounts, and the
-binding removed when the phone quits. Skips (77) without a ttyphone binary."""
+that end (wrong password, TLS server signed by another CA), several accounts, the binding
+removed when the phone quits, and refreshed in time by an idle phone (whose Sofia-SIP
+housekeeping timer only runs when something wakes it, or after a bounded delay). Skips
+(77) without a ttyphone binary."""
 
 import os
 import sys
@@ -96,6 +98,24 @@ class Register(unittest.TestCase):
             self.assertEqual(seen[acc]["state"], "registered", seen[acc])
             self.assertEqual(seen[acc].get("code"), 200, seen[acc])
             self.kam.wait_registered(acc, timeout=5)
+
+    def test_idle_phone_refreshes_a_short_registration_in_time(self):
+        # 30 s granted (the shortest the config takes), no keep-alive: nothing but NUA's
+        # deferred timer wakes the phone, and it must still refresh before each deadline
+        # (nua_defer.c keeps the deferral at an eighth of the granted time). Kamailio's
+        # view, once a second for 50 s: the binding's time left never runs out.
+        p = self.start_phone("alice", "udp", register_expires=30, sip={"keepalive": 0})
+        self.assert_registered(p, "alice", "udp")
+        lefts = []
+        for _ in range(50):
+            b = self.kam.bindings("alice")
+            lefts.append(min(int(str(x.get("expires")).split()[0]) for x in b) if b else -1)
+            time.sleep(1.0)
+        refreshed = sum(1 for a, b in zip(lefts, lefts[1:]) if b > a + 5)
+        self.assertGreaterEqual(refreshed, 1, lefts)
+        self.assertGreaterEqual(min(lefts), 2, "the binding ran out before a refresh: %r"
+                                % lefts)
+        self.assertFalse(p.find_events(event="reg", state=("failed", "unregistered")))
 
     def test_unregister_on_quit(self):
         p = self.start_phone("alice", "udp")

@@ -1,10 +1,16 @@
 /* test_media_codecs.c: every codec carries a 1 kHz tone at the right frequency and about the
  * right level, its frame sizes and clocks are as RFC 3551/7587 say, and its concealment
- * gives the length asked for. */
+ * gives the length asked for. The splice that joins one decoder's audio to another's
+ * (codec change) leaves no click, whatever the phase. */
 #include "unit.h"
 #include "test_media_tone.h"
 #include "media/codec.h"
 #include "media/media.h"
+#include "media/splice.h"
+#include "media/capture_skip.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define FRAMES 50
 
@@ -96,7 +102,7 @@ static void test_each_codec_conceals_the_length_asked(void)
 static void test_opus_fec_rebuilds_a_lost_frame_from_the_next(void)
 {
 	const struct codec *c = codec_get(CODEC_OPUS);
-	struct codec_opts o = { .bitrate = 32000, .loss_pct = 20 };
+	struct codec_opts o = { .bitrate = 32000, .loss_pct = 20, .complexity = 5 };
 	int16_t pcm[960], out[960];
 	uint8_t pkt[3][CODEC_MAX_PAYLOAD];
 	int len[3];
@@ -117,6 +123,45 @@ static void test_opus_fec_rebuilds_a_lost_frame_from_the_next(void)
 	c->free(st);
 }
 
+/* Opus encodes its redundancy only while loss is expected (set_loss, from what the peer
+ * reports): the tone changes from 1019 to 600 Hz at frame 28, which is lost; rebuilt from
+ * frame 29's redundancy it is 600 Hz, while concealment (no redundancy) goes on at 1019. */
+static double opus_rebuilt_freq(unsigned loss)
+{
+	const struct codec *c = codec_get(CODEC_OPUS);
+	struct codec_opts o = { .bitrate = 32000, .complexity = 5 };
+	int16_t pcm[960], out[960];
+	uint8_t pkt[2][CODEC_MAX_PAYLOAD];
+	int len[2] = { 0, 0 };
+	double hz;
+	void *st;
+
+	if (c->alloc(&st, &o) < 0)
+		return -1;
+	c->set_loss(st, loss);
+	for (int f = 0; f < 30; f++) {
+		tone_make(pcm, 960, 48000, f < 28 ? 1019 : 600, 8000, (size_t)f * 960);
+		len[f % 2] = c->encode(st, pcm, pkt[f % 2], sizeof(pkt[0]));
+		if (f < 28)
+			c->decode(st, pkt[f % 2], (size_t)len[f % 2], out, 960);
+	}
+	hz = c->decode_fec(st, pkt[29 % 2], (size_t)len[29 % 2], out, 960) == 960
+	     ? tone_freq(out + 480, 480, 48000) : 0;
+	c->free(st);
+	return hz;
+}
+
+static void test_opus_redundancy_follows_the_reported_loss(void)
+{
+	double none = opus_rebuilt_freq(0), some = opus_rebuilt_freq(20);
+
+	printf("  opus: lost frame rebuilt at %.0f Hz with no loss expected, %.0f Hz with 20 %%\n",
+	       none, some);
+	CHECK(codec_get(CODEC_OPUS)->set_loss != NULL);
+	CHECK(fabs(some - 600) < 60);
+	CHECK(fabs(none - 600) > 200);
+}
+
 static void test_decoders_refuse_empty_and_oversized_input(void)
 {
 	for (int id = 0; id < CODEC_COUNT; id++) {
@@ -134,12 +179,115 @@ static void test_decoders_refuse_empty_and_oversized_input(void)
 	}
 }
 
+/* The old audio: a tone that ends at a join; the new audio: the same tone starting in
+ * another phase, after 6 ms of fade-in (a fresh Opus encoder's). Joined: the tone at full
+ * level throughout, no corner sharper than the tone's own, for every phase. */
+static void test_splice_joins_a_tone_in_any_phase_without_a_click(void)
+{
+	enum { HIST = 960, NEW = 960, ROOM = NEW + SPLICE_SHIFT };
+	int16_t hist[HIST], old[SPLICE_OLD], buf[ROOM], all[HIST + ROOM];
+	double worst_click = 0, worst_db = 0;
+
+	for (size_t phase = 0; phase < 48; phase += 5) {
+		size_t n = NEW;
+
+		tone_make(hist, HIST, 48000, 1000, 8000, 0);
+		tone_make(buf, NEW, 48000, 1000, 8000, phase);
+		for (size_t i = 0; i < 288; i++)
+			buf[i] = (int16_t)(buf[i] * (double)i / 288.0);
+		splice_continue(hist, HIST, old, SPLICE_OLD);
+		splice_join(old, SPLICE_OLD, buf, &n, ROOM);
+		CHECK(n + SPLICE_SHIFT >= NEW && n <= NEW + SPLICE_SHIFT);
+		memcpy(all, hist, sizeof(hist));
+		memcpy(all + HIST, buf, n * sizeof(*buf));
+		{
+			double click = tone_click_ratio(all, HIST + n, 48000);
+			double db = tone_db(tone_rms(all + HIST - 240, 960), 8000 / sqrt(2.0));
+
+			if (click > worst_click)
+				worst_click = click;
+			if (fabs(db) > fabs(worst_db))
+				worst_db = db;
+			CHECK(tone_longest_gap_ms(all, HIST + n, 48000, 8000 / sqrt(2.0) / 10) == 0);
+		}
+	}
+	printf("  splice: sharpest corner %.2fx the tone's, level across the join %+.2f dB\n",
+	       worst_click, worst_db);
+	CHECK(worst_click < 1.5);
+	CHECK(fabs(worst_db) < 0.5);
+}
+
+/* After silence there is nothing to join to: the new audio plays whole, from its start. */
+static void test_splice_after_silence_leaves_the_new_audio_alone(void)
+{
+	int16_t old[SPLICE_OLD] = { 0 }, buf[960 + SPLICE_SHIFT], want[960];
+	size_t n = 960;
+
+	tone_make(buf, 960, 48000, 1000, 8000, 0);
+	memcpy(want, buf, sizeof(want));
+	CHECK_INT(splice_join(old, SPLICE_OLD, buf, &n, sizeof(buf) / sizeof(buf[0])), 0);
+	CHECK_INT(n, 960);
+	CHECK(memcmp(buf, want, sizeof(want)) == 0);
+}
+
+/* A device that has a 1 kHz tone (in a 1019 Hz variant, so 20 ms are not whole cycles)
+ * queued: capture_skip leaves 20 ms out now and then, and what comes out is the tone,
+ * without a click, frame after frame. */
+static size_t fake_pos;
+static int fake_read(void *ctx, int16_t *pcm, size_t n)
+{
+	(void)ctx;
+	tone_make(pcm, n, 48000, 1019, 8000, fake_pos);
+	fake_pos += n;
+	return 0;
+}
+
+static void test_capture_skip_leaves_20ms_out_without_a_click(void)
+{
+	static struct capture_skip cs;
+	enum { NF = 60 };
+	static int16_t out[NF * AUDIO_FRAME];
+	unsigned skips = 0;
+
+	capture_skip_reset(&cs);
+	fake_pos = 0;
+	for (unsigned f = 0; f < NF; f++) {
+		bool skip = f >= 5 && f % 7 == 0;
+
+		CHECK_INT(capture_skip_read(&cs, fake_read, NULL), 0);
+		CHECK_INT(capture_skip_take(&cs, skip, fake_read, NULL, out + f * AUDIO_FRAME), 0);
+		CHECK(cs.n <= SPLICE_SHIFT);
+		skips += skip;
+	}
+	{
+		double click = tone_click_ratio(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME,
+						48000);
+		double db = tone_db(tone_rms(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME),
+				    8000 / sqrt(2.0));
+		/* Every skip moved the stream on by a frame, give or take the splice's shift. */
+		long ahead = (long)fake_pos - (long)(NF + skips) * AUDIO_FRAME;
+
+		printf("  capture skip: %u skips, sharpest corner %.2fx, level %+.2f dB, read "
+		       "%ld samples beyond the frames\n", skips, click, db, ahead);
+		CHECK(skips >= 7);
+		CHECK(click < 1.5);
+		CHECK(fabs(db) < 0.5);
+		CHECK(tone_longest_gap_ms(out + 2 * AUDIO_FRAME, (NF - 2) * AUDIO_FRAME, 48000,
+					  8000 / sqrt(2.0) / 10) == 0);
+		CHECK(labs(ahead) <= SPLICE_SHIFT * 2);
+	}
+}
+
 int main(void)
 {
 	RUN(test_codec_table_matches_the_rfcs);
 	RUN(test_each_codec_carries_a_1khz_tone);
 	RUN(test_each_codec_conceals_the_length_asked);
 	RUN(test_opus_fec_rebuilds_a_lost_frame_from_the_next);
+	RUN(test_opus_redundancy_follows_the_reported_loss);
 	RUN(test_decoders_refuse_empty_and_oversized_input);
+	RUN(test_splice_joins_a_tone_in_any_phase_without_a_click);
+	RUN(test_splice_after_silence_leaves_the_new_audio_alone);
+	RUN(test_capture_skip_leaves_20ms_out_without_a_click);
 	return unit_done();
 }

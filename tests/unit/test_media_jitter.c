@@ -212,6 +212,44 @@ static void test_jitter_burst_late_is_waited_for_then_target_grows(void)
 	CHECK_INT(o.frames + JB.st.drift_drops, 300);
 }
 
+/* The sender stalls once for 300 ms (its packets then come all at once). The target grows,
+ * but a lone spike is forgotten: 2.5 s later the delay it added has drained (in the quiet
+ * moments a conversation has; loud frames only go while far above the target). */
+static void test_jitter_lone_stall_drains_within_seconds(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 300, 20000, 0);
+
+	fresh();
+	for (size_t i = 100; i < 115; i++)
+		P[i].at_us = P[115].at_us;
+	o = run(n, 240, true);               /* to 2.5 s after the packets came back */
+	printf("  lone stall: target peaked at %u ms, now %u ms, level %u ms, drops %llu\n",
+	       o.max_target_ms, jb_target_ms(&JB), o.tail_level_ms,
+	       (unsigned long long)JB.st.drift_drops);
+	CHECK(o.max_target_ms >= 150);
+	CHECK(jb_target_ms(&JB) <= 45);
+	CHECK(o.tail_level_ms <= 60);
+	CHECK_INT(o.lost, 0);
+}
+
+/* The network stalls for 150 ms every 3 s: spikes that come back hold the target up, so
+ * later stalls find more in the buffer than the first did. */
+static void test_jitter_recurring_spikes_hold_the_target(void)
+{
+	struct outcome o;
+	size_t n = steady(0, 800, 20000, 0);
+
+	fresh();
+	for (size_t k = 100; k + 8 < n; k += 150)
+		for (size_t i = k; i < k + 7; i++)
+			P[i].at_us = P[k + 7].at_us;
+	o = run(n, 760, false);
+	printf("  recurring spikes: target now %u ms (peak %u), underruns %u\n",
+	       jb_target_ms(&JB), o.max_target_ms, o.underruns);
+	CHECK(jb_target_ms(&JB) >= 80);
+}
+
 static void test_jitter_survives_seq_wrap(void)
 {
 	struct outcome o;
@@ -290,6 +328,49 @@ static void test_jitter_restarted_stream_is_resynced(void)
 	CHECK_INT(o.order_errors, 1);        /* the restart itself goes "back" */
 }
 
+/* A re-INVITE from Opus (48 kHz clock, pt 111) to PCMU (8 kHz, pt 0) with two Opus packets
+ * still in flight: every packet of both plays, in order, with no gap, and the clocks that do
+ * not compare do not grow the target. */
+static void test_jitter_codec_change_keeps_the_queue_and_the_target(void)
+{
+	const struct jb_frame *f;
+	unsigned frames = 0, other = 0, order_errors = 0;
+	uint16_t last = 0;
+	uint32_t ts = 0;
+	uint8_t b = 0;
+
+	jb_init(&JB, 48000, 40, 300);
+	jb_set_timing(&JB, 48000, 111);
+	for (unsigned i = 0; i < 200; i++) {
+		int64_t at = (int64_t)i * 20000;
+		uint8_t pt = i < 100 ? 111 : 0;
+
+		if (i == 98)                 /* the new codec is installed; 98 and 99 still come */
+			jb_set_timing(&JB, 8000, 0);
+		CHECK_INT(jb_put(&JB, (uint16_t)(5000 + i), ts, pt, false, &b, 1, at), JB_PUT_OK);
+		ts += i < 100 ? 960 : 160;
+		switch (jb_pop(&JB, false, &f)) {
+		case JB_FRAME:
+			if (frames++ && f->seq != (uint16_t)(last + 1))
+				order_errors++;
+			last = f->seq;
+			break;
+		case JB_EMPTY:
+			if (frames)
+				other++;
+			break;
+		default:
+			other++;
+		}
+	}
+	printf("  codec change: %u frames, %u gaps, target %u ms\n", frames, other,
+	       jb_target_ms(&JB));
+	CHECK(frames >= 197);                /* all but the last, still queued at the end */
+	CHECK_INT(other, 0);
+	CHECK_INT(order_errors, 0);
+	CHECK(jb_target_ms(&JB) <= 45);
+}
+
 static void test_jitter_takes_any_input_without_breaking(void)
 {
 	const struct jb_frame *f;
@@ -323,11 +404,14 @@ int main(void)
 	RUN(test_jitter_late_copies_are_duplicates_not_delay);
 	RUN(test_jitter_reports_loss_and_offers_next_for_fec);
 	RUN(test_jitter_burst_late_is_waited_for_then_target_grows);
+	RUN(test_jitter_lone_stall_drains_within_seconds);
+	RUN(test_jitter_recurring_spikes_hold_the_target);
 	RUN(test_jitter_survives_seq_wrap);
 	RUN(test_jitter_fast_sender_clock_stays_bounded);
 	RUN(test_jitter_slow_sender_clock_stays_bounded);
 	RUN(test_jitter_target_follows_jitter_and_relaxes);
 	RUN(test_jitter_restarted_stream_is_resynced);
+	RUN(test_jitter_codec_change_keeps_the_queue_and_the_target);
 	RUN(test_jitter_takes_any_input_without_breaking);
 	return unit_done();
 }

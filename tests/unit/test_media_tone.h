@@ -87,6 +87,40 @@ static inline double tone_component_rms(const int16_t *pcm, size_t n, unsigned r
 	return 4 * sqrt(p > 0 ? p : 0) / (double)n / sqrt(2.0);
 }
 
+/* Clicks in a steady tone: the sharpest corner (largest second difference) of any 10 ms
+ * window, over the median of the windows' sharpest. A steady tone gives about 1 (coding
+ * noise a little more); a jump in phase or level is a corner several times sharper. */
+static inline double tone_click_ratio(const int16_t *pcm, size_t n, unsigned rate)
+{
+	enum { MAXW = 1024 };
+	double peak[MAXW], sorted[MAXW], worst = 0;
+	size_t w = rate / 100, nw = 0;
+
+	for (size_t i = 1; i + w + 1 <= n && nw < MAXW; i += w, nw++) {
+		double m = 0;
+
+		for (size_t k = i; k < i + w; k++) {
+			double d = fabs((double)pcm[k + 1] - 2.0 * pcm[k] + (double)pcm[k - 1]);
+
+			if (d > m)
+				m = d;
+		}
+		peak[nw] = m;
+		if (m > worst)
+			worst = m;
+	}
+	if (nw == 0)
+		return 0;
+	for (size_t i = 0; i < nw; i++) {         /* insertion sort: a few hundred windows */
+		size_t j = i;
+
+		for (; j > 0 && sorted[j - 1] > peak[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = peak[i];
+	}
+	return sorted[nw / 2] > 0 ? worst / sorted[nw / 2] : 0;
+}
+
 /* First sample index from which the 5 ms RMS stays over floor for 50 ms; n if never. */
 static inline size_t tone_onset(const int16_t *pcm, size_t n, unsigned rate, double floor)
 {
