@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +19,19 @@
 #define CFGWRITE_MAX_FILE (1024 * 1024)   /* what config_load accepts */
 #define INI_LINE_MAX 200                  /* Debian's inih cuts longer lines */
 
-static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Names are words on the command line ("register work") and inside "[account NAME]". */
 static int check_name(const char *name, char *why, size_t whylen)
 {
 	size_t n = strlen(name);
 
 	if (!n)
-		return fail(why, whylen, "an account needs a name");
+		return str_fail(why, whylen, "an account needs a name");
 	if (n >= sizeof(((struct account_cfg *)0)->name))
-		return fail(why, whylen, "account name too long (at most %zu bytes)",
+		return str_fail(why, whylen, "account name too long (at most %zu bytes)",
 			    sizeof(((struct account_cfg *)0)->name) - 1);
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("._-+@", *p))
-			return fail(why, whylen, "account name \"%s\": use letters, digits and . _ - + @",
+			return str_fail(why, whylen, "account name \"%s\": use letters, digits and . _ - + @",
 				    name);
 	return 0;
 }
@@ -57,15 +44,15 @@ static int check_value(const char *what, const char *key, const char *v, size_t 
 	size_t n = strlen(v);
 
 	if (n >= max || strlen(key) + 3 + n >= INI_LINE_MAX)
-		return fail(why, whylen, "%s too long", what);
+		return str_fail(why, whylen, "%s too long", what);
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7F)
-			return fail(why, whylen, "%s cannot contain control characters", what);
+			return str_fail(why, whylen, "%s cannot contain control characters", what);
 		if (v[i] == ';' && i && isspace((unsigned char)v[i - 1]))
-			return fail(why, whylen, "%s cannot contain \" ;\" (it starts a comment)", what);
+			return str_fail(why, whylen, "%s cannot contain \" ;\" (it starts a comment)", what);
 	}
 	if (n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])))
-		return fail(why, whylen, "%s cannot start or end with a space", what);
+		return str_fail(why, whylen, "%s cannot start or end with a space", what);
 	return 0;
 }
 
@@ -82,20 +69,20 @@ static char *read_all(const char *path, char *why, size_t whylen)
 		if (errno == ENOENT) {
 			text = calloc(1, 1);
 			if (!text)
-				fail(why, whylen, "out of memory");
+				str_fail(why, whylen, "out of memory");
 			return text;
 		}
-		fail(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		str_fail(why, whylen, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CFGWRITE_MAX_FILE) {
-		fail(why, whylen, "%s is not a config file of at most 1 MB", path);
+		str_fail(why, whylen, "%s is not a config file of at most 1 MB", path);
 		close(fd);
 		return NULL;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
-		fail(why, whylen, "out of memory");
+		str_fail(why, whylen, "out of memory");
 		close(fd);
 		return NULL;
 	}
@@ -106,80 +93,17 @@ static char *read_all(const char *path, char *why, size_t whylen)
 			len += (size_t)got;
 	close(fd);
 	if (len != (size_t)st.st_size) {
-		fail(why, whylen, "cannot read %s: it changed while being read", path);
+		str_fail(why, whylen, "cannot read %s: it changed while being read", path);
 		free(text);
 		return NULL;
 	}
 	text[len] = '\0';
 	if (strlen(text) != len) {
-		fail(why, whylen, "%s holds a NUL byte: not a config file", path);
+		str_fail(why, whylen, "%s holds a NUL byte: not a config file", path);
 		free(text);
 		return NULL;
 	}
 	return text;
-}
-
-/* The folder of path into dir[size] ("." for a bare name). */
-static void dir_of(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash && slash != path)
-		str_ncopy(dir, size, path, (size_t)(slash - path));
-	else
-		str_copy(dir, size, slash ? "/" : ".");
-}
-
-static int write_atomically(const char *path, const char *text, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX + 32];
-	size_t len = strlen(text), off = 0;
-	int fd, dfd, err;
-
-	dir_of(path, dir, sizeof(dir)); /* made by file_lock */
-	snprintf(tmp, sizeof(tmp), "%s/.config.ini.XXXXXX", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return fail(why, whylen, "cannot create a file in %s: %s", dir, strerror(errno));
-	/* mkstemp makes it 0600 already; say so anyway, the file holds passwords */
-	if (fchmod(fd, 0600) < 0)
-		goto failed;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto failed;
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		goto failed;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto failed;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto failed;
-	/* The rename is durable once the folder is on disk too. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0 && errno != EINVAL) {
-			err = errno;
-			close(dfd);
-			return fail(why, whylen, "wrote %s but could not sync its folder: %s", path,
-				    strerror(err));
-		}
-		close(dfd);
-	}
-	return 0;
-failed:
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return fail(why, whylen, "cannot write %s: %s (the old file is unchanged)", path,
-		    strerror(err));
 }
 
 int config_add_account(const char *path, const char *name, const char *uri,
@@ -196,7 +120,7 @@ int config_add_account(const char *path, const char *name, const char *uri,
 	if (check_name(name, why, whylen) < 0)
 		return -1;
 	if (strncasecmp(uri, "sip:", 4) && strncasecmp(uri, "sips:", 5))
-		return fail(why, whylen, "uri must look like sip:user@domain, not \"%s\"", uri);
+		return str_fail(why, whylen, "uri must look like sip:user@domain, not \"%s\"", uri);
 	if (check_value("uri", "uri", uri, CFG_STR, why, whylen) < 0)
 		return -1;
 	if (password && *password &&
@@ -206,7 +130,7 @@ int config_add_account(const char *path, const char *name, const char *uri,
 	/* A symbolic link (a dotfiles repository) stays one: write where it points. */
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (!realpath(path, real))
-			return fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
+			return str_fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
 		target = real;
 	}
 	/* Two programs adding accounts at once would each save their own picture of the file
@@ -217,20 +141,20 @@ int config_add_account(const char *path, const char *name, const char *uri,
 		goto out;
 	cfg = malloc(sizeof(*cfg));
 	if (!cfg) {
-		fail(why, whylen, "out of memory");
+		str_fail(why, whylen, "out of memory");
 		goto out;
 	}
 	config_defaults(cfg);
 	config_load_string(cfg, target, old);
 	for (unsigned i = 0; i < cfg->naccounts; i++) {
 		if (str_ieq(cfg->accounts[i].name, name)) {
-			fail(why, whylen, "there is already an account called \"%s\" in %s",
+			str_fail(why, whylen, "there is already an account called \"%s\" in %s",
 			     cfg->accounts[i].name, target);
 			goto out;
 		}
 	}
 	if (cfg->naccounts >= CFG_MAX_ACCOUNTS) {
-		fail(why, whylen, "%s already has %d accounts, the most ttyphone takes", target,
+		str_fail(why, whylen, "%s already has %d accounts, the most ttyphone takes", target,
 		     CFG_MAX_ACCOUNTS);
 		goto out;
 	}
@@ -240,7 +164,7 @@ int config_add_account(const char *path, const char *name, const char *uri,
 	oldlen = strlen(old);
 	textlen = oldlen + strlen(section) + 2;
 	if (!(text = malloc(textlen + 1))) {
-		fail(why, whylen, "out of memory");
+		str_fail(why, whylen, "out of memory");
 		goto out;
 	}
 	memcpy(text, old, oldlen);
@@ -258,7 +182,7 @@ int config_add_account(const char *path, const char *name, const char *uri,
 	for (unsigned i = 0; i < cfg->ndiags; i++) {
 		const struct config_diag *d = &cfg->diags[i];
 		if (d->line >= first_line && !strstr(d->text, "has no password")) {
-			fail(why, whylen, "not added: %s", d->text);
+			str_fail(why, whylen, "not added: %s", d->text);
 			goto out;
 		}
 	}
@@ -266,11 +190,11 @@ int config_add_account(const char *path, const char *name, const char *uri,
 		const struct account_cfg *a = config_find_account(cfg, name);
 		if (!a || strcmp(a->uri, uri) ||
 		    strcmp(a->password, password && *password ? password : "")) {
-			fail(why, whylen, "not added: the new section would not read back as written");
+			str_fail(why, whylen, "not added: the new section would not read back as written");
 			goto out;
 		}
 	}
-	rc = write_atomically(target, text, why, whylen);
+	rc = file_replace(target, text, strlen(text), 0600, why, whylen);
 out:
 	close(lockfd); /* unlocks */
 	free(cfg);

@@ -66,34 +66,22 @@ static bool has_space(const char *s)
 	return false;
 }
 
-static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int check_name(const char *name, char *why, size_t whylen)
 {
 	if (!name[0])
-		return fail(why, whylen, "a contact needs a name");
+		return str_fail(why, whylen, "a contact needs a name");
 	if (strlen(name) >= CONTACT_NAME)
-		return fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
+		return str_fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
 	if (has_ctl(name) || strpbrk(name, "[]"))
-		return fail(why, whylen, "contact name cannot contain control characters, [ or ]");
+		return str_fail(why, whylen, "contact name cannot contain control characters, [ or ]");
 	/* Names are words on the command line: "call bob". */
 	if (has_space(name))
-		return fail(why, whylen, "contact name cannot contain spaces (it is used as a word: "
+		return str_fail(why, whylen, "contact name cannot contain spaces (it is used as a word: "
 			    "call NAME)");
 	if (name[0] == ';' || name[0] == '#')
-		return fail(why, whylen, "contact name cannot start with ; or #");
+		return str_fail(why, whylen, "contact name cannot start with ; or #");
 	if (str_ieq(name, "echo"))
-		return fail(why, whylen, "\"echo\" is the built-in echo test; pick another name");
+		return str_fail(why, whylen, "\"echo\" is the built-in echo test; pick another name");
 	return 0;
 }
 
@@ -102,15 +90,15 @@ static int check_uri(const char *uri, char *why, size_t whylen)
 	const char *colon = strchr(uri, ':');
 
 	if (strlen(uri) >= CONTACT_URI)
-		return fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
+		return str_fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
 	if (has_ctl(uri) || has_space(uri) || strpbrk(uri, ",<>\""))
-		return fail(why, whylen, "a URI cannot contain spaces, commas, <, > or quotes");
+		return str_fail(why, whylen, "a URI cannot contain spaces, commas, <, > or quotes");
 	if (!colon || !(((colon - uri == 3) && !strncasecmp(uri, "sip", 3)) ||
 			((colon - uri == 4) && !strncasecmp(uri, "sips", 4)) ||
 			((colon - uri == 3) && !strncasecmp(uri, "tel", 3))))
-		return fail(why, whylen, "URI must start with sip:, sips: or tel:");
+		return str_fail(why, whylen, "URI must start with sip:, sips: or tel:");
 	if (!colon[1])
-		return fail(why, whylen, "URI has nothing after the scheme");
+		return str_fail(why, whylen, "URI has nothing after the scheme");
 	return 0;
 }
 
@@ -121,16 +109,16 @@ static int check_value(const char *what, const char *v, size_t max, char *why, s
 	size_t n = strlen(v);
 
 	if (n >= max)
-		return fail(why, whylen, "%s too long (at most %zu bytes)", what, max - 1);
+		return str_fail(why, whylen, "%s too long (at most %zu bytes)", what, max - 1);
 	if (has_ctl(v))
-		return fail(why, whylen, "%s cannot contain control characters", what);
+		return str_fail(why, whylen, "%s cannot contain control characters", what);
 	if (n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])))
-		return fail(why, whylen, "%s cannot start or end with a space", what);
+		return str_fail(why, whylen, "%s cannot start or end with a space", what);
 	if (v[0] == ';')
-		return fail(why, whylen, "%s cannot start with ;", what);
+		return str_fail(why, whylen, "%s cannot start with ;", what);
 	for (size_t i = 1; i < n; i++)
 		if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
-			return fail(why, whylen, "%s cannot contain \" ;\" (it starts a comment)", what);
+			return str_fail(why, whylen, "%s cannot contain \" ;\" (it starts a comment)", what);
 	return 0;
 }
 
@@ -139,16 +127,16 @@ int contact_validate(const struct contact *ct, char *why, size_t whylen)
 	if (check_name(ct->name, why, whylen) < 0)
 		return -1;
 	if (ct->nuri == 0)
-		return fail(why, whylen, "contact \"%s\" needs at least one uri", ct->name);
+		return str_fail(why, whylen, "contact \"%s\" needs at least one uri", ct->name);
 	if (ct->nuri > CONTACT_MAX_URIS)
-		return fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
+		return str_fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
 	for (unsigned i = 0; i < ct->nuri; i++)
 		if (check_uri(ct->uri[i], why, whylen) < 0)
 			return -1;
 	if (check_value("account", ct->account, CONTACT_ACCOUNT, why, whylen) < 0)
 		return -1;
 	if (has_space(ct->account))
-		return fail(why, whylen, "account name cannot contain spaces");
+		return str_fail(why, whylen, "account name cannot contain spaces");
 	return check_value("notes", ct->notes, CONTACT_NOTES, why, whylen);
 }
 
@@ -169,13 +157,13 @@ static int add_uris(struct contact *ct, const char *list, char *why, size_t whyl
 		while (n && isspace((unsigned char)p[n - 1]))
 			n--;
 		if (n >= sizeof(one))
-			return fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
+			return str_fail(why, whylen, "URI too long (at most %d bytes)", CONTACT_URI - 1);
 		memcpy(one, p, n);
 		one[n] = '\0';
 		if (check_uri(one, why, whylen) < 0)
 			return -1;
 		if (ct->nuri == CONTACT_MAX_URIS)
-			return fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
+			return str_fail(why, whylen, "at most %d URIs a contact", CONTACT_MAX_URIS);
 		str_copy(ct->uri[ct->nuri++], CONTACT_URI, one);
 		p += strcspn(p, ",");
 	}
@@ -190,7 +178,7 @@ int contact_set_uris(struct contact *ct, const char *list, char *why, size_t why
 	if (add_uris(&tmp, list, why, whylen) < 0)
 		return -1;
 	if (tmp.nuri == 0)
-		return fail(why, whylen, "give at least one URI (sip:user@host)");
+		return str_fail(why, whylen, "give at least one URI (sip:user@host)");
 	*ct = tmp;
 	return 0;
 }
@@ -209,9 +197,9 @@ int contact_parse_line(struct contact *ct, const char *line, char *why, size_t w
 		p++;
 	n = strcspn(p, " \t");
 	if (n == 0)
-		return fail(why, whylen, "give a name and a URI, e.g. bob sip:bob@example.org");
+		return str_fail(why, whylen, "give a name and a URI, e.g. bob sip:bob@example.org");
 	if (n >= CONTACT_NAME)
-		return fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
+		return str_fail(why, whylen, "contact name too long (at most %d bytes)", CONTACT_NAME - 1);
 	memcpy(tmp.name, p, n);
 	tmp.name[n] = '\0';
 	p += n;
@@ -232,7 +220,7 @@ int contact_parse_line(struct contact *ct, const char *line, char *why, size_t w
 			while (len && isspace((unsigned char)q[len - 1]))
 				len--;
 			if (len >= CONTACT_NOTES)
-				return fail(why, whylen, "notes too long (at most %d bytes)",
+				return str_fail(why, whylen, "notes too long (at most %d bytes)",
 					    CONTACT_NOTES - 1);
 			memcpy(tmp.notes, q, len);
 			tmp.notes[len] = '\0';
@@ -240,13 +228,13 @@ int contact_parse_line(struct contact *ct, const char *line, char *why, size_t w
 		}
 		n = strcspn(p, " \t");
 		if (n >= sizeof(word))
-			return fail(why, whylen, "\"%.20s...\" is too long", p);
+			return str_fail(why, whylen, "\"%.20s...\" is too long", p);
 		memcpy(word, p, n);
 		word[n] = '\0';
 		p += n;
 		if (!strncmp(word, "account=", 8)) {
 			if (strlen(word + 8) >= CONTACT_ACCOUNT)
-				return fail(why, whylen, "account name too long (at most %d bytes)",
+				return str_fail(why, whylen, "account name too long (at most %d bytes)",
 					    CONTACT_ACCOUNT - 1);
 			str_copy(tmp.account, sizeof(tmp.account), word + 8);
 		} else if (add_uris(&tmp, word, why, whylen) < 0) {
@@ -254,7 +242,7 @@ int contact_parse_line(struct contact *ct, const char *line, char *why, size_t w
 		}
 	}
 	if (tmp.nuri == 0)
-		return fail(why, whylen, "give at least one URI after the name (sip:user@host)");
+		return str_fail(why, whylen, "give at least one URI after the name (sip:user@host)");
 	if (contact_validate(&tmp, why, whylen) < 0)
 		return -1;
 	*ct = tmp;
@@ -330,9 +318,9 @@ int contacts_add(struct contacts *c, const struct contact *ct, char *why, size_t
 	if (contact_validate(ct, why, whylen) < 0)
 		return -1;
 	if (contacts_find(c, ct->name))
-		return fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
+		return str_fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
 	if (grow(c) < 0)
-		return fail(why, whylen, c->cap >= CONTACTS_MAX ? "too many contacts (at most %d)" :
+		return str_fail(why, whylen, c->cap >= CONTACTS_MAX ? "too many contacts (at most %d)" :
 			    "out of memory (%d contacts)", c->n);
 	c->v[c->n++] = *ct;
 	return 0;
@@ -344,12 +332,12 @@ int contacts_edit(struct contacts *c, const char *name, const struct contact *ct
 	int i = index_of(c, name), j;
 
 	if (i < 0)
-		return fail(why, whylen, "no contact called \"%s\"", name);
+		return str_fail(why, whylen, "no contact called \"%s\"", name);
 	if (contact_validate(ct, why, whylen) < 0)
 		return -1;
 	j = index_of(c, ct->name);
 	if (j >= 0 && j != i)
-		return fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
+		return str_fail(why, whylen, "there is already a contact called \"%s\"", ct->name);
 	c->v[i] = *ct;
 	return 0;
 }
@@ -566,7 +554,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			diag(p, p->line, "%s", why);
 	} else if (!strcmp(name, "account")) {
 		if (check_value("account", value, CONTACT_ACCOUNT, why, sizeof(why)) < 0 ||
-		    (has_space(value) && fail(why, sizeof(why), "account name cannot contain spaces")))
+		    (has_space(value) && str_fail(why, sizeof(why), "account name cannot contain spaces")))
 			diag(p, p->line, "%s", why);
 		else
 			str_copy(p->cur.account, sizeof(p->cur.account), value);
@@ -699,27 +687,6 @@ int contacts_load(struct contacts *c, const char *path, contacts_diag_fn *dfn, v
 
 /* ---- saving ---- */
 
-/* mkdir -p for the directory part of path (0700: it is the user's config). */
-static int make_dirs(const char *dir)
-{
-	char tmp[1024];
-	size_t n;
-
-	if (str_copy(tmp, sizeof(tmp), dir) < 0)
-		return -1;
-	n = strlen(tmp);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] == '/' || tmp[i] == '\0') {
-			char save = tmp[i];
-			tmp[i] = '\0';
-			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-				return -1;
-			tmp[i] = save;
-		}
-	}
-	return 0;
-}
-
 static int write_contact(FILE *f, const struct contact *ct)
 {
 	char line[INI_MAX_LINE * 2];
@@ -758,92 +725,50 @@ static int save_target(const char *path, char *out, size_t size, char *why, size
 
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (!realpath(path, real))
-			return fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
+			return str_fail(why, whylen, "%s: a link to nowhere (%s)", path, strerror(errno));
 		path = real;
 	}
 	if (str_copy(out, size, path) < 0)
-		return fail(why, whylen, "path too long: %s", path);
+		return str_fail(why, whylen, "path too long: %s", path);
 	return 0;
 }
 
 int contacts_save(const struct contacts *c, char *why, size_t whylen)
 {
-	char dir[1024], tmp[1100], target[1024];
-	const char *slash;
+	char dir[1024], target[1024];
 	struct stat st;
 	mode_t mode = 0600;
-	FILE *f = NULL;
-	int fd, dfd, err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ok, rc;
 
 	if (!c->path[0])
-		return fail(why, whylen, "no contacts file to save to");
+		return str_fail(why, whylen, "no contacts file to save to");
 	if (c->unreadable)
-		return fail(why, whylen, "%s could not be read, so it is not overwritten", c->path);
+		return str_fail(why, whylen, "%s could not be read, so it is not overwritten",
+				c->path);
 	if (save_target(c->path, target, sizeof(target), why, whylen) < 0)
 		return -1;
-	slash = strrchr(target, '/');
-	if (slash && slash != target)
-		str_ncopy(dir, sizeof(dir), target, (size_t)(slash - target));
-	else
-		str_copy(dir, sizeof(dir), slash ? "/" : ".");
-	if (make_dirs(dir) < 0)
-		return fail(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+	file_dir_of(target, dir, sizeof(dir));
+	if (file_make_dirs(dir, why, whylen) < 0)
+		return -1;
 	if (stat(target, &st) == 0)
 		mode = st.st_mode & 0777;
-	snprintf(tmp, sizeof(tmp), "%s/.contacts.ini.XXXXXX", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return fail(why, whylen, "cannot create a file in %s: %s", dir, strerror(errno));
-	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
-		err = errno;
-		goto failed;
-	}
-	if (fprintf(f, "# ttyphone contacts: one [contact NAME] section each, see ttyphone.conf(5).\n"
-		    "# uri = one or more SIP URIs, comma separated; account = which account calls "
-		    "them; notes = free text.\n") < 0) {
-		err = errno;
-		goto failed;
-	}
-	for (unsigned i = 0; i < c->n; i++) {
-		if (write_contact(f, &c->v[i]) < 0) {
-			err = errno;
-			goto failed;
-		}
-	}
-	if (fflush(f) != 0 || fsync(fd) != 0) {
-		err = errno;
-		goto failed;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		err = errno;
-		goto failed_closed;
-	}
-	f = NULL;
-	if (rename(tmp, target) < 0) {
-		err = errno;
-		goto failed_closed;
-	}
-	/* The rename is durable only once the directory is on disk too. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0 && errno != EINVAL) {
-			err = errno;
-			close(dfd);
-			return fail(why, whylen, "saved %s but could not sync its directory: %s", target,
-				    strerror(err));
-		}
-		close(dfd);
-	}
-	return 0;
-failed:
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-failed_closed:
-	unlink(tmp);
-	return fail(why, whylen, "cannot save %s: %s", target, strerror(err ? err : EIO));
+	/* The whole text first (a few hundred kB at most), then one atomic replace. */
+	if (!(f = open_memstream(&text, &len)))
+		return str_fail(why, whylen, "cannot save %s: %s", target, strerror(errno));
+	ok = fprintf(f, "# ttyphone contacts: one [contact NAME] section each, see "
+		     "ttyphone.conf(5).\n# uri = one or more SIP URIs, comma separated; account = "
+		     "which account calls them; notes = free text.\n") >= 0;
+	for (unsigned i = 0; ok && i < c->n; i++)
+		ok = write_contact(f, &c->v[i]) == 0;
+	if (fclose(f) != 0)
+		ok = false;
+	rc = ok ? file_replace(target, text, len, mode, why, whylen) :
+		  str_fail(why, whylen, "cannot save %s: out of memory", target);
+	free(text);
+	return rc;
 }
 
 /* Saving writes only what loaded: a line the loader skipped (a typo, an unknown key) would
@@ -875,14 +800,14 @@ int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
 	int lockfd, rc;
 
 	if (!c->path[0])
-		return fail(why, whylen, "no contacts file to save to");
+		return str_fail(why, whylen, "no contacts file to save to");
 	/* The lock goes beside the file really written, whichever link led to it. */
 	if (save_target(c->path, target, sizeof(target), why, whylen) < 0 ||
 	    (lockfd = file_lock(target, why, whylen)) < 0)
 		return -1;
 	contacts_init(&fresh);
 	if (contacts_load(&fresh, c->path, count_diag, &diags) < 0) {
-		rc = fail(why, whylen, "%s could not be read, so it is not changed", c->path);
+		rc = str_fail(why, whylen, "%s could not be read, so it is not changed", c->path);
 		goto out;
 	}
 	if (diags.n) {
@@ -891,7 +816,7 @@ int contacts_change(struct contacts *c, contacts_change_fn *fn, void *arg,
 		const char *msg = strstr(diags.first, ": ");
 		int loc = msg ? (int)(msg - diags.first) : (int)strlen(diags.first);
 
-		rc = fail(why, whylen, "fix %.*s first%s (saving now would drop it)%s%s", loc,
+		rc = str_fail(why, whylen, "fix %.*s first%s (saving now would drop it)%s%s", loc,
 			  diags.first, diags.n > 1 ? " and the other bad lines" : "",
 			  msg ? ": " : "", msg ? msg + 2 : "");
 		goto out;
@@ -932,7 +857,7 @@ static int apply_update(struct contacts *book, void *arg, char *why, size_t whyl
 	case CONTACTS_DELETE:
 		return contacts_remove(book, u->name) == 0 ? 1 : 0; /* gone already: done */
 	}
-	return fail(why, whylen, "unknown change");
+	return str_fail(why, whylen, "unknown change");
 }
 
 int contacts_update(struct contacts *c, enum contacts_op op, const char *name,

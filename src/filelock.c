@@ -1,4 +1,4 @@
-/* filelock.c: the flock beside a file that is rewritten whole (see filelock.h). */
+/* filelock.c: rewriting a file whole, safely: its lock, its folder, the atomic replace. */
 #include "filelock.h"
 #include "strutil.h"
 
@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -14,8 +15,17 @@
 
 #define LOCK_POLL_MS 10
 
-/* mkdir -p, new folders 0700 (they hold the user's config). */
-static int make_dirs(const char *dir, char *why, size_t whylen)
+void file_dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash && slash != path)
+		str_ncopy(dir, size, path, (size_t)(slash - path));
+	else
+		str_copy(dir, size, slash ? "/" : ".");
+}
+
+int file_make_dirs(const char *dir, char *why, size_t whylen)
 {
 	char p[PATH_MAX];
 
@@ -47,11 +57,8 @@ int file_lock(const char *path, char *why, size_t whylen)
 	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
 	int fd, waited = 0;
 
-	if (slash && slash != path)
-		str_ncopy(dir, sizeof(dir), path, (size_t)(slash - path));
-	else
-		str_copy(dir, sizeof(dir), slash ? "/" : ".");
-	if (make_dirs(dir, why, whylen) < 0)
+	file_dir_of(path, dir, sizeof(dir));
+	if (file_make_dirs(dir, why, whylen) < 0)
 		return -1;
 	if (snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, base) >= (int)sizeof(lock)) {
 		snprintf(why, whylen, "path too long: %s", path);
@@ -80,4 +87,59 @@ int file_lock(const char *path, char *why, size_t whylen)
 		waited += LOCK_POLL_MS;
 	}
 	return fd;
+}
+
+int file_replace(const char *path, const char *text, size_t len, mode_t mode, char *why,
+		 size_t whylen)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 64];
+	const char *base = strrchr(path, '/');
+	size_t off = 0;
+	int fd, dfd, err;
+
+	base = base ? base + 1 : path;
+	file_dir_of(path, dir, sizeof(dir));
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >= (int)sizeof(tmp))
+		return str_fail(why, whylen, "path too long: %s", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return str_fail(why, whylen, "cannot create a file in %s: %s", dir, strerror(errno));
+	if (fchmod(fd, mode) < 0)
+		goto failed;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto failed;
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		goto failed;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto failed;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto failed;
+	/* The rename is durable once the folder is on disk too. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (fsync(dfd) < 0 && errno != EINVAL) {
+			err = errno;
+			close(dfd);
+			return str_fail(why, whylen, "wrote %s but could not sync its folder: %s",
+					path, strerror(err));
+		}
+		close(dfd);
+	}
+	return 0;
+failed:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return str_fail(why, whylen, "cannot write %s: %s (the old file is unchanged)", path,
+			strerror(err ? err : EIO));
 }

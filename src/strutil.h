@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 /* Copy src into dst[size]; returns 0, or -1 if src did not fit (dst then holds a prefix). */
+/* Format a reason a person can act on into why (if there is room) and return -1: the one
+ * "fail with why" of every parser and writer that reports in words. */
+int str_fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int str_copy(char *dst, size_t size, const char *src);
 /* Copy at most n bytes of src. Same result convention. */
 int str_ncopy(char *dst, size_t size, const char *src, size_t n);

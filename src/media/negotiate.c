@@ -7,8 +7,8 @@
 #include "codec.h"
 #include "base64.h"
 #include "srtp_sess.h"
+#include "strutil.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,20 +18,6 @@
 #define TE_NAME "telephone-event"
 
 static const enum codec_id default_order[] = { CODEC_OPUS, CODEC_G722, CODEC_PCMA, CODEC_PCMU };
-
-static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* The codecs the config enables, in its order (all of them if it names none). */
 static unsigned enabled_codecs(const struct media_cfg *cfg, enum codec_id out[CODEC_COUNT])
@@ -205,9 +191,9 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 	answer->has_audio = offer->has_audio;
 
 	if (!offer->has_audio || oa->port == 0)
-		return fail(why, whylen, "the offer has no audio stream");
+		return str_fail(why, whylen, "the offer has no audio stream");
 	if (!oa->addr[0])
-		return fail(why, whylen, "the offer has no connection address for audio");
+		return str_fail(why, whylen, "the offer has no connection address for audio");
 
 	/* Security first: it decides whether there is a call at all. */
 	for (unsigned i = 0; i < oa->ncrypto && i < SDP_MAX_CRYPTO && !cr; i++)
@@ -215,13 +201,13 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 			cr = &oa->crypto[i];
 	if (cfg->srtp == SRTP_OFF) {
 		if (oa->savp)
-			return fail(why, whylen, "peer requires SRTP (RTP/SAVP) but srtp = off");
+			return str_fail(why, whylen, "peer requires SRTP (RTP/SAVP) but srtp = off");
 		cr = NULL;
 	} else if (!cr) {
 		if (cfg->srtp == SRTP_MANDATORY)
-			return fail(why, whylen, "peer offered no SRTP (srtp = mandatory)");
+			return str_fail(why, whylen, "peer offered no SRTP (srtp = mandatory)");
 		if (oa->savp)
-			return fail(why, whylen, "peer offered SRTP with no crypto suite we support");
+			return str_fail(why, whylen, "peer offered SRTP with no crypto suite we support");
 	}
 
 	for (unsigned i = 0; i < oa->nfmts && i < SDP_MAX_FMTS && !chosen; i++)
@@ -236,7 +222,7 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 			snprintf(list + l, sizeof(list) - l, "%s%s", l ? " " : "",
 				 oa->fmts[i].name[0] ? oa->fmts[i].name : "?");
 		}
-		return fail(why, whylen, "no codec in common (peer offered: %s)", list);
+		return str_fail(why, whylen, "no codec in common (peer offered: %s)", list);
 	}
 	/* telephone-event at the codec's clock if offered, else whichever was offered. */
 	for (unsigned i = 0; i < oa->nfmts && i < SDP_MAX_FMTS; i++) {
@@ -265,7 +251,7 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 	}
 	if (cr) {
 		if (new_crypto(&a->crypto[0], cr->tag, suite, key) < 0)
-			return fail(why, whylen, "cannot make an SRTP key (no randomness)");
+			return str_fail(why, whylen, "cannot make an SRTP key (no randomness)");
 		a->ncrypto = 1;
 		memcpy(out->tx_key, key, sizeof(out->tx_key));
 		memset(key, 0, sizeof(key));
@@ -301,9 +287,9 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 	memset(out, 0, sizeof(*out));
 	out->te_pt = -1;
 	if (!answer->has_audio || aa->port == 0)
-		return fail(why, whylen, "peer rejected the audio");
+		return str_fail(why, whylen, "peer rejected the audio");
 	if (!aa->addr[0])
-		return fail(why, whylen, "the answer has no connection address for audio");
+		return str_fail(why, whylen, "the answer has no connection address for audio");
 
 	for (unsigned i = 0; i < aa->nfmts && i < SDP_MAX_FMTS && out->te_pt < 0; i++)
 		if (is_te(&aa->fmts[i])) {
@@ -328,7 +314,7 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 		}
 	}
 	if (!chosen)
-		return fail(why, whylen, "peer answered with a codec we did not offer (%s/%u)",
+		return str_fail(why, whylen, "peer answered with a codec we did not offer (%s/%u)",
 			    aa->nfmts && aa->fmts[0].name[0] ? aa->fmts[0].name : "?",
 			    aa->nfmts ? aa->fmts[0].rate : 0);
 
@@ -340,17 +326,17 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 			if (oa->crypto[i].tag == ac->tag)
 				ours = &oa->crypto[i];
 		if (!ours || strcasecmp(ours->suite, ac->suite) != 0)
-			return fail(why, whylen, "peer's a=crypto (tag %u, %s) matches none we offered",
+			return str_fail(why, whylen, "peer's a=crypto (tag %u, %s) matches none we offered",
 				    ac->tag, ac->suite);
 		if (!parse_crypto(ac, &suite, out->rx_key) || !parse_crypto(ours, &suite, out->tx_key))
-			return fail(why, whylen, "peer's a=crypto key is not a valid %s key", ac->suite);
+			return str_fail(why, whylen, "peer's a=crypto key is not a valid %s key", ac->suite);
 		out->suite = suite;
 		out->key_len = srtp_suite_key_len(suite);
 	} else if (cfg->srtp == SRTP_MANDATORY || (aa->savp && oa->ncrypto > 0)) {
-		return fail(why, whylen, "peer answered without SRTP (srtp = %s)",
+		return str_fail(why, whylen, "peer answered without SRTP (srtp = %s)",
 			    cfg->srtp == SRTP_MANDATORY ? "mandatory" : "optional");
 	} else if (aa->savp) {
-		return fail(why, whylen, "peer answered RTP/SAVP but we offered plain RTP");
+		return str_fail(why, whylen, "peer answered RTP/SAVP but we offered plain RTP");
 	}
 
 	out->codec = cid;
