@@ -1534,37 +1534,20 @@ static bool uri_on_loopback(const char *uri)
 	return !strncmp(h, "127.", 4) || !strncasecmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
 }
 
-int app_account_start(struct app *a, const char *path, const char *name, char *why,
-		      size_t whylen)
+int app_account_start(struct app *a, const struct account_cfg *acc, char *why, size_t whylen)
 {
 	unsigned i = a->cfg->naccounts;
-	const struct account_cfg *acc;
-	struct config *fresh;
 
 	if (!a->ua) {
 		snprintf(why, whylen, "the SIP stack is not running");
 		return -1;
 	}
-	if (config_find_account(a->cfg, name)) {
-		snprintf(why, whylen, "an account called %s is already running", name);
+	if (config_find_account(a->cfg, acc->name)) {
+		snprintf(why, whylen, "an account called %s is already running", acc->name);
 		return -1;
 	}
 	if (i >= CFG_MAX_ACCOUNTS) {
 		snprintf(why, whylen, "at most %d accounts run at once", CFG_MAX_ACCOUNTS);
-		return -1;
-	}
-	/* The section as the next start would read it: same parser, same defaults. */
-	fresh = malloc(sizeof(*fresh));
-	if (!fresh) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	config_defaults(fresh);
-	(void)config_load(fresh, path); /* problems elsewhere in the file do not matter here */
-	acc = config_find_account(fresh, name);
-	if (!acc) {
-		snprintf(why, whylen, "%s has no usable [account %s] section", path, name);
-		free(fresh);
 		return -1;
 	}
 	/* Demo mode listens on 127.0.0.1 only, which reaches no server elsewhere: the next
@@ -1573,12 +1556,10 @@ int app_account_start(struct app *a, const char *path, const char *name, char *w
 	    !uri_on_loopback(acc->outbound_proxy[0] ? acc->outbound_proxy :
 			     acc->registrar[0] ? acc->registrar : acc->uri)) {
 		snprintf(why, whylen, "SIP listens on %s only (demo mode): restart ttyphone to "
-			 "register %s", a->cfg->sip.listen, name);
-		free(fresh);
+			 "register %s", a->cfg->sip.listen, acc->name);
 		return -1;
 	}
 	a->cfg->accounts[i] = *acc;
-	free(fresh);
 	if (sipua_acc_alloc(a->ua, &a->accs[i], &a->cfg->accounts[i]) != 0) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
@@ -1587,7 +1568,7 @@ int app_account_start(struct app *a, const char *path, const char *name, char *w
 	a->reg_code[i] = 0;
 	a->reg_reason[i][0] = '\0';
 	a->cfg->naccounts++;
-	emit_log(a, "account %s added: %s", name, a->cfg->accounts[i].do_register ?
+	emit_log(a, "account %s added: %s", acc->name, acc->do_register ?
 		 "registering" : "ready (register = no)");
 	if (a->cfg->accounts[i].do_register)
 		sipua_register(a->accs[i]);

@@ -64,10 +64,9 @@ struct command_line;
 typedef void (app_extension_fn)(void *arg, const struct command_line *cl, app_reply_fn *reply,
 				void *rarg);
 void app_set_extension(struct app *a, app_extension_fn *fn, void *arg);
-/* `account add` wrote [account name] to path: read it as a start would and run it now
- * (register if it says so). -1 with why: it waits for the next start. */
-int app_account_start(struct app *a, const char *path, const char *name, char *why,
-		      size_t whylen);
+/* `account add` wrote acc (as a start reads it) to the config: run it now (register if
+ * it says so). -1 with why: it waits for the next start. */
+int app_account_start(struct app *a, const struct account_cfg *acc, char *why, size_t whylen);
 /* Run one command line. Replies (errors, lists) go to reply; state changes to listeners. */
 void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *arg);
 /* True once `quit` was asked for. */

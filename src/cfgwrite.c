@@ -109,6 +109,13 @@ static char *read_all(const char *path, char *why, size_t whylen)
 int config_add_account(const char *path, const char *name, const char *uri,
 		       const char *password, char *why, size_t whylen)
 {
+	return config_add_account_as(path, name, uri, password, NULL, why, whylen);
+}
+
+int config_add_account_as(const char *path, const char *name, const char *uri,
+			  const char *password, struct account_cfg *added, char *why,
+			  size_t whylen)
+{
 	struct config *cfg = NULL;
 	char real[PATH_MAX], section[512];
 	const char *target = path;
@@ -193,6 +200,8 @@ int config_add_account(const char *path, const char *name, const char *uri,
 			str_fail(why, whylen, "not added: the new section would not read back as written");
 			goto out;
 		}
+		if (added)
+			*added = *a;
 	}
 	rc = file_replace(target, text, strlen(text), 0600, why, whylen);
 out:

@@ -158,6 +158,7 @@ static void cmd_account(struct datacmd *d, const struct command_line *cl, app_re
 	char name[128], uri[CFG_STR + 1], password[256], why[1400], buf[2048], swhy[300];
 	const char *cur = cl->argc > 1 ? cl->argv[1] : "";
 	bool toolong = false, started;
+	struct account_cfg added;
 	struct jw w;
 
 	if (strcmp(cl->argv[0], "add")) {
@@ -181,14 +182,14 @@ static void cmd_account(struct datacmd *d, const struct command_line *cl, app_re
 		reply_error(reply, rarg, "account add: no config file to write to");
 		return;
 	}
-	if (config_add_account(d->config_path, name, uri, password, why, sizeof(why)) < 0) {
+	if (config_add_account_as(d->config_path, name, uri, password, &added, why,
+				  sizeof(why)) < 0) {
 		reply_error(reply, rarg, "account add: %s", why);
 		return;
 	}
 	/* Running at once, as the next start would read it; if it cannot (eight accounts
 	 * already), the file has it and a restart starts it: "restart" says which. */
-	started = d->app && app_account_start(d->app, d->config_path, name, swhy,
-					      sizeof(swhy)) == 0;
+	started = d->app && app_account_start(d->app, &added, swhy, sizeof(swhy)) == 0;
 	jw_begin(&w, buf, sizeof(buf));
 	jw_str(&w, "event", "account");
 	jw_str(&w, "action", "added");
