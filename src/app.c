@@ -1652,11 +1652,6 @@ void app_set_extension(struct app *a, app_extension_fn *fn, void *arg)
 	a->ext_arg = arg;
 }
 
-bool app_quit_requested(const struct app *a)
-{
-	return a->quit;
-}
-
 struct trace *app_trace(struct app *a)
 {
 	return a->trace;
@@ -1683,15 +1678,6 @@ void app_account_view(const struct app *a, unsigned i, struct app_account_view *
 	v->code = a->reg_code[i];
 	v->reason = a->reg_reason[i];
 	v->is_default = d == &cfg->accounts[i];
-}
-
-unsigned app_call_count(const struct app *a)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < APP_MAX_CALLS; i++)
-		n += a->calls[i].used;
-	return n;
 }
 
 bool app_call_view(const struct app *a, unsigned idx, struct app_call_view *v)

@@ -69,8 +69,6 @@ void app_set_extension(struct app *a, app_extension_fn *fn, void *arg);
 int app_account_start(struct app *a, const struct account_cfg *acc, char *why, size_t whylen);
 /* Run one command line. Replies (errors, lists) go to reply; state changes to listeners. */
 void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *arg);
-/* True once `quit` was asked for. */
-bool app_quit_requested(const struct app *a);
 /* Open a SIP trace file (--sip-trace). */
 int app_set_trace_file(struct app *a, const char *path, char *why, size_t whylen);
 
@@ -78,7 +76,6 @@ struct trace *app_trace(struct app *a);
 const struct config *app_config(const struct app *a);
 unsigned app_account_count(const struct app *a);
 void app_account_view(const struct app *a, unsigned i, struct app_account_view *v);
-unsigned app_call_count(const struct app *a);
 /* i-th call in creation order, including ended calls still shown (see app_reap). */
 bool app_call_view(const struct app *a, unsigned i, struct app_call_view *v);
 bool app_call_stats(struct app *a, unsigned id, struct media_stats *out);

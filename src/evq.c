@@ -12,7 +12,7 @@
 struct evq {
 	pthread_mutex_t lock;
 	int fd;
-	unsigned cap, head, count, dropped;
+	unsigned cap, head, count;
 	struct evq_event ring[];
 };
 
@@ -60,8 +60,7 @@ int evq_post(struct evq *q, const struct evq_event *ev)
 		return -1;
 	pthread_mutex_lock(&q->lock);
 	if (q->count == q->cap) {
-		q->dropped++;
-		rc = -1;
+		rc = -1;       /* the caller learns it was dropped */
 	} else {
 		q->ring[(q->head + q->count) % q->cap] = *ev;
 		q->count++;
@@ -92,9 +91,4 @@ int evq_take(struct evq *q, struct evq_event *ev)
 	}
 	pthread_mutex_unlock(&q->lock);
 	return got;
-}
-
-unsigned evq_dropped(const struct evq *q)
-{
-	return q->dropped;
 }

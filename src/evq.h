@@ -34,6 +34,5 @@ int evq_post(struct evq *q, const struct evq_event *ev);
 /* Main thread: take one event; returns 1 if one was taken, 0 if empty. Clears the fd's
  * readiness once the queue is empty. */
 int evq_take(struct evq *q, struct evq_event *ev);
-unsigned evq_dropped(const struct evq *q);
 
 #endif

@@ -25,6 +25,7 @@
 #include "json.h"
 #include "jsonget.h"
 #include "strutil.h"
+#include "filelock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,42 +141,6 @@ void history_default_path(char *out, size_t size)
 	else
 		snprintf(out, size, "%s/.local/share/ttyphone/history.sqlite",
 			 home && *home ? home : ".");
-}
-
-const char *history_path(const struct history *h)
-{
-	return h->path;
-}
-
-/* mkdir -p of path's folder, new folders 0700 (the history is private). */
-static int make_parent(const char *path, char *why, size_t whylen)
-{
-	char dir[1024];
-	char *slash;
-
-	if (str_copy(dir, sizeof(dir), path) < 0) {
-		snprintf(why, whylen, "path too long: %s", path);
-		return ENAMETOOLONG;
-	}
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char keep = *p;
-			*p = '\0';
-			if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-				int err = errno;
-				snprintf(why, whylen, "cannot create the folder %s: %s", dir, strerror(err));
-				return err;
-			}
-			*p = keep;
-			if (!keep)
-				break;
-		}
-	}
-	return 0;
 }
 
 /* A sentence for an SQLite failure, with what to do about it. */
@@ -356,9 +321,16 @@ int history_open(struct history **hp, const char *path, unsigned busy_ms, char *
 	} else {
 		history_default_path(h->path, sizeof(h->path));
 	}
-	if ((err = make_parent(h->path, why, whylen)) != 0) {
-		free(h);
-		return err;
+	{
+		char dir[sizeof(h->path)];
+
+		file_dir_of(h->path, dir, sizeof(dir));
+		errno = 0;
+		if (file_make_dirs(dir, why, whylen) < 0) {
+			err = errno ? errno : ENAMETOOLONG;
+			free(h);
+			return err;
+		}
 	}
 	/* Create it ourselves so that it is 0600 (SQLite gives -wal and -shm the same mode);
 	 * never O_TRUNC: an existing file is only ever read and appended to by SQLite. */

@@ -25,7 +25,6 @@ void history_default_path(char *out, size_t size);
 int history_open(struct history **hp, const char *path, unsigned busy_ms, char *why,
 		 size_t whylen);
 void history_close(struct history *h);
-const char *history_path(const struct history *h);
 /* Where problems met while recording go (the record is lost, the phone goes on). */
 void history_set_notify(struct history *h, void (*fn)(void *arg, const char *line), void *arg);
 /* The default account's host[:port], so that `msg bob` is recorded as sip:bob@host. */

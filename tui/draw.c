@@ -64,11 +64,6 @@ void draw_setup(bool is_utf8, bool colors)
 	roles[R_ATTR] = A_BOLD | COLOR_PAIR(P_BLUE);
 }
 
-bool draw_is_utf8(void)
-{
-	return utf8;
-}
-
 attr_t draw_attr(enum role r)
 {
 	return (unsigned)r < R_COUNT ? roles[r] : A_NORMAL;

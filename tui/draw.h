@@ -25,7 +25,6 @@ enum glyph {
 
 /* Decide on UTF-8 and colors once curses is up. */
 void draw_setup(bool utf8, bool colors);
-bool draw_is_utf8(void);
 attr_t draw_attr(enum role r);
 const char *draw_glyph(enum glyph g);
 /* A meter of level steps 0..7 as one glyph. */
