@@ -990,23 +990,17 @@ static bool is_uri(const char *to)
 static void resolve_contact(const char *name, char *out, size_t size, char *account,
 			    size_t account_size)
 {
-	struct contacts book;
-	const struct contact *ct;
-	char path[1024];
+	struct contact ct;
 
 	str_copy(out, size, name);
 	if (account_size)
 		account[0] = '\0';
 	if (is_uri(name) || strchr(name, '@'))
 		return;
-	contacts_init(&book);
-	contacts_default_path(path, sizeof(path));
-	contacts_load(&book, path, NULL, NULL); /* an unreadable book is an empty one */
-	if ((ct = contacts_find(&book, name)) && ct->nuri) {
-		str_copy(out, size, ct->uri[0]);
-		str_copy(account, account_size, ct->account);
+	if (contacts_lookup_default(name, &ct)) {
+		str_copy(out, size, ct.uri[0]);
+		str_copy(account, account_size, ct.account);
 	}
-	contacts_free(&book);
 }
 
 static bool is_echo_target(const char *to)

@@ -396,6 +396,24 @@ const struct contact *contacts_find_uri(const struct contacts *c, const char *ur
 	return NULL;
 }
 
+bool contacts_lookup_default(const char *name, struct contact *out)
+{
+	struct contacts book;
+	const struct contact *ct;
+	char path[1024];
+	bool found;
+
+	contacts_init(&book);
+	contacts_default_path(path, sizeof(path));
+	contacts_load(&book, path, NULL, NULL); /* an unreadable book is an empty one */
+	ct = contacts_find(&book, name);
+	found = ct && ct->nuri;
+	if (found)
+		*out = *ct;
+	contacts_free(&book);
+	return found;
+}
+
 const char *contacts_resolve(const struct contacts *c, const char *name)
 {
 	const struct contact *ct = contacts_find(c, name);

@@ -110,6 +110,9 @@ const struct contact *contacts_find(const struct contacts *c, const char *name);
 bool contact_matches(const struct contact *ct, const char *text);
 /* The contact one of whose URIs is the same address as uri (see contact_uri_same). */
 const struct contact *contacts_find_uri(const struct contacts *c, const char *uri);
+/* The contact called name in the default contacts.ini as it is now (read fresh, so a
+ * hand edit counts at once), copied to *out; false if there is none or no readable book. */
+bool contacts_lookup_default(const char *name, struct contact *out);
 /* What "call NAME" means: the first URI of the contact NAME, else NULL. */
 const char *contacts_resolve(const struct contacts *c, const char *name);
 /* Same address: scheme, user and host:port compared, case-insensitive for scheme and host,

@@ -64,8 +64,7 @@ static int peer_keys(const struct datacmd *d, const char *arg, char keys[][KEY_M
 		     unsigned *nkeys, char *why, size_t whylen)
 {
 	char uri[KEY_MAX];
-	struct contacts book;
-	const struct contact *ct;
+	struct contact ct;
 	const struct account_cfg *acc;
 
 	*nkeys = 0;
@@ -74,17 +73,10 @@ static int peer_keys(const struct datacmd *d, const char *arg, char keys[][KEY_M
 		contact_uri_key(uri, keys[(*nkeys)++], KEY_MAX);
 		return 0;
 	}
-	{
-		char path[1024];
-		contacts_init(&book);
-		contacts_default_path(path, sizeof(path));
-		contacts_load(&book, path, NULL, NULL); /* an unreadable book is an empty one */
-		if ((ct = contacts_find(&book, arg)))
-			for (unsigned i = 0; i < ct->nuri && *nkeys < CONTACT_MAX_URIS; i++)
-				contact_uri_key(ct->uri[i], keys[(*nkeys)++], KEY_MAX);
-		contacts_free(&book);
-		if (*nkeys)
-			return 0;
+	if (contacts_lookup_default(arg, &ct)) {
+		for (unsigned i = 0; i < ct.nuri && *nkeys < CONTACT_MAX_URIS; i++)
+			contact_uri_key(ct.uri[i], keys[(*nkeys)++], KEY_MAX);
+		return 0;
 	}
 	acc = d->cfg ? config_default_account(d->cfg) : NULL;
 	if (acc && strchr(acc->uri, '@')) {
