@@ -1368,7 +1368,8 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 		if ((c = pick_call(a, cl.argc > 1 ? cl.argv[1] : NULL, false, reply, rarg))) {
 			bool off = !strcmp(cl.argv[0], "off");
 			if (!c->ms || media_session_record(c->ms, off ? NULL : cl.argv[0]) < 0)
-				reply_error(reply, rarg, "call %u: cannot record to %s", c->id, cl.argv[0]);
+				reply_error(reply, rarg, "call %u: cannot record to %s: %s", c->id,
+					    cl.argv[0], strerror(errno));
 			else
 				emit_log(a, "call %u: recording %s", c->id, off ? "stopped" : cl.argv[0]);
 		}

@@ -3,12 +3,12 @@
  * the output is written as 48 kHz mono 16-bit WAV. Either path may be empty (silence in,
  * nothing written). Paced by a timer. */
 #include "audio.h"
+#include "lib_sndfile.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sndfile.h>
 #include <speex/speex_resampler.h>
 
 #define IN_CHUNK 480           /* input frames read at a time */
@@ -16,6 +16,7 @@
 
 struct file_dev {
 	struct pacer pacer;
+	const struct lib_sndfile *sf;
 	SNDFILE *in, *out;
 	unsigned in_channels;
 	SpeexResamplerState *rs;   /* NULL when the input is already 48 kHz */
@@ -31,9 +32,9 @@ static void file_close(void *dev)
 	if (!d)
 		return;
 	if (d->in)
-		sf_close(d->in);
+		d->sf->close(d->in);
 	if (d->out)
-		sf_close(d->out);   /* writes the final WAV header */
+		d->sf->close(d->out);   /* writes the final WAV header */
 	if (d->rs)
 		speex_resampler_destroy(d->rs);
 	free(d);
@@ -46,11 +47,13 @@ static int file_open(void **devp, const struct audio_open_args *a, char *why, si
 
 	if (!d)
 		return ENOMEM;
+	if ((a->cfg->input[0] || a->cfg->output[0]) && !(d->sf = lib_sndfile(why, whylen)))
+		goto fail;
 	if (a->cfg->input[0]) {
 		memset(&info, 0, sizeof(info));
-		d->in = sf_open(a->cfg->input, SFM_READ, &info);
+		d->in = d->sf->open(a->cfg->input, SFM_READ, &info);
 		if (!d->in) {
-			snprintf(why, whylen, "cannot read %s: %s", a->cfg->input, sf_strerror(NULL));
+			snprintf(why, whylen, "cannot read %s: %s", a->cfg->input, d->sf->strerror(NULL));
 			goto fail;
 		}
 		if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 1000 ||
@@ -78,9 +81,9 @@ static int file_open(void **devp, const struct audio_open_args *a, char *why, si
 		info.samplerate = AUDIO_RATE;
 		info.channels = 1;
 		info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-		d->out = sf_open(a->cfg->output, SFM_WRITE, &info);
+		d->out = d->sf->open(a->cfg->output, SFM_WRITE, &info);
 		if (!d->out) {
-			snprintf(why, whylen, "cannot write %s: %s", a->cfg->output, sf_strerror(NULL));
+			snprintf(why, whylen, "cannot write %s: %s", a->cfg->output, d->sf->strerror(NULL));
 			goto fail;
 		}
 	}
@@ -96,12 +99,12 @@ fail:
  * nothing at all. */
 static bool refill(struct file_dev *d)
 {
-	sf_count_t got = sf_readf_short(d->in, d->raw, IN_CHUNK);
+	sf_count_t got = d->sf->readf_short(d->in, d->raw, IN_CHUNK);
 
 	if (got <= 0) {
-		if (sf_seek(d->in, 0, SEEK_SET) < 0)
+		if (d->sf->seek(d->in, 0, SEEK_SET) < 0)
 			return false;
-		got = sf_readf_short(d->in, d->raw, IN_CHUNK);
+		got = d->sf->readf_short(d->in, d->raw, IN_CHUNK);
 		if (got <= 0)
 			return false;
 	}
@@ -154,9 +157,9 @@ static int file_write(void *dev, const int16_t *pcm)
 
 	if (!d->out)
 		return 0;
-	if (sf_writef_short(d->out, pcm, AUDIO_FRAME) != AUDIO_FRAME) {
+	if (d->sf->writef_short(d->out, pcm, AUDIO_FRAME) != AUDIO_FRAME) {
 		/* Disk full or the like: stop writing rather than fail every 20 ms. */
-		sf_close(d->out);
+		d->sf->close(d->out);
 		d->out = NULL;
 		return -1;
 	}

@@ -2,12 +2,12 @@
  * asynchronous API because pa_simple has no timeout: a tunnel that is down can leave a
  * connect hanging, and quitting must never wait on that. */
 #include "audio_probe.h"
+#include "lib_pulse.h"
 #include "evq.h"
 #include "strutil.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <pulse/pulseaudio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,14 @@ static const char *server_name(const char *server, char *buf, size_t size)
 	return buf;
 }
 
+/* libpulse's text for an error code (libpulse is loaded by whoever got the code). */
+static const char *pa_error_text(int err)
+{
+	const struct lib_pulse *pa = lib_pulse(NULL, 0);
+
+	return pa ? pa->strerror(err) : "libpulse is not loaded";
+}
+
 void audio_explain(const char *server, int pa_err, const char *what, const char *device,
 		   char *out, size_t size)
 {
@@ -52,13 +60,13 @@ void audio_explain(const char *server, int pa_err, const char *what, const char 
 			 "sound. Fix: start PulseAudio (pulseaudio --start); over SSH, forward "
 			 "yours with ssh -R 24713:localhost:4713 and set [audio] server = "
 			 "tcp:127.0.0.1:24713 (README: Audio over SSH)", name,
-			 pa_err ? pa_strerror(pa_err) : "no answer within 3 s");
+			 pa_err ? pa_error_text(pa_err) : "no answer within 3 s");
 		break;
 	case PA_ERR_ACCESS:
 	case PA_ERR_AUTHKEY:
 		snprintf(out, size, "the audio server at %s refused us (%s). Fix: on your side "
 			 "load module-native-protocol-tcp with auth-ip-acl=127.0.0.1, or copy your "
-			 "~/.config/pulse/cookie to this machine", name, pa_strerror(pa_err));
+			 "~/.config/pulse/cookie to this machine", name, pa_error_text(pa_err));
 		break;
 	case PA_ERR_NOENTITY:
 		snprintf(out, size, "the audio server at %s has no %s named \"%s\". Fix: set "
@@ -67,7 +75,7 @@ void audio_explain(const char *server, int pa_err, const char *what, const char 
 		break;
 	default:
 		snprintf(out, size, "audio server at %s: %s: %s", name, what ? what : "connect",
-			 pa_strerror(pa_err));
+			 pa_error_text(pa_err));
 	}
 }
 
@@ -93,29 +101,34 @@ static void post(struct audio_probe *p, enum evq_kind kind, const char *text)
 static void *probe_main(void *arg)
 {
 	struct audio_probe *p = arg;
-	pa_mainloop *ml = pa_mainloop_new();
-	pa_context *ctx = ml ? pa_context_new(pa_mainloop_get_api(ml), "ttyphone-probe") : NULL;
+	char why[sizeof(((struct evq_event *)0)->text)];
+	const struct lib_pulse *pa = lib_pulse(why, sizeof(why));
+	pa_mainloop *ml = pa ? pa->mainloop_new() : NULL;
+	pa_context *ctx = ml ? pa->context_new(pa->mainloop_get_api(ml), "ttyphone-probe") : NULL;
 	int64_t deadline = now_ms() + PROBE_DEADLINE_MS;
 	pa_context_state_t st = PA_CONTEXT_UNCONNECTED;
-	char why[sizeof(((struct evq_event *)0)->text)];
 	int err = 0;
 
-	if (!ctx || pa_context_connect(ctx, p->server[0] ? p->server : NULL,
-				       PA_CONTEXT_NOAUTOSPAWN, NULL) < 0) {
-		err = ctx ? pa_context_errno(ctx) : PA_ERR_INTERNAL;
+	if (!pa) {
+		post(p, EVQ_MEDIA_AUDIO_ERROR, why);
+		return NULL;
+	}
+	if (!ctx || pa->context_connect(ctx, p->server[0] ? p->server : NULL,
+				      PA_CONTEXT_NOAUTOSPAWN, NULL) < 0) {
+		err = ctx ? pa->context_errno(ctx) : PA_ERR_INTERNAL;
 	} else {
 		for (;;) {
 			int64_t left = deadline - now_ms();
 
-			st = pa_context_get_state(ctx);
+			st = pa->context_get_state(ctx);
 			if (st == PA_CONTEXT_READY || !PA_CONTEXT_IS_GOOD(st) || left <= 0)
 				break;
-			if (pa_mainloop_prepare(ml, (int)(left * 1000)) < 0 ||
-			    pa_mainloop_poll(ml) < 0 || pa_mainloop_dispatch(ml) < 0)
+			if (pa->mainloop_prepare(ml, (int)(left * 1000)) < 0 ||
+			    pa->mainloop_poll(ml) < 0 || pa->mainloop_dispatch(ml) < 0)
 				break;
 		}
 		if (st != PA_CONTEXT_READY)
-			err = PA_CONTEXT_IS_GOOD(st) ? 0 : pa_context_errno(ctx);
+			err = PA_CONTEXT_IS_GOOD(st) ? 0 : pa->context_errno(ctx);
 	}
 	if (st == PA_CONTEXT_READY) {
 		post(p, EVQ_MEDIA_AUDIO_OK, "");
@@ -124,11 +137,11 @@ static void *probe_main(void *arg)
 		post(p, EVQ_MEDIA_AUDIO_ERROR, why);
 	}
 	if (ctx) {
-		pa_context_disconnect(ctx);
-		pa_context_unref(ctx);
+		pa->context_disconnect(ctx);
+		pa->context_unref(ctx);
 	}
 	if (ml)
-		pa_mainloop_free(ml);
+		pa->mainloop_free(ml);
 	return NULL;
 }
 

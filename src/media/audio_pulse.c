@@ -8,6 +8,7 @@
 #include "audio_probe.h"
 #include "capture_skip.h"
 #include "evq.h"
+#include "lib_pulse.h"
 #include "rt_thread.h"
 
 #include <errno.h>
@@ -17,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pulse/error.h>
-#include <pulse/simple.h>
 
 #define RETRY_S 3
 #define WARMUP_DRAIN_MAX 100   /* frames of stale capture discarded at most (2 s) */
@@ -48,6 +47,10 @@ struct pulse_dev {
 	bool quit, want_open;      /* under lock */
 	bool error_reported;       /* under lock: an AUDIO_ERROR awaits its AUDIO_OK */
 	pa_simple *new_rec, *new_play;  /* under lock: opened, not yet taken */
+	/* libpulse, loaded by the helper thread (the first call may read from disk). Written
+	 * once, under lock, with the first streams; the media thread reads it only after it
+	 * adopted those (under lock). */
+	const struct lib_pulse *pa;
 	atomic_bool ready;         /* new_rec/new_play are waiting: the cheap per-tick check */
 
 	/* Media thread only. */
@@ -74,22 +77,22 @@ static int64_t mono_us(void)
  * and left ~0.5 s of audio queued, the first playback writes waited 0.5 s. So: one read,
  * 40 ms of silence to start playback, then discard capture while it comes back at once
  * (queued, i.e. stale). Returns 0, or a PulseAudio error code. */
-static int warm_up(pa_simple *rec, pa_simple *play)
+static int warm_up(const struct lib_pulse *pa, pa_simple *rec, pa_simple *play)
 {
 	int16_t buf[AUDIO_FRAME];
 	int err = 0;
 
 	memset(buf, 0, sizeof(buf));
-	if (pa_simple_read(rec, buf, sizeof(buf), &err) < 0)
+	if (pa->simple_read(rec, buf, sizeof(buf), &err) < 0)
 		return err;
 	memset(buf, 0, sizeof(buf));
-	if (pa_simple_write(play, buf, sizeof(buf), &err) < 0 ||
-	    pa_simple_write(play, buf, sizeof(buf), &err) < 0)
+	if (pa->simple_write(play, buf, sizeof(buf), &err) < 0 ||
+	    pa->simple_write(play, buf, sizeof(buf), &err) < 0)
 		return err;
 	for (int i = 0; i < WARMUP_DRAIN_MAX; i++) {
 		int64_t t = mono_us();
 
-		if (pa_simple_read(rec, buf, sizeof(buf), &err) < 0)
+		if (pa->simple_read(rec, buf, sizeof(buf), &err) < 0)
 			return err;
 		if (mono_us() - t > 2000)     /* it had to wait: we are at the live edge */
 			break;
@@ -107,8 +110,8 @@ static void post(struct pulse_dev *d, enum evq_kind kind, const char *text)
 	evq_post(d->evq, &ev);
 }
 
-static int open_streams(struct pulse_dev *d, pa_simple **rec, pa_simple **play,
-			char *why, size_t whylen)
+static int open_streams(struct pulse_dev *d, const struct lib_pulse *pa, pa_simple **rec,
+			pa_simple **play, char *why, size_t whylen)
 {
 	const pa_sample_spec ss = { .format = PA_SAMPLE_S16NE, .rate = AUDIO_RATE, .channels = 1 };
 	const uint32_t frag = AUDIO_FRAME * sizeof(int16_t);
@@ -121,27 +124,27 @@ static int open_streams(struct pulse_dev *d, pa_simple **rec, pa_simple **play,
 	const char *server = d->server[0] ? d->server : NULL;
 	int err = 0;
 
-	*rec = pa_simple_new(server, "ttyphone", PA_STREAM_RECORD,
+	*rec = pa->simple_new(server, "ttyphone", PA_STREAM_RECORD,
 			     d->source[0] ? d->source : NULL, "call microphone", &ss, NULL,
 			     &rec_attr, &err);
 	if (!*rec) {
 		audio_explain(d->server, err, "microphone", d->source, why, whylen);
 		return -1;
 	}
-	*play = pa_simple_new(server, "ttyphone", PA_STREAM_PLAYBACK,
+	*play = pa->simple_new(server, "ttyphone", PA_STREAM_PLAYBACK,
 			      d->sink[0] ? d->sink : NULL, "call speaker", &ss, NULL,
 			      &play_attr, &err);
 	if (!*play) {
 		audio_explain(d->server, err, "speaker", d->sink, why, whylen);
-		pa_simple_free(*rec);
+		pa->simple_free(*rec);
 		*rec = NULL;
 		return -1;
 	}
 	/* Without this, capture starts with ~700 ms of stale audio queued. */
-	if (pa_simple_flush(*rec, &err) < 0 || (err = warm_up(*rec, *play)) != 0) {
-		snprintf(why, whylen, "PulseAudio: the devices do not start: %s", pa_strerror(err));
-		pa_simple_free(*rec);
-		pa_simple_free(*play);
+	if (pa->simple_flush(*rec, &err) < 0 || (err = warm_up(pa, *rec, *play)) != 0) {
+		snprintf(why, whylen, "PulseAudio: the devices do not start: %s", pa->strerror(err));
+		pa->simple_free(*rec);
+		pa->simple_free(*play);
 		*rec = *play = NULL;
 		return -1;
 	}
@@ -154,6 +157,7 @@ static void *opener_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->quit) {
+		const struct lib_pulse *pa;
 		pa_simple *rec, *play;
 		char why[sizeof(((struct evq_event *)0)->text)];
 		int rc;
@@ -163,14 +167,17 @@ static void *opener_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&d->lock);
-		rc = open_streams(d, &rec, &play, why, sizeof(why));
+		pa = lib_pulse(why, sizeof(why));
+		rc = pa ? open_streams(d, pa, &rec, &play, why, sizeof(why)) : -1;
 		pthread_mutex_lock(&d->lock);
 		if (rc == 0) {
 			if (d->quit) {
-				pa_simple_free(rec);
-				pa_simple_free(play);
+				pa->simple_free(rec);
+				pa->simple_free(play);
 				break;
 			}
+			if (!d->pa)
+				d->pa = pa;
 			d->new_rec = rec;
 			d->new_play = play;
 			d->want_open = false;
@@ -203,14 +210,15 @@ static void pulse_close(void *dev)
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->opener, NULL);
+	/* Any stream at all means libpulse was loaded (and d->pa set, the helper has ended). */
 	if (d->new_rec)
-		pa_simple_free(d->new_rec);
+		d->pa->simple_free(d->new_rec);
 	if (d->new_play)
-		pa_simple_free(d->new_play);
+		d->pa->simple_free(d->new_play);
 	if (d->rec)
-		pa_simple_free(d->rec);
+		d->pa->simple_free(d->rec);
 	if (d->play)
-		pa_simple_free(d->play);
+		d->pa->simple_free(d->play);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -273,12 +281,17 @@ static void adopt(struct pulse_dev *d)
 		post(d, EVQ_MEDIA_AUDIO_OK, "PulseAudio is back");
 }
 
+struct reaped {
+	const struct lib_pulse *pa;
+	pa_simple *rec, *play;
+};
+
 static void *reaper_main(void *arg)
 {
-	pa_simple **h = arg;
+	struct reaped *h = arg;
 
-	pa_simple_free(h[0]);
-	pa_simple_free(h[1]);
+	h->pa->simple_free(h->rec);
+	h->pa->simple_free(h->play);
 	free(h);
 	return NULL;
 }
@@ -287,16 +300,17 @@ static void *reaper_main(void *arg)
  * about one run in five, inside pa_threaded_mainloop_stop). Free them on a detached
  * thread that holds nothing of ours, so neither the call nor the reopening waits. If even
  * that thread cannot start, leak them: a leak beats a frozen call. */
-static void reap(pa_simple *rec, pa_simple *play)
+static void reap(const struct lib_pulse *pa, pa_simple *rec, pa_simple *play)
 {
-	pa_simple **h = malloc(2 * sizeof(*h));
+	struct reaped *h = malloc(sizeof(*h));
 	pthread_attr_t attr;
 	pthread_t t;
 
 	if (!h)
 		return;
-	h[0] = rec;
-	h[1] = play;
+	h->pa = pa;
+	h->rec = rec;
+	h->play = play;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, reaper_main, h) != 0)
@@ -310,8 +324,8 @@ static void lose(struct pulse_dev *d, const char *what, int err)
 	char why[160];
 	bool report;
 
-	snprintf(why, sizeof(why), "PulseAudio: %s failed: %s", what, pa_strerror(err));
-	reap(d->rec, d->play);
+	snprintf(why, sizeof(why), "PulseAudio: %s failed: %s", what, d->pa->strerror(err));
+	reap(d->pa, d->rec, d->play);
 	d->rec = d->play = NULL;
 	pacer_start(&d->pacer);
 	pthread_mutex_lock(&d->lock);
@@ -336,7 +350,7 @@ static bool quiet(const int16_t *pcm)
  * any is unknown. */
 static int64_t backlog_floor(struct pulse_dev *d, int *err)
 {
-	pa_usec_t lat = pa_simple_get_latency(d->rec, err);
+	pa_usec_t lat = d->pa->simple_get_latency(d->rec, err);
 	int64_t floor = INT64_MAX;
 
 	memmove(d->queued_us + 1, d->queued_us, (BACKLOG_TICKS - 1) * sizeof(d->queued_us[0]));
@@ -354,7 +368,7 @@ static int read_rec(void *ctx, int16_t *pcm, size_t n)
 {
 	struct pulse_dev *d = ctx;
 
-	return pa_simple_read(d->rec, pcm, n * sizeof(*pcm), &d->rec_err) < 0 ? -1 : 0;
+	return d->pa->simple_read(d->rec, pcm, n * sizeof(*pcm), &d->rec_err) < 0 ? -1 : 0;
 }
 
 /* One frame of capture; leaves 20 ms out (see BACKLOG_US) while they queue up. */
@@ -390,7 +404,7 @@ static int pulse_read(void *dev, int16_t *pcm)
 
 	adopt(d);
 	if (d->rec && ++d->ticks % LATENCY_CHECK_TICKS == 0) {
-		pa_usec_t plat = d->play ? pa_simple_get_latency(d->play, &err) : (pa_usec_t)-1;
+		pa_usec_t plat = d->play ? d->pa->simple_get_latency(d->play, &err) : (pa_usec_t)-1;
 
 		d->capture_ms = d->queued_us[0] < 0 ? -1 : (int)(d->queued_us[0] / 1000);
 		d->playback_ms = plat == (pa_usec_t)-1 ? -1 : (int)(plat / 1000);
@@ -412,7 +426,7 @@ static int pulse_write(void *dev, const int16_t *pcm)
 
 	if (!d->play)
 		return -1;
-	if (pa_simple_write(d->play, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
+	if (d->pa->simple_write(d->play, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
 		return 0;
 	lose(d, "playback", err);
 	return -1;
@@ -428,8 +442,8 @@ static int64_t pulse_latency_us(void *dev)
 
 	if (!d->rec || !d->play)
 		return -1;
-	rec = pa_simple_get_latency(d->rec, &err);
-	play = pa_simple_get_latency(d->play, &err);
+	rec = d->pa->simple_get_latency(d->rec, &err);
+	play = d->pa->simple_get_latency(d->play, &err);
 	if (rec == (pa_usec_t)-1 || play == (pa_usec_t)-1)
 		return -1;
 	return (int64_t)(rec + play);

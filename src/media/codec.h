@@ -32,6 +32,10 @@ struct codec {
 	unsigned frame_samples;    /* 20 ms at audio_rate */
 	unsigned frame_ts;         /* 20 ms in RTP clock units */
 
+	/* NULL, or loads the library the codec runs on (lib_load.c), with the reason when it
+	 * cannot. May block: negotiation calls it, never the media thread. Until it succeeded,
+	 * alloc and reset work (the state waits) and decode/encode return -1. */
+	int (*load)(char *why, size_t whylen);
 	int (*alloc)(void **stp, const struct codec_opts *o);
 	void (*free)(void *st);
 	void (*reset)(void *st);   /* forget history (new stream), keep settings */

@@ -1,15 +1,38 @@
 /* codec_g711.c: G.711 A-law (PCMA) and u-law (PCMU) through spandsp's sample converters,
  * with spandsp's G.711 Appendix I style concealment (pitch-period repetition, made for
- * 8 kHz). One byte per sample, so encode and decode are a loop. */
+ * 8 kHz). One byte per sample, so encode and decode are a loop.
+ *
+ * The converters are inline in spandsp's header; only the concealment needs the library,
+ * which negotiation loads (lib_spandsp.h). As in codec_g722.c, the state is set up at
+ * first use, in place, so a session that never speaks G.711 never touches spandsp. */
 #include "codec.h"
+#include "lib_spandsp.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spandsp.h>
 
 struct g711_state {
 	plc_state_t plc;       /* embedded: no allocation after alloc */
+	bool plc_ready;        /* plc set up since the last reset */
 };
+
+static int g711_load(char *why, size_t whylen)
+{
+	return lib_spandsp(why, whylen) ? 0 : -1;
+}
+
+/* spandsp's functions and a set-up concealer, or NULL before negotiation loaded spandsp. */
+static const struct lib_spandsp *ready_plc(struct g711_state *st)
+{
+	const struct lib_spandsp *dsp = lib_spandsp_loaded();
+
+	if (dsp && !st->plc_ready) {
+		dsp->plc_init(&st->plc);    /* in place: allocates nothing */
+		st->plc_ready = true;
+	}
+	return dsp;
+}
 
 static int g711_alloc_state(void **stp, const struct codec_opts *o)
 {
@@ -18,7 +41,6 @@ static int g711_alloc_state(void **stp, const struct codec_opts *o)
 	(void)o;
 	if (!st)
 		return -1;
-	plc_init(&st->plc);
 	*stp = st;
 	return 0;
 }
@@ -30,9 +52,7 @@ static void g711_free_state(void *p)
 
 static void g711_reset_state(void *p)
 {
-	struct g711_state *st = p;
-
-	plc_init(&st->plc);
+	((struct g711_state *)p)->plc_ready = false;
 }
 
 static void g711_reset_tx(void *p)
@@ -63,24 +83,26 @@ static int pcmu_enc(void *p, const int16_t *pcm, uint8_t *out, size_t outmax)
 static int pcma_dec(void *p, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
 {
 	struct g711_state *st = p;
+	const struct lib_spandsp *dsp = ready_plc(st);
 
-	if (len == 0 || len > max)
+	if (len == 0 || len > max || !dsp)
 		return -1;
 	for (size_t i = 0; i < len; i++)
 		pcm[i] = alaw_to_linear(in[i]);
-	plc_rx(&st->plc, pcm, (int)len);
+	dsp->plc_rx(&st->plc, pcm, (int)len);
 	return (int)len;
 }
 
 static int pcmu_dec(void *p, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
 {
 	struct g711_state *st = p;
+	const struct lib_spandsp *dsp = ready_plc(st);
 
-	if (len == 0 || len > max)
+	if (len == 0 || len > max || !dsp)
 		return -1;
 	for (size_t i = 0; i < len; i++)
 		pcm[i] = ulaw_to_linear(in[i]);
-	plc_rx(&st->plc, pcm, (int)len);
+	dsp->plc_rx(&st->plc, pcm, (int)len);
 	return (int)len;
 }
 
@@ -103,24 +125,27 @@ static void plc_rotate_history(plc_state_t *s)
 static int g711_conceal(void *p, int16_t *pcm, size_t n)
 {
 	struct g711_state *st = p;
+	const struct lib_spandsp *dsp = ready_plc(st);
 
+	if (!dsp)
+		return -1;
 	if (st->plc.missing_samples == 0)
 		plc_rotate_history(&st->plc);
-	return plc_fillin(&st->plc, pcm, (int)n);
+	return dsp->plc_fillin(&st->plc, pcm, (int)n);
 }
 
 const struct codec codec_pcma = {
 	.id = CODEC_PCMA, .rtp_name = "PCMA", .pt = 8,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
-	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
-	.reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
+	.load = g711_load, .alloc = g711_alloc_state, .free = g711_free_state,
+	.reset = g711_reset_state, .reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcma_enc, .decode = pcma_dec, .plc = g711_conceal,
 };
 
 const struct codec codec_pcmu = {
 	.id = CODEC_PCMU, .rtp_name = "PCMU", .pt = 0,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
-	.alloc = g711_alloc_state, .free = g711_free_state, .reset = g711_reset_state,
-	.reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
+	.load = g711_load, .alloc = g711_alloc_state, .free = g711_free_state,
+	.reset = g711_reset_state, .reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcmu_enc, .decode = pcmu_dec, .plc = g711_conceal,
 };

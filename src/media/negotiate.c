@@ -52,6 +52,16 @@ static bool codec_enabled(const struct media_cfg *cfg, enum codec_id id)
 	return false;
 }
 
+/* Whether the codec's library loads (lib_load.c: spandsp is loaded for the first call that
+ * settles on G.711 or G.722, not at start). A codec that cannot run is passed over in an
+ * answer and refused in an answer to our offer, with the loader's reason. */
+static bool codec_loads(enum codec_id id, char *why, size_t whylen)
+{
+	const struct codec *c = codec_get(id);
+
+	return !c->load || c->load(why, whylen) == 0;
+}
+
 static bool is_te(const struct sdp_fmt *f)
 {
 	return strcasecmp(f->name, TE_NAME) == 0;
@@ -177,6 +187,7 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 	enum srtp_suite suite = SUITE_NONE;
 	enum media_dir offer_dir;
 	uint8_t key[46];
+	char load_why[200];
 
 	memset(answer, 0, sizeof(*answer));
 	memset(out, 0, sizeof(*out));
@@ -210,9 +221,18 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 			return str_fail(why, whylen, "peer offered SRTP with no crypto suite we support");
 	}
 
+	if (cr && srtp_lib_load(load_why, sizeof(load_why)) != 0) {
+		if (cfg->srtp == SRTP_MANDATORY || oa->savp)
+			return str_fail(why, whylen, "SRTP is unavailable: %s", load_why);
+		cr = NULL;         /* optional, and offered over RTP/AVP: answer plain */
+	}
+	load_why[0] = '\0';
 	for (unsigned i = 0; i < oa->nfmts && i < SDP_MAX_FMTS && !chosen; i++)
-		if (!is_te(&oa->fmts[i]) && fmt_codec(&oa->fmts[i], &cid) && codec_enabled(cfg, cid))
+		if (!is_te(&oa->fmts[i]) && fmt_codec(&oa->fmts[i], &cid) &&
+		    codec_enabled(cfg, cid) && codec_loads(cid, load_why, sizeof(load_why)))
 			chosen = &oa->fmts[i];
+	if (!chosen && load_why[0])
+		return str_fail(why, whylen, "no usable codec in common: %s", load_why);
 	if (!chosen) {
 		char list[160] = "";
 
@@ -283,6 +303,7 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 	const struct sdp_audio *aa = &answer->audio, *oa = &st->offer.audio;
 	const struct sdp_fmt *chosen = NULL;
 	enum codec_id cid = CODEC_PCMU;
+	char load_why[200];
 
 	memset(out, 0, sizeof(*out));
 	out->te_pt = -1;
@@ -317,6 +338,9 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 		return str_fail(why, whylen, "peer answered with a codec we did not offer (%s/%u)",
 			    aa->nfmts && aa->fmts[0].name[0] ? aa->fmts[0].name : "?",
 			    aa->nfmts ? aa->fmts[0].rate : 0);
+	if (!codec_loads(cid, load_why, sizeof(load_why)))
+		return str_fail(why, whylen, "peer chose %s, which cannot run here: %s",
+			    codec_get(cid)->rtp_name, load_why);
 
 	if (oa->ncrypto > 0 && aa->ncrypto > 0) {
 		const struct sdp_crypto *ac = &aa->crypto[0], *ours = NULL;
@@ -330,6 +354,8 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 				    ac->tag, ac->suite);
 		if (!parse_crypto(ac, &suite, out->rx_key) || !parse_crypto(ours, &suite, out->tx_key))
 			return str_fail(why, whylen, "peer's a=crypto key is not a valid %s key", ac->suite);
+		if (srtp_lib_load(load_why, sizeof(load_why)) != 0)
+			return str_fail(why, whylen, "SRTP is unavailable: %s", load_why);
 		out->suite = suite;
 		out->key_len = srtp_suite_key_len(suite);
 	} else if (cfg->srtp == SRTP_MANDATORY || (aa->savp && oa->ncrypto > 0)) {

@@ -308,6 +308,10 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 	if (p->suite != SUITE_NONE && (p->key_len != srtp_suite_key_len(p->suite) ||
 				       p->key_len > sizeof(p->tx_key)))
 		return EINVAL;
+	/* Negotiation loaded the codec's library already; params made by hand get it here,
+	 * before the media thread (which never loads) meets the codec. */
+	if (codec_get(p->codec)->load && codec_get(p->codec)->load(NULL, 0) != 0)
+		return ELIBACC;
 	memset(&u, 0, sizeof(u));
 	u.p = *p;
 	err = make_remote(ms, p, &u.remote, &u.remote_len);
@@ -408,23 +412,27 @@ void media_session_mute(struct media_session *ms, bool mute)
 
 int media_session_record(struct media_session *ms, const char *path)
 {
+	const struct lib_sndfile *sf = lib_sndfile(NULL, 0);
 	SNDFILE *f = NULL, *old;
 
+	if (!sf)
+		return fail_errno(path ? ELIBACC : 0);  /* and nothing can be recording */
 	if (path) {
 		SF_INFO info = { .samplerate = AUDIO_RATE, .channels = 2,
 				 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 
 		/* Left: what we send (our microphone); right: what we play (the peer). */
-		f = sf_open(path, SFM_WRITE, &info);
+		f = sf->open(path, SFM_WRITE, &info);
 		if (!f)
 			return fail_errno(EIO);
 	}
 	pthread_mutex_lock(&ms->rec_lock);
 	old = ms->rec;
 	ms->rec = f;
+	ms->sf = sf;
 	pthread_mutex_unlock(&ms->rec_lock);
 	if (old)
-		sf_close(old);
+		sf->close(old);
 	return 0;
 }
 
@@ -455,7 +463,7 @@ void media_session_free(struct media_session *ms)
 	srtp_sess_free(ms->tx);
 	srtp_sess_free(ms->rx);
 	if (ms->rec)
-		sf_close(ms->rec);
+		ms->sf->close(ms->rec);
 	free_states(ms);
 	close(ms->rtp_fd);
 	close(ms->rtcp_fd);

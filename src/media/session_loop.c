@@ -646,9 +646,9 @@ static void record_tick(struct media_session *ms, const int16_t *mic, const int1
 			frames[2 * i] = mic[i];
 			frames[2 * i + 1] = spk[i];
 		}
-		if (sf_writef_short(ms->rec, frames, AUDIO_FRAME) != AUDIO_FRAME) {
+		if (ms->sf->writef_short(ms->rec, frames, AUDIO_FRAME) != AUDIO_FRAME) {
 			/* Disk full or the like: stop recording; the file stays valid. */
-			sf_close(ms->rec);
+			ms->sf->close(ms->rec);
 			ms->rec = NULL;
 			session_post(ms, EVQ_MEDIA_AUDIO_ERROR, 0, "recording stopped: cannot write");
 		}

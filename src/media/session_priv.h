@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <sndfile.h>
 #include <speex/speex_resampler.h>
 
 #include "media.h"
@@ -19,6 +18,7 @@
 #include "dtmf.h"
 #include "echo_cancel.h"
 #include "jitter.h"
+#include "lib_sndfile.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "splice.h"
@@ -87,6 +87,7 @@ struct media_session {
 	/* Under rec_lock: held by the thread (trylock) for one frame, by record() to swap. */
 	pthread_mutex_t rec_lock;
 	SNDFILE *rec;
+	const struct lib_sndfile *sf;  /* libsndfile, loaded by the first record() */
 
 	/* Under stats_lock: the snapshot get_stats reads. */
 	pthread_mutex_t stats_lock;

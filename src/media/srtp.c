@@ -1,6 +1,9 @@
-/* srtp.c: libsrtp2 wrapper. libsrtp's global state is set up once for the process with
- * pthread_once, since media sessions (threads) come and go; it is never shut down. */
+/* srtp.c: libsrtp2 wrapper. libsrtp is loaded when negotiation first settles on SRTP
+ * (lib_srtp.h: Debian's build brings NSS with it), and its global state is set up once
+ * for the process with pthread_once, since media sessions (threads) come and go; it is
+ * never shut down. */
 #include "srtp_sess.h"
+#include "lib_srtp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,10 +11,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <stdio.h>
 #include <srtp2/srtp.h>
 
 struct srtp_sess {
 	srtp_t ctx;
+	const struct lib_srtp *lib;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -19,7 +24,20 @@ static srtp_err_status_t init_status;
 
 static void srtp_lib_init(void)
 {
-	init_status = srtp_init();
+	init_status = lib_srtp(NULL, 0)->init();
+}
+
+int srtp_lib_load(char *why, size_t whylen)
+{
+	if (!lib_srtp(why, whylen))
+		return -1;
+	pthread_once(&init_once, srtp_lib_init);
+	if (init_status != srtp_err_status_ok) {
+		snprintf(why, whylen, "libsrtp2 does not start (srtp_init: error %d)",
+			 (int)init_status);
+		return -1;
+	}
+	return 0;
 }
 
 static const struct {
@@ -77,29 +95,30 @@ int media_random(void *buf, size_t n)
 int srtp_sess_alloc(struct srtp_sess **sp, enum srtp_suite suite, const uint8_t *key,
 		    unsigned keylen, bool outbound)
 {
+	const struct lib_srtp *lib = lib_srtp(NULL, 0);
 	struct srtp_sess *s;
 	srtp_policy_t pol;
 	uint8_t keybuf[46];
+	char why[8];
 
-	pthread_once(&init_once, srtp_lib_init);
-	if (init_status != srtp_err_status_ok)
+	if (!lib || srtp_lib_load(why, sizeof(why)) != 0)
 		return EIO;
 	if (keylen != srtp_suite_key_len(suite) || keylen == 0 || keylen > sizeof(keybuf))
 		return EINVAL;
 	memset(&pol, 0, sizeof(pol));
 	switch (suite) {
 	case SUITE_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+		lib->policy_aes_cm_80(&pol.rtp);
+		lib->policy_aes_cm_80(&pol.rtcp);
 		break;
 	case SUITE_AES_CM_128_HMAC_SHA1_32:
 		/* RFC 4568: the short tag is for SRTP only; SRTCP keeps the 80-bit tag. */
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+		lib->policy_aes_cm_32(&pol.rtp);
+		lib->policy_aes_cm_80(&pol.rtcp);
 		break;
 	case SUITE_AEAD_AES_128_GCM:
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+		lib->policy_aes_gcm_128(&pol.rtp);
+		lib->policy_aes_gcm_128(&pol.rtcp);
 		break;
 	default:
 		return EINVAL;
@@ -113,7 +132,8 @@ int srtp_sess_alloc(struct srtp_sess **sp, enum srtp_suite suite, const uint8_t 
 	pol.window_size = 128;
 	pol.allow_repeat_tx = 0;
 	pol.next = NULL;
-	if (srtp_create(&s->ctx, &pol) != srtp_err_status_ok) {
+	s->lib = lib;
+	if (lib->create(&s->ctx, &pol) != srtp_err_status_ok) {
 		memset(keybuf, 0, sizeof(keybuf));
 		free(s);
 		return EINVAL;
@@ -128,7 +148,7 @@ void srtp_sess_free(struct srtp_sess *s)
 {
 	if (!s)
 		return;
-	srtp_dealloc(s->ctx);
+	s->lib->dealloc(s->ctx);
 	free(s);
 }
 
@@ -139,7 +159,7 @@ int srtp_sess_protect(struct srtp_sess *s, uint8_t *pkt, size_t *len, size_t cap
 
 	if (*len > 8192 || cap < *len + SRTP_SESS_TRAILER)
 		return -1;
-	st = rtcp ? srtp_protect_rtcp(s->ctx, pkt, &n) : srtp_protect(s->ctx, pkt, &n);
+	st = rtcp ? s->lib->protect_rtcp(s->ctx, pkt, &n) : s->lib->protect(s->ctx, pkt, &n);
 	if (st != srtp_err_status_ok || n < 0 || (size_t)n > cap)
 		return -1;
 	*len = (size_t)n;
@@ -153,7 +173,8 @@ int srtp_sess_unprotect(struct srtp_sess *s, uint8_t *pkt, size_t *len, bool rtc
 
 	if (*len > 8192)
 		return SRTP_SESS_ERR;
-	st = rtcp ? srtp_unprotect_rtcp(s->ctx, pkt, &n) : srtp_unprotect(s->ctx, pkt, &n);
+	st = rtcp ? s->lib->unprotect_rtcp(s->ctx, pkt, &n) :
+		    s->lib->unprotect(s->ctx, pkt, &n);
 	switch (st) {
 	case srtp_err_status_ok:
 		if (n < 0 || (size_t)n > *len)

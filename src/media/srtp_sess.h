@@ -22,6 +22,10 @@ enum srtp_sess_verdict {
 
 struct srtp_sess;
 
+/* Loads libsrtp2 and starts it, once per process; 0, or -1 with the reason in why. May
+ * block (negotiation calls it before a call's first SRTP session; never the media thread).
+ * srtp_sess_alloc does it too, failing with EIO. */
+int srtp_lib_load(char *why, size_t whylen);
 /* key is key||salt of srtp_suite_key_len(suite) bytes. Returns 0 or an errno. */
 int srtp_sess_alloc(struct srtp_sess **sp, enum srtp_suite suite, const uint8_t *key,
 		    unsigned keylen, bool outbound);

@@ -6,12 +6,11 @@
  * that hangs (a tunnel gone silent) can never hold up the main thread. The flag lives in a
  * block both sides share, freed by whichever lets go last. */
 #include "tone.h"
+#include "lib_pulse.h"
 #include "strutil.h"
 
 #include <math.h>
 #include <pthread.h>
-#include <pulse/error.h>
-#include <pulse/simple.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,8 @@ static void *player_main(void *arg)
 	int16_t frame[TONE_FRAME];
 	uint64_t n = 0;
 	int err = 0;
-	pa_simple *s = pa_simple_new(tp->server[0] ? tp->server : NULL, "ttyphone",
+	const struct lib_pulse *pa = lib_pulse(NULL, 0);
+	pa_simple *s = !pa ? NULL : pa->simple_new(tp->server[0] ? tp->server : NULL, "ttyphone",
 				     PA_STREAM_PLAYBACK, tp->sink[0] ? tp->sink : NULL,
 				     tp->kind == TONE_RING ? "ring tone" : "ringback tone", &ss,
 				     NULL, &attr, &err);
@@ -68,13 +68,13 @@ static void *player_main(void *arg)
 	while (s && !atomic_load(&tp->stop)) {
 		for (unsigned i = 0; i < TONE_FRAME; i++)
 			frame[i] = sample(tp->kind, n++);
-		if (pa_simple_write(s, frame, sizeof(frame), &err) < 0)
+		if (pa->simple_write(s, frame, sizeof(frame), &err) < 0)
 			break;
 	}
 	if (s) {
 		/* Drop what is queued rather than play it out after the call was answered. */
-		pa_simple_flush(s, &err);
-		pa_simple_free(s);
+		pa->simple_flush(s, &err);
+		pa->simple_free(s);
 	}
 	unref(tp);
 	return NULL;

@@ -25,15 +25,18 @@ jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Each target: its sources besides tests/fuzz/fuzz_NAME.c, and its pkg-config modules.
 targets="sdp rtp rtcp srtp jitter config contacts commands trace"
-codecs="src/media/codec.c src/media/codec_g711.c src/media/codec_g722.c src/media/codec_opus.c"
+# spandsp and libsrtp2 are opened on first use (src/media/lib_load.c) and linked here too.
+codecs="src/media/codec.c src/media/codec_g711.c src/media/codec_g722.c src/media/codec_opus.c
+	src/media/lib_spandsp.c"
+srtp="src/media/srtp.c src/media/lib_srtp.c"
 srcs_sdp="src/sip/sdp_parse.c src/media/negotiate.c $codecs src/media/base64.c
-	src/media/srtp.c src/media/sdp_write.c src/strutil.c"
+	$srtp src/media/lib_load.c src/media/sdp_write.c src/strutil.c"
 pkgs_sdp="sofia-sip-ua opus spandsp libsrtp2"
-srcs_rtp="src/media/rtp.c src/media/dtmf.c $codecs"
+srcs_rtp="src/media/rtp.c src/media/dtmf.c $codecs src/media/lib_load.c"
 pkgs_rtp="opus spandsp"
 srcs_rtcp="src/media/rtcp.c"
 pkgs_rtcp=""
-srcs_srtp="src/media/srtp.c"
+srcs_srtp="$srtp src/media/lib_load.c"
 pkgs_srtp="libsrtp2"
 srcs_jitter="src/media/jitter.c"
 pkgs_jitter=""
@@ -73,6 +76,19 @@ why_not() {
 			"(apt-get install libclang-rt-14-dev libfuzzer-14-dev): $(tail -n 1 "$probe.log")"; return; }
 }
 
+# A ttyconf.h for a source tree that was never configured: the version, and the SONAMEs
+# src/media/lib_load.c opens, read from the libraries as configure.ac does.
+stub_ttyconf() {
+	local m l so
+	echo '#define PACKAGE_VERSION "fuzz"'
+	for m in PULSE_SIMPLE:pulse-simple SRTP:srtp2 SPANDSP:spandsp SNDFILE:sndfile; do
+		l=${m#*:}
+		so=$(objdump -p "$("$cc" -print-file-name="lib$l.so")" 2>/dev/null |
+			sed -n 's/^ *SONAME *//p')
+		echo "#define TTY_SONAME_${m%%:*} \"${so:-lib$l.so}\""
+	done
+}
+
 # Compile one source file to its object if it (or any header) changed.
 compile() {    # compile SRC PKGS
 	local s=$1 pkgs=$2 o flags
@@ -94,8 +110,7 @@ build() {
 	[ -z "$why" ] || die "cannot build fuzzers: $why"
 	mkdir -p "$obj/inc"
 	# ttyconf.h comes from configure; outside a build directory a stub does.
-	[ -f "$top/ttyconf.h" ] || [ -f "$obj/inc/ttyconf.h" ] ||
-		echo '#define PACKAGE_VERSION "fuzz"' >"$obj/inc/ttyconf.h"
+	[ -f "$top/ttyconf.h" ] || [ -f "$obj/inc/ttyconf.h" ] || stub_ttyconf >"$obj/inc/ttyconf.h"
 	# Any newer header (or a new compiler flag set) rebuilds every object.
 	if [ ! -f "$obj/headers.stamp" ] || [ "$(cat "$obj/flags" 2>/dev/null)" != "$cc $base_cflags" ] ||
 	   [ -n "$(find "$src/src" "$src/tests/fuzz" -name '*.h' -newer "$obj/headers.stamp" 2>/dev/null | head -n 1)" ]; then

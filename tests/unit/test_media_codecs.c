@@ -31,6 +31,44 @@ static void test_codec_table_matches_the_rfcs(void)
 	CHECK(codec_get(CODEC_COUNT) == NULL);
 }
 
+/* spandsp is opened on first use (src/media/lib_load.c): until a codec's load() ran, its
+ * state can be made and reset (sessions make every codec's state up front) but it codes
+ * nothing, and nothing of spandsp is mapped. After load(), the same state works. */
+static void test_g711_g722_code_nothing_until_loaded(void)
+{
+	static const enum codec_id ids[] = { CODEC_G722, CODEC_PCMA, CODEC_PCMU };
+	enum { N = sizeof(ids) / sizeof(ids[0]) };
+	int16_t pcm[CODEC_MAX_DECODE] = { 0 };
+	uint8_t pkt[CODEC_MAX_PAYLOAD] = { 0 };
+	struct codec_opts o = { 0 };
+	void *st[N] = { NULL };
+	char why[256];
+
+	CHECK(!mapped("libspandsp"));
+	for (size_t i = 0; i < N; i++) {
+		const struct codec *c = codec_get(ids[i]);
+
+		CHECK(c->load != NULL);
+		CHECK_INT(c->alloc(&st[i], &o), 0);
+		c->reset(st[i]);
+		CHECK_INT(c->decode(st[i], pkt, 160, pcm, CODEC_MAX_DECODE), -1);
+		CHECK_INT(c->plc(st[i], pcm, 160), ids[i] == CODEC_G722 ? 160 : -1);
+	}
+	CHECK_INT(codec_get(CODEC_G722)->encode(st[0], pcm, pkt, sizeof(pkt)), -1);
+	CHECK(!mapped("libspandsp"));
+	CHECK_INT(codec_get(CODEC_PCMA)->load(why, sizeof(why)), 0);
+	CHECK(mapped("libspandsp"));
+	for (size_t i = 0; i < N; i++) {
+		const struct codec *c = codec_get(ids[i]);
+
+		CHECK_INT(c->load(why, sizeof(why)), 0);
+		CHECK_INT(c->encode(st[i], pcm, pkt, sizeof(pkt)), 160);
+		CHECK_INT(c->decode(st[i], pkt, 160, pcm, CODEC_MAX_DECODE), c->frame_samples);
+		c->free(st[i]);
+	}
+	CHECK(codec_get(CODEC_OPUS)->load == NULL);
+}
+
 static void check_tone_through(enum codec_id id)
 {
 	const struct codec *c = codec_get(id);
@@ -281,6 +319,7 @@ static void test_capture_skip_leaves_20ms_out_without_a_click(void)
 int main(void)
 {
 	RUN(test_codec_table_matches_the_rfcs);
+	RUN(test_g711_g722_code_nothing_until_loaded);   /* first: before anything loads */
 	RUN(test_each_codec_carries_a_1khz_tone);
 	RUN(test_each_codec_conceals_the_length_asked);
 	RUN(test_opus_fec_rebuilds_a_lost_frame_from_the_next);

@@ -22,6 +22,21 @@ static int unit_checks;
 #define RUN(test) do { int before_ = unit_failures; test(); \
 	printf("%s %s\n", unit_failures == before_ ? "ok  " : "FAIL", #test); } while (0)
 
+/* Whether a shared object whose path contains name is mapped into this process. */
+static inline int mapped(const char *name)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, name) != NULL;
+	fclose(f);
+	return found;
+}
+
 static inline int unit_done(void)
 {
 	printf("%d checks, %d failed\n", unit_checks, unit_failures);
