@@ -82,6 +82,8 @@ def ttyphone_call(lab, tone, secs, tag="", media=None):
         # silence decodes to under 0.005.
         spk = max(e.get("spk", 0) for e in p.find_events(event="stats", since=marks[p]))
         B.check(spk > 0.01, "ttyphone %s: no sound decoded (spk level %r)" % (p.name, spk))
+    for p in (a, b):
+        d[p.pid].maps = B.rss_by_mapping(p.pid)
     a.send("hangup %d" % cid)
     b.wait_event(event="call", state="ended", timeout=10)
     for p in (a, b):
@@ -118,6 +120,7 @@ def baresip_call(lab, tone, secs, users=("carol", "dave"), extra_config=""):
                 "baresip %s: no audio both ways (status line bit rates %r)" % (p.user, br))
     for p in (a, b):
         d[p.pid].aufile_kb = p.aufile_bytes() / 1024.0
+        d[p.pid].maps = B.rss_by_mapping(p.pid)
     a.hangup()
     b.wait_event(type="CALL_CLOSED", timeout=10)
     for p in (a, b):
@@ -186,10 +189,21 @@ def main():
            "USS %.0f kB, %.0f kB" % (bc.aufile_kb, be.aufile_kb, bc.hwm_kb - bc.aufile_kb,
                                      be.hwm_kb - be.aufile_kb, bc.uss_peak_kb - bc.aufile_kb,
                                      be.uss_peak_kb - be.aufile_kb))
+    # Where the resident memory is, kB RSS (private) per mapping, at the end of the window.
+    for who, d in (("ttyphone caller", tc), ("baresip caller", bc)):
+        B.note("%s: %s" % (who, B.rss_summary(d.maps)))
+    # The part of ttyphone's RSS that comes with the libraries the project requires
+    # (Sofia-SIP and the OpenSSL it links, SQLite, libopus, the C library).
+    floor = sum(v[0] for k, v in tc.maps.items() if k.split(".so")[0] in (
+        "libc", "ld-linux-x86-64", "libm", "libcrypto", "libssl", "libsofia-sip-ua",
+        "libsqlite3", "libopus"))
+    B.note("ttyphone caller: %d kB of its RSS is libc, libm, ld.so, Sofia-SIP, OpenSSL, "
+           "SQLite and libopus alone" % floor)
     mem = {"ttyphone_kb": [tc.hwm_kb, te.hwm_kb], "baresip_kb": [bc.hwm_kb, be.hwm_kb],
            "ttyphone_uss_kb": [tc.uss_peak_kb, te.uss_peak_kb],
            "baresip_uss_kb": [bc.uss_peak_kb, be.uss_peak_kb],
-           "baresip_aufile_kb": [bc.aufile_kb, be.aufile_kb]}
+           "baresip_aufile_kb": [bc.aufile_kb, be.aufile_kb],
+           "ttyphone_required_libs_kb": floor}
     B.report("call_cpu", "peak_rss_mb", "peak RSS in call (VmHWM, larger end)", "MB",
              max(tc.hwm_kb, te.hwm_kb) / 1024.0,
              max(bc.hwm_kb - bc.aufile_kb, be.hwm_kb - be.aufile_kb) / 1024.0, mem, digits=1)

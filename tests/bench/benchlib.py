@@ -141,6 +141,31 @@ def uss_kb(pid):
     return kb
 
 
+def rss_by_mapping(pid):
+    """{name: [rss_kB, private_kB]} from /proc/PID/smaps: shared objects by base name,
+    anonymous memory as [heap], [stack], [anon]."""
+    out = {}
+    cur = None
+    for line in _read("/proc/%d/smaps" % pid).splitlines():
+        f = line.split()
+        if f and "-" in f[0] and not f[0].endswith(":"):
+            cur = os.path.basename(f[5]) if len(f) > 5 else "[anon]"
+            out.setdefault(cur, [0, 0])
+        elif cur and f and f[0] == "Rss:":
+            out[cur][0] += int(f[1])
+        elif cur and f and f[0] in ("Private_Clean:", "Private_Dirty:"):
+            out[cur][1] += int(f[1])
+    return out
+
+
+def rss_summary(by_map, top=10):
+    """The largest resident mappings, one line: "libc.so.6 1624 (24 private), ..."."""
+    rows = sorted(by_map.items(), key=lambda kv: -kv[1][0])
+    libs = sum(1 for k in by_map if ".so" in k)
+    return "%d shared objects; largest: %s" % (libs, ", ".join(
+        "%s %d (%d)" % (k, v[0], v[1]) for k, v in rows[:top] if v[0] > 0))
+
+
 class Sample:
     """A snapshot of one process: CPU ticks, per-thread counters, memory, at a time."""
 
