@@ -14,7 +14,9 @@ starting 3 s after both registered.
 
 Both use UDP and the lab's registration expiry (600 s, so no refresh falls in a window
 under ~5 min); ttyphone keeps its default keep-alive (OPTIONS every 30 s), baresip has
-none. Fails if a phone is not registered or dies.
+none. A second ttyphone with `keepalive = 0`, measured in the same window, shows what
+ttyphone wakes for beyond its keep-alive (the row "without keep-alive"). Fails if a phone
+is not registered or dies.
 """
 
 import os
@@ -36,22 +38,24 @@ def main():
         tone = B.tone_file(lab, 2.0)
         t = lab.phone("alice", codecs="opus", backend="file", input=tone, output="",
                       name="tty-idle")
+        q = lab.phone("bob", codecs="opus", backend="file", input=tone, output="",
+                      keepalive=0, name="tty-idle-noka")
         b = B.start_baresip(lab, "carol", audio="file", input_wav=tone,
                             codecs=B.BARESIP_OPUS)
-        B.wait_registered_tty(t)
+        B.wait_registered_tty(t, q)
         b.wait_registered()
         lab.kam.wait_registered("alice")
         lab.kam.wait_registered("carol")
         tport = B.sip_port_of(t)
         time.sleep(SETTLE_S)
         log = B.KamLog(lab.kam).start()
-        d = B.measure([t.pid, b.pid], secs)
+        d = B.measure([t.pid, q.pid, b.pid], secs)
         time.sleep(0.3)     # let Kamailio log the last request of the window
         reqs = {"ttyphone": log.requests(tport), "baresip": log.requests(b.sip_port)}
-        B.check(t.alive() and b.alive(), "a phone died during the window")
+        B.check(t.alive() and q.alive() and b.alive(), "a phone died during the window")
         B.check(lab.kam.is_registered("alice") and lab.kam.is_registered("carol"),
                 "a phone lost its registration during the window")
-    dt, db = d[t.pid], d[b.pid]
+    dt, dq, db = d[t.pid], d[q.pid], d[b.pid]
     detail = {"window_s": secs}
     for who, x in (("ttyphone", dt), ("baresip", db)):
         nreq = sum(reqs[who].values())
@@ -75,6 +79,13 @@ def main():
              detail, digits=2)
     B.report("idle", "wakeups_per_min", "idle wake-ups (voluntary ctx switches)", "/min",
              dt.per_minute(dt.vol), db.per_minute(db.vol), detail, digits=1)
+    detail["ttyphone_keepalive_0"] = {
+        "sched_cpu_ms": round(dq.sched_cpu_s * 1000, 3), "wakeups": dq.vol,
+        "wakeups_per_min": round(dq.per_minute(dq.vol), 1), "threads": dq.thread_summary()}
+    B.note("ttyphone with keepalive = 0: %.2f ms CPU, %d wake-ups (%.1f/min)" % (
+        dq.sched_cpu_s * 1000, dq.vol, dq.per_minute(dq.vol)))
+    B.report("idle", "wakeups_per_min_noka", "  same, ttyphone without keep-alive", "/min",
+             dq.per_minute(dq.vol), db.per_minute(db.vol), detail, digits=1)
     B.report("idle", "sip_per_min", "idle SIP requests sent (keep-alives)", "/min",
              dt.per_minute(sum(reqs["ttyphone"].values())),
              db.per_minute(sum(reqs["baresip"].values())), detail, digits=1)

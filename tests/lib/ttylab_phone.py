@@ -26,7 +26,8 @@ import time
 from ttylab_core import LabError, Proc, debug, make_tempdir, tail
 
 # Flat override keys accepted by config_for(), and the section each belongs to.
-SIP_KEYS = {"listen", "tls_listen", "ca_file", "tls_verify", "user_agent", "auto_answer"}
+SIP_KEYS = {"listen", "tls_listen", "ca_file", "tls_verify", "user_agent", "auto_answer",
+            "keepalive"}
 ACCOUNT_KEYS = {"uri", "authorization_user", "password", "realm", "registrar",
                 "outbound_proxy", "transport", "register", "register_expires"}
 MEDIA_KEYS = {"codecs", "srtp", "rtp_ports", "rtp_timeout"}
