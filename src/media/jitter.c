@@ -4,7 +4,13 @@
  * case. The target delay is one packet plus a decaying peak of the RFC 3550 delay variation
  * D(i-1,i): differences between consecutive packets do not drift with the clocks, unlike
  * absolute transit times. The buffer level seen at each pop, smoothed, is what the drift
- * control compares with the target. */
+ * control compares with the target. That level counts time, not only whole frames: the
+ * frames buffered, plus how long the newest has waited, plus how long playout would still
+ * wait for a late packet (the pop's deadline, see jb_pop). A packet that came 15 ms before
+ * its pop means the next is due 15 ms before it is needed: one frame buffered can then be
+ * cushion enough, where counting frames alone would keep a second one (20 ms) for nothing.
+ * And when the next packet is due before the deadline, even the one frame buffered can go
+ * (JB_SKIPPED), so playout follows packets that come a little after its tick. */
 #include "jitter.h"
 
 #include <math.h>
@@ -24,6 +30,7 @@
 #define SPIKE_MS 40.0          /* a delay variation this large is a spike */
 #define SPIKE_APART_US 1000000 /* spikes closer than this are one event */
 #define SPIKE_MEMORY_US 10000000 /* a second spike within 10 s: they recur */
+#define CUSHION_SPARE_US 5000  /* of the time counted beyond whole frames, this much is not */
 
 static unsigned clampu(unsigned v, unsigned lo, unsigned hi)
 {
@@ -183,7 +190,7 @@ static void update_timing(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 }
 
 static void store(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool marker,
-		  const uint8_t *payload, size_t len)
+		  const uint8_t *payload, size_t len, int64_t arrival_us)
 {
 	struct jb_slot *s = &jb->slot[seq % JB_SLOTS];
 
@@ -193,11 +200,28 @@ static void store(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool
 	s->f.pt = pt;
 	s->f.marker = marker;
 	s->f.len = (uint16_t)len;
+	s->f.arrival_us = arrival_us;
 	if (len)
 		memcpy(s->f.data, payload, len);
 	if (jb->count == 0 || (int16_t)(seq - jb->high) > 0)
 		jb->high = seq;
 	jb->count++;
+}
+
+/* Frames buffered, plus how long the newest has waited and playout would still wait (see
+ * the top of this file). Once the newest has waited more than a frame, its successor is
+ * overdue, and only the wait that is left counts. */
+static unsigned cushion_level_ms(const struct jitter *jb, int64_t now_us, int64_t due_us)
+{
+	int64_t waited, more;
+
+	if (!jb->count)
+		return 0;
+	waited = now_us - jb->slot[jb->high % JB_SLOTS].f.arrival_us;
+	if (waited < 0 || waited > (int64_t)jb->frame_ms * 1000)
+		waited = 0;
+	more = waited + (due_us > now_us ? due_us - now_us : 0) - CUSHION_SPARE_US;
+	return jb_level_ms(jb) + (more > 0 ? (unsigned)(more / 1000) : 0);
 }
 
 /* Release the slot of `next` (if buffered) and move on. */
@@ -296,7 +320,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 			jb->count--;
 		}
 	}
-	store(jb, seq, ts, pt, marker, payload, len);
+	store(jb, seq, ts, pt, marker, payload, len, arrival_us);
 	update_timing(jb, seq, ts, pt, arrival_us);
 	return res;
 }
@@ -308,7 +332,8 @@ const struct jb_frame *jb_peek(const struct jitter *jb)
 	return jb->count && s->used && s->f.seq == jb->next ? &s->f : NULL;
 }
 
-enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame **out)
+enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, int64_t now_us, int64_t due_us,
+			  const struct jb_frame **out)
 {
 	struct jb_slot *s;
 	unsigned level;
@@ -318,7 +343,7 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 	*out = NULL;
 	if (jb->state == JB_IDLE)
 		return JB_EMPTY;
-	level = jb_level_ms(jb);
+	level = cushion_level_ms(jb, now_us, due_us);
 	if (jb->state == JB_BUFFERING) {
 		if (level == 0 || level < jb->target_ms)
 			return JB_EMPTY;
@@ -331,15 +356,19 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame *
 	target = jb->target_ms;
 
 	/* Drift, or a stall's backlog: running full. Drop a frame when it is quiet, or anyway
-	 * when far above (then also more often: that much delay should not stay long). */
+	 * when far above (then also more often: that much delay should not stay long). The
+	 * only frame buffered goes too when the next is due before the deadline: the caller
+	 * waits for it and pops again. */
 	far = jb->avg_level_ms > target + 3.0 * jb->frame_ms;
 	if (jb->since_adjust >= (!far ? DRIFT_MIN_POPS : quiet ? DRIFT_FAST_POPS : DRIFT_LOUD_POPS) &&
-	    level >= 2 * jb->frame_ms && jb->avg_level_ms > target + jb->frame_ms &&
-	    (quiet || far)) {
+	    (jb_level_ms(jb) >= 2 * jb->frame_ms || (jb->count && due_us > now_us)) &&
+	    jb->avg_level_ms > target + jb->frame_ms && (quiet || far)) {
 		advance(jb);
 		jb->st.drift_drops++;
 		jb->avg_level_ms -= jb->frame_ms;
 		jb->since_adjust = 0;
+		if (!jb_peek(jb) && due_us > now_us)
+			return JB_SKIPPED;
 	}
 	/* Drift: running empty. Stretch by one concealed frame, only when it is quiet (if it
 	 * never is, the underrun that follows does the same). The thresholds differ by more

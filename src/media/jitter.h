@@ -22,6 +22,7 @@ struct jb_frame {
 	uint8_t pt;
 	bool marker;
 	uint16_t len;
+	int64_t arrival_us;        /* when it came, as given to jb_put */
 	uint8_t data[JB_MAX_PAYLOAD];
 };
 
@@ -41,6 +42,8 @@ enum jb_pop_result {
 	JB_UNDERRUN,               /* playing, but nothing has arrived: conceal */
 	JB_EMPTY,                  /* not playing yet (filling up): play silence */
 	JB_STRETCH,                /* running below target: conceal one frame, consume nothing */
+	JB_SKIPPED,                /* a frame was left out to cut delay and the next is due
+				    * before the deadline: wait for it, then pop again */
 };
 
 struct jb_stats {
@@ -97,9 +100,13 @@ void jb_set_timing(struct jitter *jb, unsigned clock_rate, int pt);
 enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool marker,
 			  const uint8_t *payload, size_t len, int64_t arrival_us);
 /* Take the next 20 ms (or one packet's worth). quiet: the audio just played was near
- * silence, so a drift correction now would not be heard. *out stays valid until the next
- * jb_put or jb_reset. */
-enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, const struct jb_frame **out);
+ * silence, so a drift correction now would not be heard. now_us: the time of this pop, on
+ * the clock of jb_put's arrival_us (how long the newest packet has waited tells how soon
+ * the next is due). due_us (>= now_us): until when the caller would wait for a packet
+ * that is not here yet, putting what arrives; now_us if it would not. *out stays valid
+ * until the next jb_put or jb_reset. */
+enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, int64_t now_us, int64_t due_us,
+			  const struct jb_frame **out);
 /* The packet that will be played next, if buffered (for FEC after JB_LOST). */
 const struct jb_frame *jb_peek(const struct jitter *jb);
 unsigned jb_target_ms(const struct jitter *jb);

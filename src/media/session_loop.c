@@ -1,6 +1,7 @@
 /* session_loop.c: the media thread (the pipeline is drawn at the top of session.c).
  * Per tick: capture (which waits for the 20 ms), receive what arrived, send one packet,
- * play one frame, then the housekeeping (record, RTCP, timeout, stats).
+ * play one frame (waiting up to 15 ms for its packet, if it is on its way), then the
+ * housekeeping (record, RTCP, timeout, stats).
  * Nothing here allocates or blocks on a lock; the control slot is taken with trylock. */
 #include "session_priv.h"
 #include "evq.h"
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <netinet/in.h>
+#include <poll.h>
 
 #define QUIET_PEAK 1000        /* about -30 dBFS: a drift correction here is not heard */
 /* Bounded, so a flood cannot stall playout, yet large: refusing a stranger's packet costs a
@@ -23,8 +25,12 @@
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
 #define MAX_RECV_PER_TICK 2048
 #define MEDIA_NICE -10          /* when real-time priority is not allowed */
-#define SRTP_FAIL_REPORT 25
-#define FEC_MAX_LOSS 30        /* more redundancy than this costs more than it saves */    /* auth failures in a row, none good yet: wrong key */
+#define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
+#define FEC_MAX_LOSS 30        /* more redundancy than this costs more than it saves */
+/* How long past a tick's start playout waits for the packet it is to play (see
+ * await_due_packet). What is left of the tick (5 ms) is for decoding and writing before
+ * the next capture is due, so the packets we send keep the sound card's pace. */
+#define PLAYOUT_WAIT_US 15000
 
 int64_t session_now_ms(void)
 {
@@ -32,6 +38,14 @@ int64_t session_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
 static int64_t realtime_us(void)
@@ -547,9 +561,39 @@ static unsigned conceal(struct media_session *ms, const struct codec *c, int16_t
 	return (unsigned)r;
 }
 
+/* The packet to play this tick may be on its way. Capture paces both phones, and when the
+ * peer's packets arrive a little after our tick starts (two sound cards whose ticks are a
+ * few ms apart, or one that both share, ticking together), playing each only at the next
+ * tick leaves it waiting a whole tick in the socket. So while the jitter buffer plays and
+ * its next packet is not here, wait for it until `due` (PLAYOUT_WAIT_US past the tick's
+ * start, monotonic), taking in what arrives. The jitter buffer counts its cushion up to
+ * that deadline, and leaves a frame out when its successor will be here by then. */
+static void await_due_packet(struct media_session *ms, int64_t due)
+{
+	int64_t now = mono_us();
+
+	while (ms->jb.state != JB_IDLE && (ms->p.dir & MEDIA_RECVONLY) && !jb_peek(&ms->jb) &&
+	       now < due) {
+		struct pollfd pfd = { .fd = ms->rtp_fd, .events = POLLIN };
+		struct timespec left = { .tv_sec = 0, .tv_nsec = (long)(due - now) * 1000 };
+
+		if (ppoll(&pfd, 1, &left, NULL) > 0)
+			drain(ms, ms->rtp_fd, false);
+		now = mono_us();
+	}
+}
+
+/* jb_pop at this moment, with playout's deadline `due` (monotonic) on the arrival clock. */
+static enum jb_pop_result pop_by(struct media_session *ms, int64_t due, const struct jb_frame **f)
+{
+	int64_t now = realtime_us() - ms->t0_us, left = due - mono_us();
+
+	return jb_pop(&ms->jb, ms->quiet, now, left > 0 ? now + left : now, f);
+}
+
 /* One packet's worth (or a lost one's, or silence) from the jitter buffer onto the playout
- * queue. */
-static void play_one(struct media_session *ms)
+ * queue. due: playout's deadline for this tick (monotonic). */
+static void play_one(struct media_session *ms, int64_t due)
 {
 	const struct codec *c = ms->dec ? ms->dec : ms->codec;
 	const struct codec *fc;
@@ -557,12 +601,18 @@ static void play_one(struct media_session *ms)
 	unsigned lost_n = jb_frame_ms(&ms->jb) * c->audio_rate / 1000;
 	unsigned at = ms->fifo_len;
 	uint64_t drops = ms->jb.st.drift_drops;
+	enum jb_pop_result r;
 	size_t nold = 0;
 	int n = 0;
 
 	if (lost_n < c->frame_samples / 2 || lost_n > CODEC_MAX_FRAME * 3)
 		lost_n = c->frame_samples;
-	switch (jb_pop(&ms->jb, ms->quiet, &f)) {
+	r = pop_by(ms, due, &f);
+	if (r == JB_SKIPPED) {         /* one left out to cut delay: its successor is due */
+		await_due_packet(ms, due);
+		r = pop_by(ms, due, &f);
+	}
+	switch (r) {
 	case JB_FRAME:
 		fc = f->len > 0 ? codec_for_pt(ms, f->pt) : NULL;
 		if (!fc) {
@@ -599,6 +649,7 @@ static void play_one(struct media_session *ms)
 		break;
 	case JB_UNDERRUN:
 	case JB_STRETCH:
+	case JB_SKIPPED:               /* cannot happen twice in a row; conceal if it did */
 		n = (int)conceal(ms, c, ms->dec_buf, c->frame_samples);
 		break;
 	case JB_EMPTY:
@@ -623,10 +674,15 @@ static void play_one(struct media_session *ms)
 	}
 }
 
-static void play_tick(struct media_session *ms, int16_t *play48)
+/* tick_us: when this tick's capture came (monotonic). */
+static void play_tick(struct media_session *ms, int16_t *play48, int64_t tick_us)
 {
+	int64_t due = tick_us + PLAYOUT_WAIT_US;
+
+	if (ms->fifo_len < AUDIO_FRAME)
+		await_due_packet(ms, due);
 	while (ms->fifo_len < AUDIO_FRAME)
-		play_one(ms);
+		play_one(ms, due);
 	memcpy(play48, ms->fifo, AUDIO_FRAME * sizeof(int16_t));
 	memcpy(ms->last_played, play48, sizeof(ms->last_played));
 	ms->fifo_len -= AUDIO_FRAME;
@@ -765,12 +821,13 @@ void *session_thread(void *arg)
 	}
 
 	while (!atomic_load(&ms->stop)) {
-		int64_t now;
+		int64_t now, tick_us;
 		float p;
 		bool ok;
 
 		take_control(ms);
 		ok = ms->dev_ops->read(ms->dev, cap) == 0;
+		tick_us = mono_us();
 		if (ms->aec && ok)
 			aec_capture(ms, cap);
 		ms->audio_ok = ok;
@@ -779,7 +836,7 @@ void *session_thread(void *arg)
 		drain(ms, ms->rtp_fd, false);
 		drain(ms, ms->rtcp_fd, true);
 		send_tick(ms, cap);
-		play_tick(ms, play);
+		play_tick(ms, play, tick_us);
 		/* A failed write loses this frame only; a backend reports lasting trouble. */
 		(void)ms->dev_ops->write(ms->dev, play);
 		if (ms->aec)

@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			const struct jb_frame *peek = jb_peek(&jb);
 			uint16_t next = jb.next;
-			enum jb_pop_result r = jb_pop(&jb, op & 4, &f);
+			/* popped up to 7 ms after the last arrival, willing to wait up to 21 ms */
+			int64_t now = arrival + ((op >> 3) & 7) * 1000;
+			enum jb_pop_result r = jb_pop(&jb, op & 4, now, now + (op >> 6) * 7000, &f);
 
 			if (peek)
 				check_frame(peek, next);
@@ -92,6 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				FUZZ_ASSERT(f == NULL);
 			}
+			/* a frame left out for a successor due by the deadline: only if waiting */
+			if (r == JB_SKIPPED)
+				FUZZ_ASSERT((op >> 6) != 0 && jb_peek(&jb) == NULL);
 		}
 		check(&jb);
 	}

@@ -16,7 +16,7 @@ struct pkt {
 };
 
 struct outcome {
-	unsigned frames, lost, underruns, empty, stretches;
+	unsigned frames, lost, underruns, empty, stretches, skips;
 	unsigned order_errors;        /* a frame not after the previous one */
 	unsigned max_level_ms, max_target_ms;
 	unsigned tail_level_ms;       /* level at the last pop */
@@ -51,7 +51,7 @@ static struct outcome run(size_t n, unsigned ticks, bool quiet)
 
 			jb_put(&JB, P[next].seq, P[next].ts, 0, false, &b, 1, P[next].at_us);
 		}
-		switch (jb_pop(&JB, quiet, &f)) {
+		switch (jb_pop(&JB, quiet, now, now, &f)) {
 		case JB_FRAME:
 			o.frames++;
 			if ((have_last && (int16_t)(uint16_t)(f->seq - last) <= 0) ||
@@ -67,6 +67,7 @@ static struct outcome run(size_t n, unsigned ticks, bool quiet)
 		case JB_UNDERRUN: o.underruns++; break;
 		case JB_EMPTY: o.empty++; break;
 		case JB_STRETCH: o.stretches++; break;
+		case JB_SKIPPED: o.skips++; break;   /* only for a caller that waits */
 		}
 		if (jb_level_ms(&JB) > o.max_level_ms)
 			o.max_level_ms = jb_level_ms(&JB);
@@ -103,6 +104,7 @@ static void test_jitter_in_order_plays_every_frame(void)
 	CHECK_INT(o.lost, 0);
 	CHECK_INT(o.order_errors, 0);
 	CHECK_INT(o.underruns + o.empty, 10);  /* filling up, and after the last packet */
+	CHECK_INT(o.skips, 0);
 	CHECK(o.max_level_ms <= 60);
 	CHECK_INT(JB.st.late + JB.st.dup + JB.st.drift_drops, 0);
 }
@@ -184,7 +186,7 @@ static void test_jitter_reports_loss_and_offers_next_for_fec(void)
 
 				jb_put(&JB, P[i].seq, P[i].ts, 0, false, &b, 1, P[i].at_us);
 			}
-		if (jb_pop(&JB, false, &f) == JB_LOST) {
+		if (jb_pop(&JB, false, now, now, &f) == JB_LOST) {
 			const struct jb_frame *nx = jb_peek(&JB);
 
 			if (nx && nx->seq == 541)
@@ -248,6 +250,108 @@ static void test_jitter_recurring_spikes_hold_the_target(void)
 	printf("  recurring spikes: target now %u ms (peak %u), underruns %u\n",
 	       jb_target_ms(&JB), o.max_target_ms, o.underruns);
 	CHECK(jb_target_ms(&JB) >= 80);
+}
+
+/* Packets that come well before their pop (12-15 ms here): one frame buffered is cushion
+ * enough, so a second one (left by a start with two packets at once) goes in the first
+ * quiet moment. Packets that come just before the pop (2-5 ms) keep the second. Neither
+ * runs dry. */
+static void test_jitter_one_frame_is_enough_when_packets_come_early(void)
+{
+	for (int early = 0; early < 2; early++) {
+		size_t n = steady(0, 500, 20000, early ? -5000 : 5000);
+		struct outcome o;
+
+		jb_init(&JB, 8000, 20, 300);
+		srand(3);
+		for (size_t i = 0; i < n; i++)
+			P[i].at_us += rand() % 3000;
+		P[0].at_us = P[1].at_us;
+		o = run(n, 490, true);
+		printf("  packets %s: level after the last pop %u ms, target %u ms, drops %llu\n",
+		       early ? "12-15 ms early" : "2-5 ms early", o.tail_level_ms, jb_target_ms(&JB),
+		       (unsigned long long)JB.st.drift_drops);
+		CHECK_INT(o.tail_level_ms, early ? 0 : 20);
+		CHECK_INT(o.underruns, 0);
+		CHECK_INT(o.lost, 0);
+		CHECK_INT(o.order_errors, 0);
+		CHECK_INT(o.frames + o.empty, 490);   /* every pop played a frame once it started */
+	}
+}
+
+/* A caller that waits up to wait_us past each tick for the packet due (as the media thread
+ * does): deliver P[0..n) (sorted) and pop every 20 ms (10 ms after the sender's grid).
+ * Returns how many of the last `tail` frames played in the tick their packet came in. */
+static unsigned run_waiting(size_t n, unsigned ticks, unsigned tail, int64_t wait_us,
+			    struct outcome *o)
+{
+	size_t next = 0;
+	unsigned same_tick = 0;
+
+	qsort(P, n, sizeof(P[0]), cmp_arrival);
+	memset(o, 0, sizeof(*o));
+	for (unsigned k = 0; k < ticks; k++) {
+		int64_t tick = 10000 + (int64_t)k * 20000, now = tick, due = tick + wait_us;
+		const struct jb_frame *f;
+		enum jb_pop_result r;
+
+		for (bool again = true; again;) {
+			/* what arrived by now; then, while the next is missing, wait for packets
+			 * until the deadline */
+			for (; next < n && P[next].at_us <= now; next++) {
+				uint8_t b = (uint8_t)P[next].seq;
+
+				jb_put(&JB, P[next].seq, P[next].ts, 0, false, &b, 1, P[next].at_us);
+			}
+			if (JB.state != JB_IDLE && !jb_peek(&JB) && next < n && P[next].at_us <= due) {
+				now = P[next].at_us;
+				continue;
+			}
+			r = jb_pop(&JB, true, now, due, &f);
+			again = r == JB_SKIPPED;
+		}
+		switch (r) {
+		case JB_FRAME:
+			o->frames++;
+			if (k + tail >= ticks && now > tick)
+				same_tick++;
+			break;
+		case JB_LOST: o->lost++; break;
+		case JB_UNDERRUN: o->underruns++; break;
+		case JB_EMPTY: o->empty++; break;
+		case JB_STRETCH: o->stretches++; break;
+		case JB_SKIPPED: break;
+		}
+	}
+	o->tail_level_ms = jb_level_ms(&JB);
+	return same_tick;
+}
+
+/* Packets that come 5 ms (give or take 1.5) after the tick that is to play them, which
+ * waits up to 15 ms: each plays in its own tick, not 20 ms later in the next, even when
+ * the start left two frames buffered (one is left out in a quiet moment). A caller that
+ * does not wait plays every one a tick later. Neither runs dry. */
+static void test_jitter_waits_for_a_packet_due_within_the_tick(void)
+{
+	for (int wait = 0; wait < 2; wait++) {
+		size_t n = steady(0, 500, 20000, 15000);
+		struct outcome o;
+		unsigned same;
+
+		jb_init(&JB, 8000, 20, 300);
+		srand(5);
+		for (size_t i = 0; i < n; i++)
+			P[i].at_us += rand() % 3000 - 1500;
+		P[0].at_us = P[1].at_us;
+		same = run_waiting(n, 480, 200, wait ? 15000 : 0, &o);
+		printf("  packets 5 ms after the tick, waiting %s: %u of the last 200 frames in "
+		       "their own tick, drops %llu\n", wait ? "15 ms" : "not", same,
+		       (unsigned long long)JB.st.drift_drops);
+		CHECK_INT(same, wait ? 200 : 0);
+		CHECK_INT(o.underruns, 0);
+		CHECK_INT(o.lost, 0);
+		CHECK_INT(o.frames + o.empty, 480);
+	}
 }
 
 static void test_jitter_survives_seq_wrap(void)
@@ -349,7 +453,7 @@ static void test_jitter_codec_change_keeps_the_queue_and_the_target(void)
 			jb_set_timing(&JB, 8000, 0);
 		CHECK_INT(jb_put(&JB, (uint16_t)(5000 + i), ts, pt, false, &b, 1, at), JB_PUT_OK);
 		ts += i < 100 ? 960 : 160;
-		switch (jb_pop(&JB, false, &f)) {
+		switch (jb_pop(&JB, false, at, at, &f)) {
 		case JB_FRAME:
 			if (frames++ && f->seq != (uint16_t)(last + 1))
 				order_errors++;
@@ -387,7 +491,7 @@ static void test_jitter_takes_any_input_without_breaking(void)
 		jb_put(&JB, seq, ts, (uint8_t)rand(), rand() & 1, junk, (size_t)(rand() % 1502),
 		       (int64_t)i * 7000 + rand() % 100000);
 		if (i % 2)
-			jb_pop(&JB, rand() & 1, &f);
+			jb_pop(&JB, rand() & 1, (int64_t)i * 7000, (int64_t)i * 7000 + rand() % 20000, &f);
 		CHECK(JB.count <= JB_SLOTS);
 		if (JB.count > JB_SLOTS)
 			break;
@@ -406,6 +510,8 @@ int main(void)
 	RUN(test_jitter_burst_late_is_waited_for_then_target_grows);
 	RUN(test_jitter_lone_stall_drains_within_seconds);
 	RUN(test_jitter_recurring_spikes_hold_the_target);
+	RUN(test_jitter_one_frame_is_enough_when_packets_come_early);
+	RUN(test_jitter_waits_for_a_packet_due_within_the_tick);
 	RUN(test_jitter_survives_seq_wrap);
 	RUN(test_jitter_fast_sender_clock_stays_bounded);
 	RUN(test_jitter_slow_sender_clock_stays_bounded);
