@@ -9,6 +9,7 @@
 #include "capture_skip.h"
 #include "evq.h"
 #include "lib_pulse.h"
+#include "play_level.h"
 #include "rt_thread.h"
 
 #include <errno.h>
@@ -21,7 +22,9 @@
 
 #define RETRY_S 3
 #define WARMUP_DRAIN_MAX 100   /* frames of stale capture discarded at most (2 s) */
-#define LATENCY_CHECK_TICKS 25 /* publish both queues twice a second (for the stats) */
+#define WARMUP_PLAY_MAX 10     /* frames of silence written at most before playback runs */
+#define LATENCY_CHECK_TICKS 25 /* publish both queues twice a second (for the stats; the
+				* playback queue as the mean over those frames) */
 /* The capture backlog guard. Reading exactly one frame per frame's time never drains audio
  * that queued up while we (or libpulse's thread, or the server) were not running: it stays
  * as delay for the rest of the call. So before each read the guard looks at how much
@@ -60,6 +63,9 @@ struct pulse_dev {
 	int64_t queued_us[BACKLOG_TICKS]; /* capture queued before the last reads, -1: unknown */
 	unsigned since_loud_skip;
 	struct capture_skip skip;
+	struct play_level level;   /* keeps the playback queue near its target */
+	int64_t play_sum_us;       /* queued before each frame written since the last check */
+	unsigned play_n;
 	int rec_err;               /* the last capture read's PulseAudio error */
 	int capture_ms, playback_ms; /* queued each way, as last measured (-1: unknown) */
 };
@@ -74,9 +80,12 @@ static int64_t mono_us(void)
 
 /* Bring new streams to a steady state before the media thread depends on them (it would
  * otherwise stall here). Measured with null sinks: the first capture read waited 1.5 s
- * and left ~0.5 s of audio queued, the first playback writes waited 0.5 s. So: one read,
- * 40 ms of silence to start playback, then discard capture while it comes back at once
- * (queued, i.e. stale). Returns 0, or a PulseAudio error code. */
+ * and left ~0.5 s of audio queued, the first playback writes waited 0.5 s (a null sink
+ * finishes the long block it was rendering before it takes a new stream's audio). So: one
+ * read, silence until a write has to wait (playback then runs), that silence dropped
+ * again (the media thread's first frame fills the buffer only to its target, see
+ * play_level), then discard capture while it comes back at once (queued, i.e. stale).
+ * Returns 0, or a PulseAudio error code. */
 static int warm_up(const struct lib_pulse *pa, pa_simple *rec, pa_simple *play)
 {
 	int16_t buf[AUDIO_FRAME];
@@ -86,8 +95,15 @@ static int warm_up(const struct lib_pulse *pa, pa_simple *rec, pa_simple *play)
 	if (pa->simple_read(rec, buf, sizeof(buf), &err) < 0)
 		return err;
 	memset(buf, 0, sizeof(buf));
-	if (pa->simple_write(play, buf, sizeof(buf), &err) < 0 ||
-	    pa->simple_write(play, buf, sizeof(buf), &err) < 0)
+	for (int i = 0; i < WARMUP_PLAY_MAX; i++) {
+		int64_t t = mono_us();
+
+		if (pa->simple_write(play, buf, sizeof(buf), &err) < 0)
+			return err;
+		if (mono_us() - t > 2000)     /* it had to wait: playback runs */
+			break;
+	}
+	if (pa->simple_flush(play, &err) < 0)
 		return err;
 	for (int i = 0; i < WARMUP_DRAIN_MAX; i++) {
 		int64_t t = mono_us();
@@ -115,12 +131,16 @@ static int open_streams(struct pulse_dev *d, const struct lib_pulse *pa, pa_simp
 {
 	const pa_sample_spec ss = { .format = PA_SAMPLE_S16NE, .rate = AUDIO_RATE, .channels = 1 };
 	const uint32_t frag = AUDIO_FRAME * sizeof(int16_t);
-	/* Ask for 20 ms fragments (null sinks default to 2 s blocks) and 40 ms of playback
-	 * buffer: enough to ride out scheduling, little enough for a phone. */
+	/* Ask for 20 ms capture fragments (null sinks default to 2 s blocks). Playback: of
+	 * the 60 ms asked for, PulseAudio keeps (60 - 2 * minreq) / 2 = 10 ms in the sink and
+	 * the rest is room in the stream's buffer, so that writing a frame never waits for
+	 * it: how much is queued ahead of each frame is play_level's to keep small (10 ms or
+	 * a little more). A 20 ms minreq asks for data a frame at a time, and a 20 ms prebuf
+	 * lets playback start (and go on after running dry) as soon as a frame is in. */
 	const pa_buffer_attr rec_attr = { .maxlength = (uint32_t)-1, .tlength = (uint32_t)-1,
 		.prebuf = (uint32_t)-1, .minreq = (uint32_t)-1, .fragsize = frag };
-	const pa_buffer_attr play_attr = { .maxlength = (uint32_t)-1, .tlength = 2 * frag,
-		.prebuf = (uint32_t)-1, .minreq = (uint32_t)-1, .fragsize = (uint32_t)-1 };
+	const pa_buffer_attr play_attr = { .maxlength = (uint32_t)-1, .tlength = 3 * frag,
+		.prebuf = frag, .minreq = frag, .fragsize = (uint32_t)-1 };
 	const char *server = d->server[0] ? d->server : NULL;
 	int err = 0;
 
@@ -244,6 +264,7 @@ static int pulse_open(void **devp, const struct audio_open_args *a, char *why, s
 	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
 		d->queued_us[i] = -1;
 	capture_skip_reset(&d->skip);
+	play_level_reset(&d->level);
 	pacer_start(&d->pacer);
 	/* At real-time priority if allowed: libpulse's event thread, which each stream starts
 	 * from here, inherits it, and it is the one that brings us the captured audio. */
@@ -272,6 +293,7 @@ static void adopt(struct pulse_dev *d)
 	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
 		d->queued_us[i] = -1;
 	capture_skip_reset(&d->skip);
+	play_level_reset(&d->level);
 	d->new_rec = d->new_play = NULL;
 	atomic_store(&d->ready, false);
 	recovered = d->error_reported;
@@ -404,10 +426,10 @@ static int pulse_read(void *dev, int16_t *pcm)
 
 	adopt(d);
 	if (d->rec && ++d->ticks % LATENCY_CHECK_TICKS == 0) {
-		pa_usec_t plat = d->play ? d->pa->simple_get_latency(d->play, &err) : (pa_usec_t)-1;
-
 		d->capture_ms = d->queued_us[0] < 0 ? -1 : (int)(d->queued_us[0] / 1000);
-		d->playback_ms = plat == (pa_usec_t)-1 ? -1 : (int)(plat / 1000);
+		d->playback_ms = d->play_n ? (int)(d->play_sum_us / d->play_n / 1000) : -1;
+		d->play_sum_us = 0;
+		d->play_n = 0;
 	}
 	if (d->rec) {
 		if (capture(d, pcm, &err) == 0)
@@ -419,14 +441,25 @@ static int pulse_read(void *dev, int16_t *pcm)
 	return -1;
 }
 
+/* One frame of playback, as play_level has it: with silence before it or part of it left
+ * out, so that the queue ahead of it stays near its target. */
 static int pulse_write(void *dev, const int16_t *pcm)
 {
 	struct pulse_dev *d = dev;
+	const int16_t *out;
+	pa_usec_t lat;
+	size_t n;
 	int err = 0;
 
 	if (!d->play)
 		return -1;
-	if (d->pa->simple_write(d->play, pcm, AUDIO_FRAME * sizeof(*pcm), &err) == 0)
+	lat = d->pa->simple_get_latency(d->play, &err);
+	if (lat != (pa_usec_t)-1) {
+		d->play_sum_us += (int64_t)lat;
+		d->play_n++;
+	}
+	n = play_level_frame(&d->level, lat == (pa_usec_t)-1 ? -1 : (int64_t)lat, pcm, &out);
+	if (n == 0 || d->pa->simple_write(d->play, out, n * sizeof(*out), &err) == 0)
 		return 0;
 	lose(d, "playback", err);
 	return -1;
