@@ -930,10 +930,13 @@ static void emit_stats(struct app *a, struct app_call *c)
 	jw_double(&w, "loss_pct", s.loss_pct);
 	jw_int(&w, "jb_ms", s.jb_delay_ms);
 	jw_int(&w, "jb_level_ms", s.jb_level_ms);
+	jw_int(&w, "playout_wait_ms", s.playout_wait_ms);
+	jw_int(&w, "underruns", (long long)s.jb_underruns);
 	if (s.capture_ms >= 0)
 		jw_int(&w, "capture_ms", s.capture_ms);
 	if (s.playback_ms >= 0)
 		jw_int(&w, "playback_ms", s.playback_ms);
+	jw_int(&w, "playback_underruns", (long long)s.playback_underruns);
 	jw_double(&w, "mic", s.mic_level);
 	jw_double(&w, "spk", s.spk_level);
 	jw_bool(&w, "audio_ok", s.audio_ok);

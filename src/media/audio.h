@@ -43,6 +43,9 @@ struct audio_backend {
 	/* Optional (NULL: unknown). The audio queued in the device, as last measured: captured
 	 * but not yet read, and written but not yet played, in ms (-1 if unknown). */
 	void (*latency)(void *dev, int *capture_ms, int *playback_ms);
+	/* Optional (NULL: none known). How many times playback was found run dry, or nearly
+	 * (the frame before was written too late). */
+	uint64_t (*playback_underruns)(void *dev);
 };
 
 extern const struct audio_backend audio_pulse, audio_file, audio_null, audio_echo;

@@ -66,6 +66,7 @@ struct pulse_dev {
 	struct play_level level;   /* keeps the playback queue near its target */
 	int64_t play_sum_us;       /* queued before each frame written since the last check */
 	unsigned play_n;
+	uint64_t play_dry;         /* playback found run dry, over all streams of the call */
 	int rec_err;               /* the last capture read's PulseAudio error */
 	int capture_ms, playback_ms; /* queued each way, as last measured (-1: unknown) */
 };
@@ -447,6 +448,7 @@ static int pulse_write(void *dev, const int16_t *pcm)
 {
 	struct pulse_dev *d = dev;
 	const int16_t *out;
+	uint64_t dry = d->level.dry;
 	pa_usec_t lat;
 	size_t n;
 	int err = 0;
@@ -459,6 +461,7 @@ static int pulse_write(void *dev, const int16_t *pcm)
 		d->play_n++;
 	}
 	n = play_level_frame(&d->level, lat == (pa_usec_t)-1 ? -1 : (int64_t)lat, pcm, &out);
+	d->play_dry += d->level.dry - dry;
 	if (n == 0 || d->pa->simple_write(d->play, out, n * sizeof(*out), &err) == 0)
 		return 0;
 	lose(d, "playback", err);
@@ -490,7 +493,15 @@ static void pulse_latency(void *dev, int *capture_ms, int *playback_ms)
 	*playback_ms = d->play ? d->playback_ms : -1;
 }
 
+static uint64_t pulse_playback_underruns(void *dev)
+{
+	struct pulse_dev *d = dev;
+
+	return d->play_dry;
+}
+
 const struct audio_backend audio_pulse = {
 	.name = "pulse", .open = pulse_open, .read = pulse_read, .write = pulse_write,
 	.close = pulse_close, .latency_us = pulse_latency_us, .latency = pulse_latency,
+	.playback_underruns = pulse_playback_underruns,
 };

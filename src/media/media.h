@@ -50,7 +50,11 @@ struct media_stats {
 	double loss_pct;           /* reported by the peer's RTCP RR */
 	unsigned jb_delay_ms;      /* current jitter buffer target */
 	unsigned jb_level_ms;      /* what it holds, and decoded audio waiting to be played */
+	unsigned playout_wait_ms;  /* how long the packets played lately waited between their
+				    * arrival and their playout (in the socket and the buffer) */
+	uint64_t jb_underruns;     /* frames due while the jitter buffer had nothing */
 	int capture_ms, playback_ms; /* queued in the audio device each way, -1 = unknown */
+	uint64_t playback_underruns; /* times the device's playback ran dry, or nearly */
 	float mic_level, spk_level;/* 0..1 peak over the last interval */
 	bool srtp;
 	enum codec_id codec;

@@ -633,6 +633,8 @@ static void play_one(struct media_session *ms, int64_t due)
 			nold = continuation(ms);
 		}
 		c = fc;
+		ms->playout_wait_ms += ((realtime_us() - ms->t0_us - f->arrival_us) / 1000.0 -
+					ms->playout_wait_ms) / 16.0;
 		n = c->decode(ms->cst[c->id], f->data, f->len, ms->dec_buf, CODEC_MAX_DECODE);
 		if (n < 0)
 			n = (int)conceal(ms, c, ms->dec_buf, lost_n);
@@ -782,9 +784,13 @@ static void publish_stats(struct media_session *ms)
 	s->loss_pct = ms->loss_pct;
 	s->jb_delay_ms = jb_target_ms(&ms->jb);
 	s->jb_level_ms = jb_level_ms(&ms->jb) + ms->fifo_len * 1000 / AUDIO_RATE;
+	s->playout_wait_ms = ms->playout_wait_ms > 0 ? (unsigned)lround(ms->playout_wait_ms) : 0;
+	s->jb_underruns = ms->jb.st.underruns;
 	s->capture_ms = s->playback_ms = -1;
 	if (ms->dev_ops->latency)
 		ms->dev_ops->latency(ms->dev, &s->capture_ms, &s->playback_ms);
+	s->playback_underruns = ms->dev_ops->playback_underruns ?
+				ms->dev_ops->playback_underruns(ms->dev) : 0;
 	s->mic_level = ms->mic_level;
 	s->spk_level = ms->spk_level;
 	s->srtp = ms->tx != NULL;

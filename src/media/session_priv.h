@@ -139,6 +139,7 @@ struct media_session {
 	float mic_level, spk_level;
 	unsigned aec_ticks;        /* ticks since the echo canceller last asked for latency */
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;
+	double playout_wait_ms;    /* smoothed: from a packet's arrival to its playout */
 	unsigned rng;              /* rand_r state for RTCP intervals */
 	_Alignas(8) uint8_t rxbuf[PKT_BUF];
 	_Alignas(8) uint8_t txbuf[PKT_BUF];
