@@ -60,7 +60,12 @@ PLAYER_LATENCY_MS = 200     # pacat's buffer: large, so a busy machine does not 
 CAL_LATENCY_MS = 100
 SETTLE_S = 2.0
 AFTER_STALL_S = 1.0
+FRAME_MS = 20.0             # what a 20 ms packet's first sample waits for its last
+OPUS_LOOKAHEAD_MS = 6.5     # libopus's encoder delay at 48 kHz (OPUS_GET_LOOKAHEAD)
 TTY_STATS = {}
+STATS_KEYS = ("jb_ms", "jb_level_ms", "playout_wait_ms", "capture_ms", "playback_ms",
+              "jitter_ms", "late", "lost", "concealed_ms", "underruns", "playback_underruns",
+              "recv")
 CONDITIONS = tuple(c for c in os.environ.get("BENCH_DELAY_CONDITIONS",
                                             "quiet,load,stall").split(",") if c) or ("quiet",)
 CONDITION_LABEL = {"quiet": "", "load": " under load", "stall": " after a stall"}
@@ -287,21 +292,42 @@ def ttyphone_call(lab, n, cond="quiet"):
         st = p.find_events(event="stats", since=marks[p])
         if st:
             s = st[-1]
-            TTY_STATS.setdefault(cond, {})[role] = {k: s.get(k) for k in (
-                "jb_ms", "jb_level_ms", "capture_ms", "playback_ms", "jitter_ms", "late",
-                "lost", "concealed_ms", "recv")}
-            B.note("ttyphone %s%s stats: jitter buffer target %s ms, holds %s ms; queued in "
-                   "PulseAudio: capture %s ms, playback %s ms; jitter %s ms, late %s, "
-                   "concealed %s ms" % (role, CONDITION_LABEL[cond], s.get("jb_ms"),
-                                        s.get("jb_level_ms"),
-                                        s.get("capture_ms"), s.get("playback_ms"),
-                                        s.get("jitter_ms"), s.get("late"),
-                                        s.get("concealed_ms")))
+            TTY_STATS.setdefault(cond, {})[role] = {k: s.get(k) for k in STATS_KEYS}
+            B.note("ttyphone %s%s stats: jitter buffer target %s ms, holds %s ms, packets "
+                   "waited %s ms from arrival to playout; queued in PulseAudio: capture %s "
+                   "ms, playback %s ms; jitter %s ms, late %s, concealed %s ms, jitter "
+                   "buffer underruns %s, playback underruns %s" % (
+                       role, CONDITION_LABEL[cond], s.get("jb_ms"), s.get("jb_level_ms"),
+                       s.get("playout_wait_ms"), s.get("capture_ms"), s.get("playback_ms"),
+                       s.get("jitter_ms"), s.get("late"), s.get("concealed_ms"),
+                       s.get("underruns"), s.get("playback_underruns")))
     a.send("hangup %d" % est["id"])
     b.wait_event(event="call", state="ended", timeout=10)
     for p in (a, b):
         p.quit()
     return w
+
+
+def breakdown(cond, direction, measured_ms):
+    """Where ttyphone's delay one way went, from the two phones' last stats: the packet's
+    20 ms, Opus's look-ahead, the sender's capture queued beyond a frame when it read, the
+    receiver's wait from a packet's arrival to its playout (socket and jitter buffer) and
+    its playback queue ahead of each frame written. What is left is the lab's own: the
+    null sink renders ahead in blocks (a few ms), the network, and the stats being a
+    snapshot. None when a figure is missing (a binary without these stats)."""
+    st = TTY_STATS.get(cond, {})
+    tx, rx = (st.get("caller"), st.get("callee")) if direction == "a_to_b" else \
+        (st.get("callee"), st.get("caller"))
+    if not tx or not rx or any(v is None for v in (tx.get("capture_ms"),
+                                                   rx.get("playout_wait_ms"),
+                                                   rx.get("playback_ms"))):
+        return None
+    parts = {"frame_ms": FRAME_MS, "opus_lookahead_ms": OPUS_LOOKAHEAD_MS,
+             "capture_beyond_frame_ms": max(0.0, tx["capture_ms"] - FRAME_MS),
+             "arrival_to_playout_ms": float(rx["playout_wait_ms"]),
+             "playback_queue_ms": float(rx["playback_ms"])}
+    parts["rest_ms"] = round(measured_ms - sum(parts.values()), 1)
+    return parts
 
 
 def baresip_call(lab, n, cond="quiet"):
@@ -367,6 +393,15 @@ def main():
             B.note("%-8s %s%s: median %.1f ms, min %.1f, max %.1f: %s" % (
                 who, d.replace("_", " "), CONDITION_LABEL[cond], s["median_ms"],
                 s["min_ms"], s["max_ms"], " ".join("%.0f" % x for x in s["all_ms"])))
+            parts = breakdown(cond, d, s["median_ms"]) if who == "ttyphone" else None
+            if parts:
+                s["breakdown"] = parts
+                B.note("  where it went: %.0f ms packet + %.1f ms Opus look-ahead + %.0f ms "
+                       "capture queued beyond a frame + %.0f ms from arrival to playout + "
+                       "%.0f ms playback queue; the lab's rest %.1f ms" % (
+                           parts["frame_ms"], parts["opus_lookahead_ms"],
+                           parts["capture_beyond_frame_ms"], parts["arrival_to_playout_ms"],
+                           parts["playback_queue_ms"], parts["rest_ms"]))
     detail = {"bursts": n, "load_hogs": hogs, "stall_ms": B.env_int("BENCH_STALL_MS", 300),
               "calibration": dict(cal, target_ms=CAL_LATENCY_MS),
               "ttyphone_stats": TTY_STATS, **res}
