@@ -210,16 +210,20 @@ static void store(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t pt, bool
 
 /* Frames buffered, plus how long the newest has waited and playout would still wait (see
  * the top of this file). Once the newest has waited more than a frame, its successor is
- * overdue, and only the wait that is left counts. */
+ * late, and each ms it is late is one less to count: it may come any moment (a tick's
+ * jitter), or not for a while (the peer fell silent), when nothing beyond the frames
+ * should count. */
 static unsigned cushion_level_ms(const struct jitter *jb, int64_t now_us, int64_t due_us)
 {
-	int64_t waited, more;
+	int64_t frame_us = (int64_t)jb->frame_ms * 1000, waited, more;
 
 	if (!jb->count)
 		return 0;
 	waited = now_us - jb->slot[jb->high % JB_SLOTS].f.arrival_us;
-	if (waited < 0 || waited > (int64_t)jb->frame_ms * 1000)
+	if (waited < 0)
 		waited = 0;
+	else if (waited > frame_us)
+		waited = waited < 2 * frame_us ? 2 * frame_us - waited : 0;
 	more = waited + (due_us > now_us ? due_us - now_us : 0) - CUSHION_SPARE_US;
 	return jb_level_ms(jb) + (more > 0 ? (unsigned)(more / 1000) : 0);
 }
