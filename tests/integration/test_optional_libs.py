@@ -11,6 +11,8 @@ Read from /proc/PID/maps of real phones registered at the lab's Kamailio:
 - a phone whose spandsp is broken (a bad libspandsp.so.2 first on LD_LIBRARY_PATH)
   answers an offer of G.722, PCMA and Opus with Opus, refuses an offer of PCMA alone
   with 488 and the loader's reason, and stays up;
+- a broken libsrtp2: with srtp = optional the phone answers an offer with crypto lines
+  plain; with srtp = mandatory it refuses with 488 and the loader's reason;
 - a broken libpulse-simple on the PulseAudio backend: the audio event says why, and the
   call goes on (without sound).
 """
@@ -139,6 +141,39 @@ class OptionalLibs(ttylab.LabTestCase):
         self.assertEqual(b.command("status", event="status")["accounts"][0]["state"],
                          "registered")
 
+
+    def test_a_broken_libsrtp2_answers_plain_or_refuses_with_the_reason(self):
+        bad = self.lab.path("badsrtp")
+        os.makedirs(bad, exist_ok=True)
+        with open(os.path.join(bad, "libsrtp2.so.1"), "w") as f:
+            f.write("not a shared object\n")
+        env = {"LD_LIBRARY_PATH": bad}
+        a = self.lab.phone("alice", codecs="opus", srtp="optional")
+        b = self.lab.phone("bob", codecs="opus", srtp="optional", env=env)
+        c = self.lab.phone("carol", codecs="opus", srtp="mandatory", env=env)
+        for p in (a, b, c):
+            p.wait_event(event="reg", state="registered")
+        # optional, offered over RTP/AVP with crypto lines: bob answers plain.
+        a.send("call bob")
+        inc = b.wait_event(event="call", state="incoming")
+        b.send("answer %d" % inc["id"])
+        est = a.wait_event(event="call", state="established", timeout=15)
+        for p in (a, b):
+            m = p.wait_event(event="media", since=0)
+            self.assertFalse(m["srtp"], m)
+        st = b.wait_event(event="stats", timeout=7)
+        self.assertGreater(st.get("recv", 0), 0, st)
+        a.send("hangup %d" % est["id"])
+        b.wait_event(event="call", state="ended")
+        a.wait_event(event="call", state="ended", id=est["id"])
+        # mandatory: carol refuses, and says why.
+        mark, mark_a = c.mark(), a.mark()
+        a.send("call carol")
+        inc = c.wait_event(event="call", state="incoming", since=mark)
+        c.send("answer %d" % inc["id"])
+        err = c.wait_event(event="error", since=mark)
+        self.assertIn("libsrtp2.so.1", err["message"])
+        self.assertEqual(a.wait_event(event="call", state="ended", since=mark_a)["code"], 488)
 
 
 class BrokenPulse(ttylab.LabTestCase):
