@@ -6,6 +6,7 @@
 #ifndef TTY_MEDIA_AUDIO_H
 #define TTY_MEDIA_AUDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 
 #define AUDIO_RATE 48000
 #define AUDIO_FRAME 960        /* 20 ms at AUDIO_RATE */
+#define AUDIO_QUIET_PEAK 1000  /* about -30 dBFS */
 
 struct evq;
 
@@ -57,5 +59,19 @@ struct pacer {
 };
 void pacer_start(struct pacer *p);
 void pacer_wait(struct pacer *p);
+
+/* Whether a frame (AUDIO_FRAME samples) stays under about -30 dBFS: quiet enough that
+ * leaving it out, or adding silence next to it, is not heard. */
+bool audio_frame_quiet(const int16_t *pcm);
+
+/* The last n measurements of how much a device queue held, newest first, -1 where
+ * unknown. A queue's figure swings as the device moves audio in blocks; a backlog keeps
+ * the least of the last few up. Used by the capture backlog guard and play_level.c. */
+void queue_window_reset(int64_t *w, unsigned n);
+void queue_window_push(int64_t *w, unsigned n, int64_t us);
+/* The least of them, or -1 if any is unknown. */
+int64_t queue_window_floor(const int64_t *w, unsigned n);
+/* The queue was changed by delta_us since they were taken (audio left out or added). */
+void queue_window_shift(int64_t *w, unsigned n, int64_t delta_us);
 
 #endif

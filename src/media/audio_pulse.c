@@ -36,7 +36,6 @@
 #define BACKLOG_TICKS 4        /* the floor of this many ticks' measurements */
 #define BACKLOG_US 30000       /* a frame and 10 ms of slack: more is delay to cut */
 #define LOUD_SKIP_TICKS 5      /* at most one loud frame left out in so many ticks */
-#define QUIET_PEAK 1000        /* about -30 dBFS */
 
 struct pulse_dev {
 	/* Set at open, read-only afterwards. */
@@ -262,8 +261,7 @@ static int pulse_open(void **devp, const struct audio_open_args *a, char *why, s
 	atomic_init(&d->ready, false);
 	d->want_open = true;
 	d->capture_ms = d->playback_ms = -1;
-	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
-		d->queued_us[i] = -1;
+	queue_window_reset(d->queued_us, BACKLOG_TICKS);
 	capture_skip_reset(&d->skip);
 	play_level_reset(&d->level);
 	pacer_start(&d->pacer);
@@ -291,8 +289,7 @@ static void adopt(struct pulse_dev *d)
 	pthread_mutex_lock(&d->lock);
 	d->rec = d->new_rec;
 	d->play = d->new_play;
-	for (unsigned i = 0; i < BACKLOG_TICKS; i++)
-		d->queued_us[i] = -1;
+	queue_window_reset(d->queued_us, BACKLOG_TICKS);
 	capture_skip_reset(&d->skip);
 	play_level_reset(&d->level);
 	d->new_rec = d->new_play = NULL;
@@ -361,30 +358,14 @@ static void lose(struct pulse_dev *d, const char *what, int err)
 		post(d, EVQ_MEDIA_AUDIO_ERROR, why);
 }
 
-static bool quiet(const int16_t *pcm)
-{
-	for (unsigned i = 0; i < AUDIO_FRAME; i++)
-		if (pcm[i] > QUIET_PEAK || pcm[i] < -QUIET_PEAK)
-			return false;
-	return true;
-}
-
 /* The least capture queued over the last BACKLOG_TICKS reads (this one included), -1 if
  * any is unknown. */
 static int64_t backlog_floor(struct pulse_dev *d, int *err)
 {
 	pa_usec_t lat = d->pa->simple_get_latency(d->rec, err);
-	int64_t floor = INT64_MAX;
 
-	memmove(d->queued_us + 1, d->queued_us, (BACKLOG_TICKS - 1) * sizeof(d->queued_us[0]));
-	d->queued_us[0] = lat == (pa_usec_t)-1 ? -1 : (int64_t)lat;
-	for (unsigned i = 0; i < BACKLOG_TICKS; i++) {
-		if (d->queued_us[i] < 0)
-			return -1;
-		if (d->queued_us[i] < floor)
-			floor = d->queued_us[i];
-	}
-	return floor;
+	queue_window_push(d->queued_us, BACKLOG_TICKS, lat == (pa_usec_t)-1 ? -1 : (int64_t)lat);
+	return queue_window_floor(d->queued_us, BACKLOG_TICKS);
 }
 
 static int read_rec(void *ctx, int16_t *pcm, size_t n)
@@ -404,12 +385,12 @@ static int capture(struct pulse_dev *d, int16_t *pcm, int *err)
 		goto fail;
 	d->since_loud_skip++;
 	if (floor >= BACKLOG_US) {
-		skip = quiet(capture_skip_next(&d->skip)) || d->since_loud_skip >= LOUD_SKIP_TICKS;
+		skip = audio_frame_quiet(capture_skip_next(&d->skip)) ||
+		       d->since_loud_skip >= LOUD_SKIP_TICKS;
 		if (skip) {
 			/* What the last measurements saw queued is a frame less now. */
-			for (unsigned i = 0; i < BACKLOG_TICKS; i++)
-				if (d->queued_us[i] >= 0)
-					d->queued_us[i] -= AUDIO_FRAME * 1000000LL / AUDIO_RATE;
+			queue_window_shift(d->queued_us, BACKLOG_TICKS,
+					   -(AUDIO_FRAME * 1000000LL / AUDIO_RATE));
 			d->since_loud_skip = 0;
 		}
 	}

@@ -17,11 +17,6 @@ struct g711_state {
 	bool plc_ready;        /* plc set up since the last reset */
 };
 
-static int g711_load(char *why, size_t whylen)
-{
-	return lib_spandsp(why, whylen) ? 0 : -1;
-}
-
 /* spandsp's functions and a set-up concealer, or NULL before negotiation loaded spandsp. */
 static const struct lib_spandsp *ready_plc(struct g711_state *st)
 {
@@ -137,7 +132,7 @@ static int g711_conceal(void *p, int16_t *pcm, size_t n)
 const struct codec codec_pcma = {
 	.id = CODEC_PCMA, .rtp_name = "PCMA", .pt = 8,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
-	.load = g711_load, .alloc = g711_alloc_state, .free = g711_free_state,
+	.load = lib_spandsp_load, .alloc = g711_alloc_state, .free = g711_free_state,
 	.reset = g711_reset_state, .reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcma_enc, .decode = pcma_dec, .plc = g711_conceal,
 };
@@ -145,7 +140,7 @@ const struct codec codec_pcma = {
 const struct codec codec_pcmu = {
 	.id = CODEC_PCMU, .rtp_name = "PCMU", .pt = 0,
 	.rtp_clock = 8000, .audio_rate = 8000, .frame_samples = 160, .frame_ts = 160,
-	.load = g711_load, .alloc = g711_alloc_state, .free = g711_free_state,
+	.load = lib_spandsp_load, .alloc = g711_alloc_state, .free = g711_free_state,
 	.reset = g711_reset_state, .reset_tx = g711_reset_tx, .reset_rx = g711_reset_state,
 	.encode = pcmu_enc, .decode = pcmu_dec, .plc = g711_conceal,
 };

@@ -21,11 +21,6 @@ struct g722_state {
 	struct fade_plc plc;
 };
 
-static int g722_load(char *why, size_t whylen)
-{
-	return lib_spandsp(why, whylen) ? 0 : -1;
-}
-
 static void g722_free_state(void *p)
 {
 	free(p);                   /* spandsp's structs are embedded: nothing of theirs to free */
@@ -106,7 +101,7 @@ const struct codec codec_g722 = {
 	.id = CODEC_G722, .rtp_name = "G722", .pt = 9,
 	.rtp_clock = 8000, .audio_rate = 16000,
 	.frame_samples = 320, .frame_ts = 160,
-	.load = g722_load, .alloc = g722_alloc_state, .free = g722_free_state, .reset = g722_reset_state,
+	.load = lib_spandsp_load, .alloc = g722_alloc_state, .free = g722_free_state, .reset = g722_reset_state,
 	.reset_tx = g722_reset_tx, .reset_rx = g722_reset_rx,
 	.encode = g722_enc, .decode = g722_dec, .plc = g722_conceal,
 };

@@ -28,3 +28,8 @@ const struct lib_spandsp *lib_spandsp_loaded(void)
 {
 	return lib_lazy_peek(&lazy);
 }
+
+int lib_spandsp_load(char *why, size_t whylen)
+{
+	return lib_spandsp(why, whylen) ? 0 : -1;
+}

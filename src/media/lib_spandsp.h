@@ -21,6 +21,9 @@ struct lib_spandsp {
 /* The functions, or NULL with the reason in why. Any thread. */
 const struct lib_spandsp *lib_spandsp(char *why, size_t whylen);
 
+/* lib_spandsp() as a codec's load hook (struct codec.load): 0, or -1 with why. */
+int lib_spandsp_load(char *why, size_t whylen);
+
 /* The functions if an earlier lib_spandsp() loaded them, else NULL. Never blocks. */
 const struct lib_spandsp *lib_spandsp_loaded(void);
 

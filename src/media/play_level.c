@@ -19,7 +19,6 @@
 #define LOUD_CUT_TICKS 5       /* ... at most once in so many frames, ... */
 #define LOUD_CUT_MAX 480       /* ... at most 10 ms at a time (room for the join) */
 #define SETTLED_FRAMES 50      /* a new stream's first second: its figures still settle */
-#define QUIET_PEAK 1000        /* about -30 dBFS */
 
 static size_t us_to_samples(int64_t us)
 {
@@ -28,19 +27,10 @@ static size_t us_to_samples(int64_t us)
 	return n <= 0 ? 0 : n > AUDIO_FRAME ? AUDIO_FRAME : (size_t)n;
 }
 
-static bool quiet(const int16_t *pcm)
-{
-	for (unsigned i = 0; i < AUDIO_FRAME; i++)
-		if (pcm[i] > QUIET_PEAK || pcm[i] < -QUIET_PEAK)
-			return false;
-	return true;
-}
-
 void play_level_reset(struct play_level *p)
 {
 	p->target_us = TARGET_MIN_US;
-	for (unsigned i = 0; i < PLAY_LEVEL_TICKS; i++)
-		p->queued_us[i] = -1;
+	queue_window_reset(p->queued_us, PLAY_LEVEL_TICKS);
 	p->frames = 0;
 	p->calm = 0;
 	p->since_fill = PLAY_LEVEL_TICKS;
@@ -48,20 +38,6 @@ void play_level_reset(struct play_level *p)
 	p->last_quiet = true;
 	p->dry = 0;
 	memset(p->last, 0, sizeof(p->last));
-}
-
-/* The least of the last measurements (this one included), -1 if any is unknown. */
-static int64_t floor_us(const struct play_level *p)
-{
-	int64_t f = p->queued_us[0];
-
-	for (unsigned i = 1; i < PLAY_LEVEL_TICKS; i++) {
-		if (p->queued_us[i] < 0)
-			return -1;
-		if (p->queued_us[i] < f)
-			f = p->queued_us[i];
-	}
-	return f;
 }
 
 /* Silence to add before the frame (> 0) or samples to leave out of it (< 0); *loud: the
@@ -95,7 +71,7 @@ static long decide(struct play_level *p, int64_t queued_us, bool is_quiet, bool 
 		return (long)us_to_samples(p->target_us - queued_us); /* a new stream */
 	if (may_fill && both_quiet && queued_us + LOW_US < p->target_us)
 		return (long)us_to_samples(p->target_us - queued_us);
-	f = floor_us(p);
+	f = queue_window_floor(p->queued_us, PLAY_LEVEL_TICKS);
 	if (f >= 0 && both_quiet && f > p->target_us + HIGH_US)
 		return -(long)us_to_samples(f - p->target_us);
 	if (f >= 0 && f > p->target_us + FAR_US && p->since_loud_cut >= LOUD_CUT_TICKS) {
@@ -110,13 +86,11 @@ static long decide(struct play_level *p, int64_t queued_us, bool is_quiet, bool 
 size_t play_level_frame(struct play_level *p, int64_t queued_us, const int16_t *pcm,
 			const int16_t **out)
 {
-	bool is_quiet = quiet(pcm), loud;
+	bool is_quiet = audio_frame_quiet(pcm), loud;
 	long adj;
 	size_t n = AUDIO_FRAME;
 
-	for (unsigned i = PLAY_LEVEL_TICKS - 1; i > 0; i--)
-		p->queued_us[i] = p->queued_us[i - 1];
-	p->queued_us[0] = queued_us;
+	queue_window_push(p->queued_us, PLAY_LEVEL_TICKS, queued_us);
 	if (p->frames < SETTLED_FRAMES)
 		p->frames++;
 	if (p->since_fill < PLAY_LEVEL_TICKS)
@@ -150,9 +124,8 @@ size_t play_level_frame(struct play_level *p, int64_t queued_us, const int16_t *
 		p->since_loud_cut = 0;
 	}
 	/* What the last measurements saw is that much more, or less, now. */
-	for (unsigned i = 0; i < PLAY_LEVEL_TICKS; i++)
-		if (p->queued_us[i] >= 0)
-			p->queued_us[i] += ((int64_t)n - AUDIO_FRAME) * 1000000 / AUDIO_RATE;
+	queue_window_shift(p->queued_us, PLAY_LEVEL_TICKS,
+			   ((int64_t)n - AUDIO_FRAME) * 1000000 / AUDIO_RATE);
 	p->last_quiet = is_quiet;
 	memcpy(p->last, pcm, sizeof(p->last));
 	return n;

@@ -300,6 +300,7 @@ static void open_device(struct media_session *ms)
 
 static int start_or_update(struct media_session *ms, const struct media_params *p)
 {
+	const struct codec *c;
 	struct session_update u;
 	int err;
 
@@ -310,7 +311,8 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 		return EINVAL;
 	/* Negotiation loaded the codec's library already; params made by hand get it here,
 	 * before the media thread (which never loads) meets the codec. */
-	if (codec_get(p->codec)->load && codec_get(p->codec)->load(NULL, 0) != 0)
+	c = codec_get(p->codec);
+	if (c->load && c->load(NULL, 0) != 0)
 		return ELIBACC;
 	memset(&u, 0, sizeof(u));
 	u.p = *p;
@@ -412,15 +414,15 @@ void media_session_mute(struct media_session *ms, bool mute)
 
 int media_session_record(struct media_session *ms, const char *path)
 {
-	const struct lib_sndfile *sf = lib_sndfile(NULL, 0);
+	const struct lib_sndfile *sf = NULL;
 	SNDFILE *f = NULL, *old;
 
-	if (!sf)
-		return fail_errno(path ? ELIBACC : 0);  /* and nothing can be recording */
 	if (path) {
 		SF_INFO info = { .samplerate = AUDIO_RATE, .channels = 2,
 				 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 
+		if (!(sf = lib_sndfile(NULL, 0)))
+			return fail_errno(ELIBACC);
 		/* Left: what we send (our microphone); right: what we play (the peer). */
 		f = sf->open(path, SFM_WRITE, &info);
 		if (!f)
@@ -429,10 +431,11 @@ int media_session_record(struct media_session *ms, const char *path)
 	pthread_mutex_lock(&ms->rec_lock);
 	old = ms->rec;
 	ms->rec = f;
-	ms->sf = sf;
+	if (sf)
+		ms->sf = sf;    /* set by the first recording, the same table ever after */
 	pthread_mutex_unlock(&ms->rec_lock);
 	if (old)
-		sf->close(old);
+		ms->sf->close(old);
 	return 0;
 }
 

@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 
-#define QUIET_PEAK 1000        /* about -30 dBFS: a drift correction here is not heard */
 /* Bounded, so a flood cannot stall playout, yet large: refusing a stranger's packet costs a
  * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
@@ -852,7 +851,7 @@ void *session_thread(void *arg)
 		p = peak(cap, AUDIO_FRAME);
 		ms->mic_level = p > ms->mic_level * 0.85f ? p : ms->mic_level * 0.85f;
 		p = peak(play, AUDIO_FRAME);
-		ms->quiet = p < QUIET_PEAK / 32768.0f;
+		ms->quiet = p < AUDIO_QUIET_PEAK / 32768.0f;  /* a drift correction is not heard */
 		ms->spk_level = p > ms->spk_level * 0.85f ? p : ms->spk_level * 0.85f;
 		now = session_now_ms();
 		rtcp_tick(ms, now);

@@ -27,17 +27,25 @@ static void srtp_lib_init(void)
 	init_status = lib_srtp(NULL, 0)->init();
 }
 
-int srtp_lib_load(char *why, size_t whylen)
+/* libsrtp2's functions once it is loaded and started, or NULL with why. */
+static const struct lib_srtp *started_lib(char *why, size_t whylen)
 {
-	if (!lib_srtp(why, whylen))
-		return -1;
+	const struct lib_srtp *lib = lib_srtp(why, whylen);
+
+	if (!lib)
+		return NULL;
 	pthread_once(&init_once, srtp_lib_init);
 	if (init_status != srtp_err_status_ok) {
 		snprintf(why, whylen, "libsrtp2 does not start (srtp_init: error %d)",
 			 (int)init_status);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return lib;
+}
+
+int srtp_lib_load(char *why, size_t whylen)
+{
+	return started_lib(why, whylen) ? 0 : -1;
 }
 
 static const struct {
@@ -95,13 +103,12 @@ int media_random(void *buf, size_t n)
 int srtp_sess_alloc(struct srtp_sess **sp, enum srtp_suite suite, const uint8_t *key,
 		    unsigned keylen, bool outbound)
 {
-	const struct lib_srtp *lib = lib_srtp(NULL, 0);
+	const struct lib_srtp *lib = started_lib(NULL, 0);
 	struct srtp_sess *s;
 	srtp_policy_t pol;
 	uint8_t keybuf[46];
-	char why[8];
 
-	if (!lib || srtp_lib_load(why, sizeof(why)) != 0)
+	if (!lib)
 		return EIO;
 	if (keylen != srtp_suite_key_len(suite) || keylen == 0 || keylen > sizeof(keybuf))
 		return EINVAL;

@@ -66,7 +66,10 @@ class Audio(ttylab.LabTestCase):
                         p.quit()
                     self.lab.phones.clear()
 
-    def test_opus_through_pulseaudio(self):
+    def pulse_call(self):
+        """A lab with PulseAudio, alice calling bob (who answers) through their null sinks,
+        a looped tone playing into alice's microphone. Returns a, b, the player and the
+        established event."""
         self.lab.stop()
         self.lab = ttylab.Lab(pulse=True).start()
         self.addCleanup(self.lab.__exit__, None, None, None)
@@ -78,7 +81,10 @@ class Audio(ttylab.LabTestCase):
             p.wait_event(event="reg", state="registered")
         player = self.lab.pulse.play("alice", tone, loop=True)
         a.send("call bob")
-        est = a.wait_event(event="call", state="established")
+        return a, b, player, a.wait_event(event="call", state="established")
+
+    def test_opus_through_pulseaudio(self):
+        a, b, player, est = self.pulse_call()
         time.sleep(1.0)  # let both jitter buffers and PulseAudio streams settle
         # Two windows at most: on this 2-core machine, with two suites' labs running at
         # once (make -j2 check), a scheduling stall can leave one gap in one window; a real
@@ -102,18 +108,7 @@ class Audio(ttylab.LabTestCase):
         self.assertTrue(all(s["audio_ok"] for s in stats), stats)
 
     def test_a_stall_leaves_no_lasting_delay_through_pulseaudio(self):
-        self.lab.stop()
-        self.lab = ttylab.Lab(pulse=True).start()
-        self.addCleanup(self.lab.__exit__, None, None, None)
-        tone = self.lab.path("tone.wav")
-        write_tone(tone, freq=TONE_HZ, seconds=8.0, rate=48000, amplitude=0.5)
-        a = self.lab.phone("alice", audio=True)
-        b = self.lab.phone("bob", audio=True, auto_answer=True)
-        for p in (a, b):
-            p.wait_event(event="reg", state="registered")
-        player = self.lab.pulse.play("alice", tone, loop=True)
-        a.send("call bob")
-        est = a.wait_event(event="call", state="established")
+        a, b, player, est = self.pulse_call()
         time.sleep(1.5)
         for p in (a, b):
             os.kill(p.pid, signal.SIGSTOP)

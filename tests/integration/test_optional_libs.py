@@ -51,6 +51,16 @@ def has(libs, prefix):
                for name in libs)
 
 
+def broken_lib(lab, soname):
+    """Environment that puts a file named soname, which is no shared object, first on
+    the library path: the loader finds it and refuses it."""
+    bad = lab.path("bad-" + soname)
+    os.makedirs(bad, exist_ok=True)
+    with open(os.path.join(bad, soname), "w") as f:
+        f.write("not a shared object\n")
+    return {"LD_LIBRARY_PATH": bad}
+
+
 def call(a, b, who="bob"):
     a.send("call %s" % who)
     est = a.wait_event(event="call", state="established", timeout=15)
@@ -109,11 +119,7 @@ class OptionalLibs(ttylab.LabTestCase):
         b.wait_event(event="call", state="ended")
 
     def test_a_broken_spandsp_is_passed_over_and_explained(self):
-        bad = self.lab.path("badlibs")
-        os.makedirs(bad, exist_ok=True)
-        with open(os.path.join(bad, "libspandsp.so.2"), "w") as f:
-            f.write("not a shared object\n")
-        env = {"LD_LIBRARY_PATH": bad}
+        env = broken_lib(self.lab, "libspandsp.so.2")
         a = self.lab.phone("alice", codecs="g722, pcma, opus")
         b = self.lab.phone("bob", codecs="g722, pcma, opus", env=env)
         for p in (a, b):
@@ -143,11 +149,7 @@ class OptionalLibs(ttylab.LabTestCase):
 
 
     def test_a_broken_libsrtp2_answers_plain_or_refuses_with_the_reason(self):
-        bad = self.lab.path("badsrtp")
-        os.makedirs(bad, exist_ok=True)
-        with open(os.path.join(bad, "libsrtp2.so.1"), "w") as f:
-            f.write("not a shared object\n")
-        env = {"LD_LIBRARY_PATH": bad}
+        env = broken_lib(self.lab, "libsrtp2.so.1")
         a = self.lab.phone("alice", codecs="opus", srtp="optional")
         b = self.lab.phone("bob", codecs="opus", srtp="optional", env=env)
         c = self.lab.phone("carol", codecs="opus", srtp="mandatory", env=env)
@@ -180,11 +182,8 @@ class BrokenPulse(ttylab.LabTestCase):
     lab_args = {"pulse": True}
 
     def test_a_broken_libpulse_is_explained_and_the_call_goes_on(self):
-        bad = self.lab.path("badpulse")
-        os.makedirs(bad, exist_ok=True)
-        with open(os.path.join(bad, "libpulse-simple.so.0"), "w") as f:
-            f.write("not a shared object\n")
-        a = self.lab.phone("alice", codecs="opus", audio=True, env={"LD_LIBRARY_PATH": bad})
+        env = broken_lib(self.lab, "libpulse-simple.so.0")
+        a = self.lab.phone("alice", codecs="opus", audio=True, env=env)
         b = self.lab.phone("bob", codecs="opus", auto_answer=True)
         for p in (a, b):
             p.wait_event(event="reg", state="registered")
