@@ -84,6 +84,13 @@ rm -f test-suite.log
 make -j"$jobs" check CHECK_SANITIZE=no ${SAN_TESTS:+TESTS="$SAN_TESTS"} >check.log 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' check.log
+# Why each failed test failed: the end of its log (unittest's summary of failures is last).
+sed -n 's/^\(FAIL\|ERROR\): //p' check.log | while read -r t; do
+	log=${t%.py}.log
+	case $t in *.py) ;; *) log=$t.log ;; esac
+	echo "--- end of $log:"
+	tail -n 40 "$log" 2>/dev/null | sed 's/^/  /'
+done
 say "suite took $(( $(date +%s) - start )) s, exit $rc (log: ${san#$top/}/build/check.log)"
 
 n=$(find "$reports" -type f | wc -l)

@@ -69,6 +69,36 @@ class Ports(unittest.TestCase):
                 s.close()
 
 
+class Leftovers(unittest.TestCase):
+    """leftovers() names what the lab left running, and not a stranger's process group
+    that got the number of one of ours after PIDs wrapped (pid_max is often 32768)."""
+
+    def test_a_live_group_is_named_until_stopped_and_a_reused_number_is_not(self):
+        import subprocess
+        import ttylab_core
+        p = ttylab.Proc("sleeper", ["sleep", "30"])
+        self.assertIn("%d sleep" % p.pid, ttylab.leftovers(grace=0))
+        p.stop()
+        self.assertEqual(ttylab.leftovers(grace=0), [])
+        self.assertNotIn(p.pid, ttylab_core._pgids, "a group seen empty is forgotten")
+        # A stranger's group, entered as if it were ours under the same number but with
+        # another start time (what a wrapped PID looks like), is not a leftover.
+        stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)
+        try:
+            started = ttylab_core._proc_stat(stranger.pid)[3]
+            with ttylab_core._registry_lock:
+                ttylab_core._pgids[stranger.pid] = started - 1
+            self.assertEqual(ttylab.leftovers(grace=0), [])
+            with ttylab_core._registry_lock:
+                ttylab_core._pgids[stranger.pid] = started
+            self.assertIn("%d sleep" % stranger.pid, ttylab.leftovers(grace=0))
+        finally:
+            with ttylab_core._registry_lock:
+                ttylab_core._pgids.pop(stranger.pid, None)
+            stranger.kill()
+            stranger.wait()
+
+
 class LabTest(unittest.TestCase):
     """Each test gets its own lab and must leave no process behind."""
 

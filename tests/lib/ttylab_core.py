@@ -173,7 +173,11 @@ def tail(path, lines=40):
 
 _registry_lock = threading.RLock()
 _live = {}          # pid -> Proc still to be stopped
-_pgids = set()      # every process group the lab created (for leftovers())
+# Every process group the lab created and that may still have members (for leftovers()):
+# pgid -> the leader's start time (/proc/PID/stat field 22). With pid_max at 32768 a whole
+# suite wraps PIDs, and another test's group can get the number of one of ours that has
+# long been empty: the start time tells the two apart, and a group seen empty is dropped.
+_pgids = {}
 _handlers_installed = False
 
 
@@ -205,9 +209,10 @@ class Proc:
             if log_path:
                 log.close()
         self.pid = self.popen.pid
+        st = _proc_stat(self.pid)
         with _registry_lock:
             _live[self.pid] = self
-            _pgids.add(self.pid)
+            _pgids[self.pid] = st[3] if st else None
         debug("started %s pid %d: %s" % (name, self.pid, " ".join(self.argv)))
 
     def alive(self):
@@ -220,6 +225,7 @@ class Proc:
         """Wait for exit; returns the exit code or raises subprocess.TimeoutExpired."""
         rc = self.popen.wait(timeout)
         self._forget()
+        _forget_group_if_empty(self.pid)
         return rc
 
     def send_signal(self, sig):
@@ -243,6 +249,7 @@ class Proc:
         # Children of the leader that outlived it (same process group): kill them too.
         if _group_members(self.pid):
             _killpg(self.pid, signal.SIGKILL)
+        _forget_group_if_empty(self.pid)
         for stream in (self.popen.stdin, self.popen.stdout):
             if stream:
                 try:
@@ -265,7 +272,7 @@ class Proc:
         no longer stopped by stop_all()/atexit/signals nor listed by leftovers()."""
         self._forget()
         with _registry_lock:
-            _pgids.discard(self.pid)
+            _pgids.pop(self.pid, None)
         # Popen would otherwise warn that the child is still running.
         self.popen.returncode = 0
 
@@ -295,14 +302,28 @@ def _killpg(pgid, sig):
 
 
 def _proc_stat(pid):
-    """(state, ppid, pgid) of /proc/<pid>, or None."""
+    """(state, ppid, pgid, starttime) of /proc/<pid>, or None."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             data = f.read().decode("latin-1")
     except OSError:
         return None
     rest = data[data.rfind(")") + 2:].split()
-    return rest[0], int(rest[1]), int(rest[2])
+    return rest[0], int(rest[1]), int(rest[2]), int(rest[19])
+
+
+def _forget_group_if_empty(pgid):
+    """Drop `pgid` from the groups leftovers() looks at once no process is in it."""
+    if not _group_members(pgid):
+        with _registry_lock:
+            _pgids.pop(pgid, None)
+
+
+def _reused_group(pgid, started):
+    """True when `pgid` now names someone else's group: its leader is alive and started at
+    another time than ours did."""
+    st = _proc_stat(pgid)
+    return bool(st and started is not None and st[2] == pgid and st[3] != started)
 
 
 def _group_members(pgid):
@@ -321,7 +342,8 @@ def leftovers(grace=3.0):
     """Processes still alive in any process group the lab started: a list of
     "pid name" strings (empty = clean). Waits up to `grace` seconds for stragglers."""
     with _registry_lock:
-        groups = set(_pgids)
+        groups = dict(_pgids)
+    groups = {g for g, started in groups.items() if not _reused_group(g, started)}
     deadline = time.monotonic() + grace
     while True:
         found = []
