@@ -45,7 +45,9 @@ MATCHED_OPUS = ("opus_application voip\nopus_complexity 5\nopus_inbandfec yes\n"
                 "opus_packet_loss 0\n")
 
 
-def ttyphone_call(lab, tone, secs, tag="", media=None):
+def ttyphone_call(lab, tone, secs, tag="", media=None, cpu=None):
+    """cpu: pin both phones (every thread) to this one CPU, with taskset, once the call is
+    up."""
     media = dict({"codecs": "opus"}, **(media or {}))
     a = lab.phone("alice", media=media, backend="file", input=tone, output="",
                   name="tty-caller" + tag)
@@ -60,6 +62,8 @@ def ttyphone_call(lab, tone, secs, tag="", media=None):
         B.check(m.get("codec") == "opus", "ttyphone %s: codec %r, not opus" % (
             p.name, m.get("codec")))
     t_est = est["_t"]
+    if cpu is not None:
+        pin([a.pid, b.pid], cpu)
     time.sleep(SETTLE_S)
 
     def still_up():
@@ -91,7 +95,13 @@ def ttyphone_call(lab, tone, secs, tag="", media=None):
     return d[a.pid], d[b.pid]
 
 
-def baresip_call(lab, tone, secs, users=("carol", "dave"), extra_config=""):
+def pin(pids, cpu):
+    """Every thread of these processes onto one CPU (taskset)."""
+    for pid in pids:
+        ttylab.run(["taskset", "-a", "-p", "-c", str(cpu), str(pid)], timeout=5)
+
+
+def baresip_call(lab, tone, secs, users=("carol", "dave"), extra_config="", cpu=None):
     a = B.start_baresip(lab, users[0], audio="file", input_wav=tone,
                         codecs=B.BARESIP_OPUS, extra_config=extra_config)
     b = B.start_baresip(lab, users[1], audio="file", input_wav=tone,
@@ -101,6 +111,8 @@ def baresip_call(lab, tone, secs, users=("carol", "dave"), extra_config=""):
     a.dial(lab.kam.aor(users[1]))
     a.wait_event(type="CALL_ESTABLISHED", timeout=15)
     b.wait_event(type="CALL_ESTABLISHED", timeout=5)
+    if cpu is not None:
+        pin([a.pid, b.pid], cpu)
     time.sleep(SETTLE_S)
     for p in (a, b):
         B.check(p.audio_decoders()[-1:] == ["opus"],
@@ -146,6 +158,8 @@ def main():
                 lab, voice, secs, users=("erin", "frank"), extra_config=MATCHED_OPUS)
             runs["ttyphone_voice_c10"] = ttyphone_call(lab, voice, secs, "-c10",
                                                        media={"opus_complexity": 10})
+            runs["ttyphone_voice_1cpu"] = ttyphone_call(lab, voice, secs, "-1cpu", cpu=0)
+            runs["baresip_voice_1cpu"] = baresip_call(lab, voice, secs, cpu=0)
 
     def cpu(who):
         c, e = runs[who]
@@ -174,6 +188,9 @@ def main():
     B.report("call_cpu", "cpu_s_per_min_voice", "  same, voice-like signal", "s/min",
              cpu("ttyphone_voice"), cpu("baresip_voice"), detail, digits=2)
     if matched:
+        B.report("call_cpu", "cpu_s_per_min_1cpu",
+                 "  voice, each pair on one CPU", "s/min",
+                 cpu("ttyphone_voice_1cpu"), cpu("baresip_voice_1cpu"), detail, digits=2)
         B.report("call_cpu", "cpu_s_per_min_matched",
                  "  voice, baresip with ttyphone's Opus settings", "s/min",
                  cpu("ttyphone_voice"), cpu("baresip_voice_matched"), detail, digits=2)
