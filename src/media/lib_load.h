@@ -33,6 +33,17 @@ struct lib_lazy {
 	.soname = (soname_), .syms = (syms_), .nsyms = sizeof(syms_) / sizeof((syms_)[0]), \
 	.table = (table_), .lock = PTHREAD_MUTEX_INITIALIZER }
 
+/* What follows a library's list of functions in its lib_NAME.c: the table (a struct
+ * named like the library), its lib_lazy (NAME_lazy) and the getter every caller uses,
+ *   const struct NAME *NAME(char *why, size_t whylen);   (lib_lazy_get's table) */
+#define LIB_LAZY_DEFINE(name, soname, syms) \
+	static struct name name##_table; \
+	static struct lib_lazy name##_lazy = LIB_LAZY_INIT(soname, syms, &name##_table); \
+	const struct name *name(char *why, size_t whylen) \
+	{ \
+		return lib_lazy_get(&name##_lazy, why, whylen); \
+	}
+
 /* The filled table, or NULL with the reason in why ("cannot load libsrtp2.so.1: ..."). */
 const void *lib_lazy_get(struct lib_lazy *l, char *why, size_t whylen);
 

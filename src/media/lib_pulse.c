@@ -18,10 +18,4 @@ static const struct lib_sym syms[] = {
 	S(context_get_state, "pa_context_get_state"), S(context_errno, "pa_context_errno"),
 };
 
-static struct lib_pulse table;
-static struct lib_lazy lazy = LIB_LAZY_INIT(TTY_SONAME_PULSE_SIMPLE, syms, &table);
-
-const struct lib_pulse *lib_pulse(char *why, size_t whylen)
-{
-	return lib_lazy_get(&lazy, why, whylen);
-}
+LIB_LAZY_DEFINE(lib_pulse, TTY_SONAME_PULSE_SIMPLE, syms)

@@ -13,10 +13,4 @@ static const struct lib_sym syms[] = {
 	S(strerror, "sf_strerror"),
 };
 
-static struct lib_sndfile table;
-static struct lib_lazy lazy = LIB_LAZY_INIT(TTY_SONAME_SNDFILE, syms, &table);
-
-const struct lib_sndfile *lib_sndfile(char *why, size_t whylen)
-{
-	return lib_lazy_get(&lazy, why, whylen);
-}
+LIB_LAZY_DEFINE(lib_sndfile, TTY_SONAME_SNDFILE, syms)

@@ -16,17 +16,11 @@ static const struct lib_sym syms[] = {
 	S(g722_decode_free, "g722_decode_free"),
 };
 
-static struct lib_spandsp table;
-static struct lib_lazy lazy = LIB_LAZY_INIT(TTY_SONAME_SPANDSP, syms, &table);
-
-const struct lib_spandsp *lib_spandsp(char *why, size_t whylen)
-{
-	return lib_lazy_get(&lazy, why, whylen);
-}
+LIB_LAZY_DEFINE(lib_spandsp, TTY_SONAME_SPANDSP, syms)
 
 const struct lib_spandsp *lib_spandsp_loaded(void)
 {
-	return lib_lazy_peek(&lazy);
+	return lib_lazy_peek(&lib_spandsp_lazy);
 }
 
 int lib_spandsp_load(char *why, size_t whylen)

@@ -17,10 +17,4 @@ static const struct lib_sym syms[] = {
 	S(policy_aes_gcm_128, "srtp_crypto_policy_set_aes_gcm_128_16_auth"),
 };
 
-static struct lib_srtp table;
-static struct lib_lazy lazy = LIB_LAZY_INIT(TTY_SONAME_SRTP, syms, &table);
-
-const struct lib_srtp *lib_srtp(char *why, size_t whylen)
-{
-	return lib_lazy_get(&lazy, why, whylen);
-}
+LIB_LAZY_DEFINE(lib_srtp, TTY_SONAME_SRTP, syms)

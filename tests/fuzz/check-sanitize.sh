@@ -86,8 +86,7 @@ rc=$?
 grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' check.log
 # Why each failed test failed: the end of its log (unittest's summary of failures is last).
 sed -n 's/^\(FAIL\|ERROR\): //p' check.log | while read -r t; do
-	log=${t%.py}.log
-	case $t in *.py) ;; *) log=$t.log ;; esac
+	log=${t%.py}.log      # tests/x.py logs to tests/x.log, tests/unit/y to y.log
 	echo "--- end of $log:"
 	tail -n 40 "$log" 2>/dev/null | sed 's/^/  /'
 done

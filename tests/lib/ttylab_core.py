@@ -225,7 +225,6 @@ class Proc:
         """Wait for exit; returns the exit code or raises subprocess.TimeoutExpired."""
         rc = self.popen.wait(timeout)
         self._forget()
-        _forget_group_if_empty(self.pid)
         return rc
 
     def send_signal(self, sig):
@@ -249,7 +248,6 @@ class Proc:
         # Children of the leader that outlived it (same process group): kill them too.
         if _group_members(self.pid):
             _killpg(self.pid, signal.SIGKILL)
-        _forget_group_if_empty(self.pid)
         for stream in (self.popen.stdin, self.popen.stdout):
             if stream:
                 try:
@@ -312,13 +310,6 @@ def _proc_stat(pid):
     return rest[0], int(rest[1]), int(rest[2]), int(rest[19])
 
 
-def _forget_group_if_empty(pgid):
-    """Drop `pgid` from the groups leftovers() looks at once no process is in it."""
-    if not _group_members(pgid):
-        with _registry_lock:
-            _pgids.pop(pgid, None)
-
-
 def _reused_group(pgid, started):
     """True when `pgid` now names someone else's group: its leader is alive and started at
     another time than ours did."""
@@ -342,11 +333,12 @@ def leftovers(grace=3.0):
     """Processes still alive in any process group the lab started: a list of
     "pid name" strings (empty = clean). Waits up to `grace` seconds for stragglers."""
     with _registry_lock:
-        groups = dict(_pgids)
-    groups = {g for g, started in groups.items() if not _reused_group(g, started)}
+        known = dict(_pgids)
+    groups = {g for g, started in known.items() if not _reused_group(g, started)}
     deadline = time.monotonic() + grace
     while True:
         found = []
+        occupied = set()
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -370,7 +362,12 @@ def leftovers(grace=3.0):
             except OSError:
                 comm = "?"
             found.append("%d %s" % (pid, comm))
+            occupied.add(st[2])
         if not found or time.monotonic() >= deadline:
+            # An empty group stays empty (or its number goes to someone else): forget it.
+            with _registry_lock:
+                for g in set(known) - occupied:
+                    _pgids.pop(g, None)
             return found
         time.sleep(0.1)
 

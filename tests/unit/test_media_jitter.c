@@ -89,6 +89,15 @@ static size_t steady(uint16_t seq0, size_t n, int64_t period_us, int64_t delay_u
 	return n;
 }
 
+/* A network's jitter on the first n packets: each lands from_us to from_us + span_us
+ * later than planned (rand, seeded, so every run is the same). */
+static void jitter_arrivals(size_t n, unsigned seed, int from_us, int span_us)
+{
+	srand(seed);
+	for (size_t i = 0; i < n; i++)
+		P[i].at_us += from_us + rand() % span_us;
+}
+
 static void fresh(void)
 {
 	jb_init(&JB, 8000, 40, 300);
@@ -263,9 +272,7 @@ static void test_jitter_one_frame_is_enough_when_packets_come_early(void)
 		struct outcome o;
 
 		jb_init(&JB, 8000, 20, 300);
-		srand(3);
-		for (size_t i = 0; i < n; i++)
-			P[i].at_us += rand() % 3000;
+		jitter_arrivals(n, 3, 0, 3000);
 		P[0].at_us = P[1].at_us;
 		o = run(n, 490, true);
 		printf("  packets %s: level after the last pop %u ms, target %u ms, drops %llu\n",
@@ -344,9 +351,7 @@ static void test_jitter_waits_for_a_packet_due_within_the_tick(void)
 		int64_t w;
 
 		jb_init(&JB, 8000, 20, 300);
-		srand(5);
-		for (size_t i = 0; i < n; i++)
-			P[i].at_us += rand() % 3000 - 1500;
+		jitter_arrivals(n, 5, -1500, 3000);
 		P[0].at_us = P[1].at_us;
 		w = run_waiting(n, 480, 200, wait ? 15000 : 0, 0, &o);
 		printf("  packets 5 ms after the tick, waiting %s: the last 200 waited %.1f ms "
@@ -372,9 +377,7 @@ static void test_jitter_a_hair_late_is_not_gone(void)
 	int64_t w;
 
 	jb_init(&JB, 8000, 20, 300);
-	srand(9);
-	for (size_t i = 0; i < n; i++)
-		P[i].at_us += rand() % 150;
+	jitter_arrivals(n, 9, 0, 150);
 	w = run_waiting(n, 480, 200, 15000, 300, &o);
 	printf("  packets a hair after the read: the last 200 waited %.1f ms on average, drops %llu\n",
 	       w / 1000.0, (unsigned long long)JB.st.drift_drops);
@@ -436,9 +439,7 @@ static void test_jitter_target_follows_jitter_and_relaxes(void)
 	struct outcome o;
 
 	fresh();
-	srand(7);
-	for (size_t i = 0; i < 500; i++)     /* 10 s of 0..60 ms random delay */
-		P[i].at_us += rand() % 60000;
+	jitter_arrivals(500, 7, 0, 60000);     /* 10 s of 0..60 ms random delay */
 	o = run(n, 1510, false);
 	CHECK(o.max_target_ms >= 60 && o.max_target_ms <= 140);
 	CHECK(JB.st.late < 10);
