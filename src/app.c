@@ -13,6 +13,7 @@
 #include "media/media.h"
 #include "media/audio_probe.h"
 #include "media/tone.h"
+#include "sip/listen.h"
 #include "sip/loop.h"
 #include "sip/sipua.h"
 
@@ -1506,9 +1507,14 @@ int app_start(struct app *a, char *why, size_t whylen)
 	jw_str(&w, "event", "ready");
 	jw_str(&w, "version", PACKAGE_VERSION);
 	jw_str(&w, "sip", sipua_local_contact(a->ua));
+	jw_str(&w, "listen", sipua_listen(a->ua)->any_port ? "any" : "fixed");
 	jw_int(&w, "accounts", a->cfg->naccounts);
 	jw_bool(&w, "demo", a->cfg->naccounts == 0);
 	emit_w(a, &w);
+	if (sipua_listen(a->ua)->any_port && a->cfg->naccounts)
+		emit_log(a, "SIP listens on %s:%u (%s, any free port: [sip] listen is not set)",
+			 sipua_listen(a->ua)->host, sipua_listen(a->ua)->port,
+			 sipua_listen(a->ua)->why_host);
 	if (a->cfg->naccounts == 0)
 		emit_log(a, "no account configured: demo mode. Try \"call echo\"; add an account "
 			 "in %s (see ttyphone.conf(5))",
@@ -1548,13 +1554,15 @@ int app_account_start(struct app *a, const struct account_cfg *acc, char *why, s
 		snprintf(why, whylen, "at most %d accounts run at once", CFG_MAX_ACCOUNTS);
 		return -1;
 	}
-	/* Demo mode listens on 127.0.0.1 only, which reaches no server elsewhere: the next
-	 * start, with a config file, listens where the config says. */
-	if (!strncmp(a->cfg->sip.listen, "127.", 4) &&
+	/* Demo mode (and a phone whose servers are all on this machine) listens on 127.0.0.1
+	 * only, which reaches no server elsewhere: the next start, with this account in the
+	 * config file, listens on the address that reaches its server. */
+	if (!strncmp(sipua_listen(a->ua)->host, "127.", 4) &&
 	    !uri_on_loopback(acc->outbound_proxy[0] ? acc->outbound_proxy :
 			     acc->registrar[0] ? acc->registrar : acc->uri)) {
-		snprintf(why, whylen, "SIP listens on %s only (demo mode): restart ttyphone to "
-			 "register %s", a->cfg->sip.listen, acc->name);
+		snprintf(why, whylen, "SIP listens on %s only%s: restart ttyphone to register %s",
+			 sipua_local_contact(a->ua), a->cfg->naccounts ? "" : " (demo mode)",
+			 acc->name);
 		return -1;
 	}
 	a->cfg->accounts[i] = *acc;

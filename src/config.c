@@ -48,7 +48,7 @@ const char *transport_name(enum sip_transport tp)
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	str_copy(cfg->sip.listen, sizeof(cfg->sip.listen), "0.0.0.0:5060");
+	cfg->sip.listen[0] = '\0';   /* any free port on the address that reaches the servers */
 	cfg->sip.tls_verify = true;
 	snprintf(cfg->sip.user_agent, sizeof(cfg->sip.user_agent), "ttyphone/%s", PACKAGE_VERSION);
 	cfg->sip.dtmf = DTMF_RFC4733;

@@ -35,7 +35,7 @@ struct account_cfg {
 };
 
 struct sip_cfg {
-	char listen[128];          /* host:port, port 0 or * = any */
+	char listen[128];          /* host:port, port 0 or * = any; empty = pick (sip/listen.h) */
 	char tls_listen[128];      /* empty: no TLS listener */
 	char ca_file[CFG_PATH];    /* CA bundle for TLS servers */
 	bool tls_verify;           /* verify servers' certificates (default yes) */

@@ -3,6 +3,8 @@
  * Lines are bounded: a longer line is refused whole with an error, never split. */
 #include "headless.h"
 #include "app.h"
+#include "ctl_socket.h"
+#include "json.h"
 #include "strutil.h"
 #include "sip/loop.h"
 
@@ -161,9 +163,25 @@ static void on_accept(void *arg, int fd)
 {
 	struct headless *h = arg;
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	char why[200];
 
 	if (cfd < 0)
 		return;
+	if (ctl_socket_peer_ok(cfd, why, sizeof(why)) < 0) {
+		char line[400];
+		struct jw w;
+		bool ok = true;
+
+		jw_begin(&w, line, sizeof(line));
+		jw_str(&w, "event", "error");
+		jw_str(&w, "message", why);
+		if (jw_end(&w)) {
+			write_all(cfd, line, strlen(line), &ok);
+			write_all(cfd, "\n", 1, &ok);
+		}
+		close(cfd);
+		return;
+	}
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &h->clients[i];
 		if (c->fd >= 0)
@@ -211,21 +229,11 @@ int headless_alloc(struct headless **hp, struct app *a, struct loop *l, bool use
 		h->stdout_ok = true;
 	}
 	if (ctl_path) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		if (str_copy(sa.sun_path, sizeof(sa.sun_path), ctl_path) < 0) {
-			snprintf(why, whylen, "control socket path too long: %s", ctl_path);
-			headless_free(h);
-			return EINVAL;
-		}
-		h->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		unlink(ctl_path);
-		if (h->listen_fd < 0 || bind(h->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    listen(h->listen_fd, 8) < 0) {
-			snprintf(why, whylen, "cannot listen on %s: %s", ctl_path, strerror(errno));
+		h->listen_fd = ctl_socket_listen(ctl_path, why, whylen);
+		if (h->listen_fd < 0) {
 			headless_free(h);
 			return EIO;
 		}
-		chmod(ctl_path, 0600);
 		str_copy(h->ctl_path, sizeof(h->ctl_path), ctl_path);
 		h->listen_watch = -1;
 	}

@@ -21,6 +21,7 @@ union sipua_hnd;
 #include <sofia-sip/url.h>
 
 #include "sipua.h"
+#include "listen.h"
 #include "loop.h"
 #include "nua_defer.h"
 #include "strutil.h"
@@ -133,6 +134,7 @@ struct sipua {
 	struct sipua_call *calls;      /* live calls */
 	struct sipua_msg *msgs;        /* MESSAGEs waiting for their answer */
 	char contact[96];              /* host:port we listen on */
+	struct sip_listen listen;      /* where, and whether the port was ours to pick */
 	char certdir[CFG_PATH];
 	bool shutdown_done;
 	unsigned long refused;         /* requests refused by trusted_only */
@@ -169,53 +171,6 @@ static void su_logger(void *stream, char const *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (trace_sink)
 		trace_feed_text(trace_sink, line);
-}
-
-/* Pick a port free for both UDP and TCP: nua cannot tell us which port "*" got. */
-static int free_port(const char *host, unsigned *port)
-{
-	for (int attempt = 0; attempt < 20; attempt++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
-		socklen_t len = sizeof(sa);
-		int u = socket(AF_INET, SOCK_DGRAM, 0), t = -1, ok = 0;
-
-		if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-			sa.sin_addr.s_addr = htonl(INADDR_ANY);
-		if (u < 0)
-			return -1;
-		if (bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		    getsockname(u, (struct sockaddr *)&sa, &len) == 0) {
-			t = socket(AF_INET, SOCK_STREAM, 0);
-			if (t >= 0 && bind(t, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-				ok = 1;
-		}
-		*port = ntohs(sa.sin_port);
-		close(u);
-		if (t >= 0)
-			close(t);
-		if (ok)
-			return 0;
-	}
-	return -1;
-}
-
-/* "host:port" -> host and port; port 0 or * becomes a free port. */
-static int split_listen(const char *listen, char *host, size_t hsize, unsigned *port)
-{
-	const char *colon = strrchr(listen, ':');
-
-	if (!colon)
-		return -1;
-	if (str_ncopy(host, hsize, listen, (size_t)(colon - listen)) < 0)
-		return -1;
-	if (host[0] == '[') { /* [::1] */
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
-	}
-	if (!strcmp(colon + 1, "*") || !strcmp(colon + 1, "0"))
-		return free_port(host, port);
-	*port = (unsigned)atoi(colon + 1);
-	return 0;
 }
 
 /* The TLS client needs a certificate directory holding cafile.pem (SOFIA-NOTES). */
@@ -1188,8 +1143,9 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 		size_t whylen)
 {
 	struct sipua *ua = calloc(1, sizeof(*ua));
-	char host[128], url[200], sips_url[200] = "";
-	unsigned port = 0;
+	char url[200], sips_url[200] = "";
+	const char *host;
+	unsigned port;
 	bool want_tls = cfg->sip.tls_listen[0] != '\0';
 
 	if (!ua)
@@ -1201,10 +1157,10 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 	ua->trace = trace;
 	ua->ev = ev;
 	ua->arg = arg;
-	if (split_listen(cfg->sip.listen, host, sizeof(host), &port) < 0) {
-		snprintf(why, whylen, "cannot use listen address \"%s\"", cfg->sip.listen);
+	if (sip_listen_pick(cfg, &ua->listen, why, whylen) < 0)
 		goto fail;
-	}
+	host = ua->listen.host;
+	port = ua->listen.port;
 	snprintf(url, sizeof(url), strchr(host, ':') ? "sip:[%s]:%u" : "sip:%s:%u", host, port);
 	snprintf(ua->contact, sizeof(ua->contact), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
 		 !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host, port);
@@ -1216,14 +1172,15 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 		if (prepare_certdir(ua, why, whylen) < 0)
 			goto fail;
 		if (cfg->sip.tls_listen[0]) {
-			if (split_listen(cfg->sip.tls_listen, thost, sizeof(thost), &tport_no) < 0) {
-				snprintf(why, whylen, "cannot use tls_listen \"%s\"", cfg->sip.tls_listen);
+			struct sip_listen tl;
+			if (sip_listen_parse(cfg->sip.tls_listen, &tl, why, whylen) < 0)
 				goto fail;
-			}
+			str_copy(thost, sizeof(thost), tl.host);
+			tport_no = tl.port;
 		} else {
 			/* A TLS client still needs a TLS transport: bind one on a free port. */
 			str_copy(thost, sizeof(thost), host);
-			if (free_port(thost, &tport_no) < 0) {
+			if (sip_listen_free_port(thost, &tport_no) < 0) {
 				snprintf(why, whylen, "no free port for TLS");
 				goto fail;
 			}
@@ -1358,6 +1315,11 @@ void sipua_free(struct sipua *ua)
 const char *sipua_local_contact(const struct sipua *ua)
 {
 	return ua->contact;
+}
+
+const struct sip_listen *sipua_listen(const struct sipua *ua)
+{
+	return &ua->listen;
 }
 
 int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct account_cfg *cfg)

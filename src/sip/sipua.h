@@ -14,6 +14,7 @@ struct loop;
 struct trace;
 struct sipua;
 struct sipua_acc;
+struct sip_listen;
 struct sipua_call;
 
 enum sipua_reg_state { SIPUA_REG_NONE, SIPUA_REG_REGISTERING, SIPUA_REG_REGISTERED,
@@ -70,6 +71,9 @@ void sipua_shutdown(struct sipua *ua, unsigned timeout_ms);
 void sipua_free(struct sipua *ua);
 /* The address:port we listen on for UDP/TCP (after binding an ephemeral port). */
 const char *sipua_local_contact(const struct sipua *ua);
+/* Where SIP listens: the bound address and port, whether the port was ours to pick
+ * (listen unset, or port 0), and how the address was chosen (sip/listen.h). */
+const struct sip_listen *sipua_listen(const struct sipua *ua);
 
 int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct account_cfg *cfg);
 const struct account_cfg *sipua_acc_cfg(const struct sipua_acc *acc);

@@ -160,7 +160,7 @@ class Lab:
         return Phone.config_for(self, user, transport=transport, **overrides)
 
     def phone(self, user, transport="udp", audio=False, config=None, name=None, env=None,
-              args=(), **overrides):
+              args=(), run_as=None, home=None, binary=None, **overrides):
         """Start a ttyphone for `user` (or a list of users). audio=True gives it Pulse
         devices named after it (the lab must have pulse=True). `config` replaces the
         generated config text."""
@@ -173,8 +173,10 @@ class Lab:
         if config is None:
             config = Phone.config_for(self, user, transport=transport,
                                       pulse=name if audio else None, **overrides)
+        # run_as, home: a Unix user to run as and a folder of HOME/XDG dirs (ttylab_phone).
         p = Phone(config, name=name, pulse_env=pulse_env, env=env, args=args,
-                  workdir=os.path.join(self.dir, "phone-%s-%d" % (name, len(self.phones))))
+                  workdir=os.path.join(self.dir, "phone-%s-%d" % (name, len(self.phones))),
+                  user=run_as, home=home, binary=binary)
         self.phones.append(p)
         return p
 

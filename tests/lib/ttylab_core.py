@@ -189,7 +189,7 @@ class Proc:
     """
 
     def __init__(self, name, argv, env=None, cwd=None, log_path=None, stdin=None,
-                 stdout=None, pass_fds=()):
+                 stdout=None, pass_fds=(), user=None):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
@@ -202,7 +202,9 @@ class Proc:
                 stdin=stdin if stdin is not None else subprocess.DEVNULL,
                 stdout=stdout if stdout is not None else log,
                 stderr=log, start_new_session=True, pass_fds=pass_fds,
-                bufsize=0 if stdout is None else -1)
+                bufsize=0 if stdout is None else -1,
+                # user: run as this Unix user (its own group, no supplementary groups).
+                **({"user": user, "group": user, "extra_groups": []} if user else {}))
         except OSError as e:
             raise LabError("cannot start %s (%s): %s" % (name, self.argv[0], e)) from e
         finally:

@@ -17,6 +17,7 @@ kept in `protocol_errors`, shown in timeouts, and assert_clean() fails on them.
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,13 +100,18 @@ class Phone:
     """One ttyphone process. `config` is the INI text (see config_for)."""
 
     def __init__(self, config, name="phone", pulse_env=None, env=None, binary=None,
-                 args=(), workdir=None, start=True):
+                 args=(), workdir=None, start=True, user=None, home=None):
         self.name = name
         self.config = config
         self.pulse_env = dict(pulse_env or {})
         self.extra_env = dict(env or {})
         self.binary = binary or ttyphone_bin()
         self.args = list(args)
+        # user: the Unix user it runs as (the lab must be root). home: a folder holding
+        # HOME and the XDG folders, shared by every phone given the same one (one user's
+        # several ttyphones); by default each phone has its own, inside its workdir.
+        self.user = user
+        self.home = home
         self.dir = workdir or make_tempdir("ttylab-phone-%s-" % name)
         os.makedirs(self.dir, exist_ok=True)
         self.config_path = os.path.join(self.dir, "config.ini")
@@ -193,17 +199,23 @@ class Phone:
         for k in ("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_CLIENTCONFIG",
                   "PULSE_RUNTIME_PATH", "PULSE_STATE_PATH"):
             env.pop(k, None)
-        home = os.path.join(self.dir, "home")
+        base = self.home or self.dir
+        home = os.path.join(base, "home")
         for sub in ("home", "config", "data", "state", "cache", "run"):
-            os.makedirs(os.path.join(self.dir, sub), mode=0o700, exist_ok=True)
+            d = os.path.join(base, sub)
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            if self.user:
+                shutil.chown(d, self.user, self.user)
         env.update({
             "HOME": home,
-            "XDG_CONFIG_HOME": os.path.join(self.dir, "config"),
-            "XDG_DATA_HOME": os.path.join(self.dir, "data"),
-            "XDG_STATE_HOME": os.path.join(self.dir, "state"),
-            "XDG_CACHE_HOME": os.path.join(self.dir, "cache"),
-            "XDG_RUNTIME_DIR": os.path.join(self.dir, "run"),
+            "XDG_CONFIG_HOME": os.path.join(base, "config"),
+            "XDG_DATA_HOME": os.path.join(base, "data"),
+            "XDG_STATE_HOME": os.path.join(base, "state"),
+            "XDG_CACHE_HOME": os.path.join(base, "cache"),
+            "XDG_RUNTIME_DIR": os.path.join(base, "run"),
         })
+        if self.user:
+            env["USER"] = env["LOGNAME"] = self.user
         env.update(self.pulse_env)
         env.update(self.extra_env)
         return env
@@ -216,10 +228,13 @@ class Phone:
         with os.fdopen(fd, "w") as f:
             f.write(self.config)
         os.chmod(self.config_path, 0o600)
+        if self.user:
+            for path in (self.dir, self.config_path):
+                shutil.chown(path, self.user, self.user)
         argv = [self.binary, "--headless", "--config", self.config_path] + self.args
         self.proc = Proc("ttyphone:" + self.name, argv, env=self._env(), cwd=self.dir,
                          log_path=self.stderr_path, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
+                         stdout=subprocess.PIPE, user=self.user)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True,
                                         name="phone-%s-stdout" % self.name)
         self._reader.start()
