@@ -616,17 +616,18 @@ static void test_echo_service_returns_the_tone_half_a_second_later(void)
 {
 	int16_t *pcm;
 	size_t n = read_wav(echo_out, &pcm), on;
-	double delay_ms;
+	double delay_ms, hz = 0;
 
 	CHECK(n > 0);
 	on = tone_onset(pcm, n, 48000, TONE_AMP / sqrt(2.0) / 10);
-	/* The tone starts 300 ms into A's microphone. */
+	/* The tone starts 300 ms into A's microphone. Its frequency from 100 ms after it came
+	 * back: under valgrind it can come back so late that less than that is left. */
 	delay_ms = on * 1000.0 / 48000 - 300;
-	printf("  echo: tone back after %.0f ms, %.2f Hz\n", delay_ms,
-	       on < n ? tone_freq(pcm + on + 4800, n - on - 4800, 48000) : 0.0);
+	if (on + 4800 + 960 <= n)
+		hz = tone_freq(pcm + on + 4800, n - on - 4800, 48000);
+	printf("  echo: tone back after %.0f ms, %.2f Hz\n", delay_ms, hz);
 	CHECK(delay_ms >= 500 && delay_ms <= (sanitized ? 1000 : 700));
-	CHECK(on < n && fabs(tone_freq(pcm + on + 4800, n - on - 4800, 48000) - 1000) <
-	      HZ_TOLERANCE);
+	CHECK(fabs(hz - 1000) < HZ_TOLERANCE);
 	free(pcm);
 }
 
