@@ -1,0 +1,138 @@
+/* app_priv.h: what the files of the application state (app*.c) share: the state itself
+ * and the functions one part calls in another. Not for use outside src/app*.c: app.h is
+ * the interface. One thread, the loop's, runs all of it (see app.c). */
+#ifndef TTY_APP_PRIV_H
+#define TTY_APP_PRIV_H
+
+#include "app.h"
+#include "config.h"
+#include "json.h"
+#include "sdp.h"
+#include "media/media.h"
+#include "sip/sipua.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#define APP_MAX_CALLS 16
+#define APP_MAX_LISTENERS 8
+#define APP_SDP_MAX 4096
+#define EVENT_MAX 8192
+#define STATS_INTERVAL_MS 5000
+#define ECHO_DELAY_MS 500
+
+struct app_call {
+	bool used;
+	unsigned id;
+	enum call_state state;
+	bool outgoing;
+	char peer[CFG_STR];
+	char display[128];
+	char account[64];
+	int code;
+	char reason[200];
+	int end_code;                     /* why we hung up (hangup_call), 0 = not us */
+	char end_reason[200];
+	enum call_state hangup_state;     /* the state we sent the CANCEL or BYE in */
+	time_t started, answered;
+	bool local_hold, remote_hold, muted;
+	struct sipua_call *sc;
+	struct sipua_acc *acc;
+	struct media_session *ms;
+	struct media_offer_state offer;   /* our last offer, until its answer */
+	bool offer_pending;
+	struct media_params params;
+	bool media_running;
+	bool media_reported;
+	char local_addr[64];
+	struct sdp_desc remote_offer;     /* incoming: the offer to answer */
+	bool has_remote_offer;
+	unsigned transfer_from;           /* call id whose REFER made this call */
+	unsigned replaces_id;             /* incoming INVITE with Replaces for this call id */
+	bool hangup_after_transfer;
+};
+
+/* The built-in echo service: a second user agent on 127.0.0.1 that answers every call
+ * and plays back what it hears. */
+struct echo_call {
+	struct sipua_call *sc;
+	struct media_session *ms;
+};
+
+struct app {
+	struct loop *loop;
+	struct config *cfg;
+	struct trace *trace;
+	FILE *trace_file;
+	struct evq *evq;
+	int evq_watch;
+	struct sipua *ua;
+	struct sipua_acc *accs[CFG_MAX_ACCOUNTS];
+	enum reg_state reg[CFG_MAX_ACCOUNTS];
+	int reg_code[CFG_MAX_ACCOUNTS];
+	char reg_reason[CFG_MAX_ACCOUNTS][200];
+	struct app_call calls[APP_MAX_CALLS];
+	unsigned next_call_id;
+	unsigned active;
+	struct { app_listener_fn *fn; void *arg; } listeners[APP_MAX_LISTENERS];
+	unsigned nlisteners;
+	bool quit;
+	void (*logger)(void *arg, const char *line);
+	void *logger_arg;
+	app_extension_fn *ext_fn;         /* history, messages, account (app_set_extension) */
+	void *ext_arg;
+	unsigned long next_msg_cookie;
+	struct loop_timer *stats_timer;
+	bool stats_armed;                 /* the stats timer runs only while media does */
+	struct audio_probe *audio_probe;  /* start-up check of the audio server */
+	struct tone_player *ring;         /* sounding while a call rings and none is up */
+	struct tone_player *ringback;     /* sounding while the far end rings (no early media) */
+	/* echo service */
+	struct config echo_cfg;
+	struct sipua *echo_ua;
+	struct echo_call echo_calls[4];
+	char echo_uri[96];
+};
+
+/* The user agents' callbacks (app_sip_events.c, app_echo.c). */
+extern const struct sipua_events app_ua_events;
+extern const struct sipua_events app_echo_events;
+
+/* app_events.c: events out */
+void app_emit_log(struct app *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void app_emit_w(struct app *a, struct jw *w);
+void app_reply_error(app_reply_fn *reply, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void app_set_state(struct app *a, struct app_call *c, enum call_state st, int code,
+		   const char *reason);
+void app_update_tones(struct app *a);
+
+/* app_calls.c: the call table and a call's media */
+struct app_call *app_call_by_id(struct app *a, unsigned id);
+void app_call_free(struct app *a, struct app_call *c);
+struct app_call *app_call_new(struct app *a);
+struct app_call *app_call_of(struct sipua_call *sc);
+void app_hangup_call(struct app *a, struct app_call *c, int code, const char *reason);
+const char *app_local_addr_toward(struct app *a, const char *host, char *out, size_t size);
+int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, char *sdp,
+		       size_t size);
+struct app_call *app_pick_call(struct app *a, const char *arg, bool want_ringing,
+			       app_reply_fn *reply, void *rarg);
+void app_start_media(struct app *a, struct app_call *c);
+bool app_take_answer(struct app *a, struct app_call *c, const char *sdp, size_t len, char *why,
+		     size_t whylen);
+
+/* app_sip_events.c: the main user agent's events */
+void app_emit_dtmf(struct app *a, unsigned id, char digit, const char *via);
+
+/* app_media_events.c: media events and stats */
+void app_on_evq(void *arg, int fd);
+void app_on_stats_timer(void *arg);
+
+/* app_commands.c: commands */
+void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, void *rarg);
+
+#endif
