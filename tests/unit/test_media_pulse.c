@@ -22,8 +22,8 @@
 /* Why module-sine and not a client: pacat feeding the null sink underran on a loaded
  * machine (2 cores, the suite under ASan), the server filled the gap with zeros, and their
  * edges' ringing made the tone check read 1015-1040 Hz. A sine made inside the server has
- * no client to fall behind. (module-sine-source is no substitute: it reports a capture
- * latency of about 1.5 s, and the backlog guard then cuts 20 ms every 100 ms.)
+ * no client to fall behind. (module-sine-source is no substitute: it renders ahead, 4 s
+ * of audio in a new stream's first 3 s, a backlog that the capture guard then cuts.)
  * module-sine plays at half full scale. */
 #define SINE_AMP 16384.0
 
