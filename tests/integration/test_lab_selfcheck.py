@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The test lab works on this machine, without ttyphone: Kamailio on UDP/TCP/TLS with
+"""The test lab works on this machine, without ttyphone: Kamailio on UDP/TCP/TLS/WS/WSS with
 digest auth, SIPp scenarios, a headless PulseAudio that carries a tone, two baresips calling
 each other through Kamailio, the audio helpers, and no process left behind."""
 
@@ -137,6 +137,59 @@ class KamailioLab(LabTest):
             self.assertEqual(code, 200, "%s: %s" % (tr, statuses))
             self.assertTrue(any(c.endswith("transport=%s" % tr) for c in k.contacts(user)),
                             k.locations())
+
+    def test_websocket_listeners_upgrade_with_subprotocol_sip_on_ws_and_wss(self):
+        import ssl
+        k = self.lab.kam
+        self.assertEqual(k.ws_url, "ws://127.0.0.1:%d/ws" % k.ws_port)
+        self.assertEqual(k.wss_url, "wss://127.0.0.1:%d/ws" % k.wss_port)
+        self.assertEqual(len({k.sip_port, k.tls_port, k.ws_port, k.wss_port}), 4)
+        for url in (k.ws_url, k.wss_url):
+            c = ttylab.WsClient(url, ca_file=k.ca_file)
+            self.assertEqual(c.status_line.split()[1], "101", url)
+            self.assertEqual(c.protocol, "sip", url)
+            c.close()
+        with self.assertRaises(ssl.SSLError):
+            ttylab.WsClient(k.wss_url, ca_file=k.wrong_ca_file)
+        # No upgrade on the SIP TCP port: HTTP there is refused.
+        with self.assertRaises(ttylab.LabError):
+            ttylab.WsClient("ws://127.0.0.1:%d/ws" % k.sip_port)
+
+    def test_register_over_ws_and_wss_is_challenged_then_accepted(self):
+        k = self.lab.kam
+        for tr, user in (("ws", "alice"), ("wss", "bob")):
+            code, statuses = ttylab.sip_register("127.0.0.1", k.port_for(tr), k.domain, user,
+                                                 k.users[user], tr, ca_file=k.ca_file)
+            self.assertEqual(statuses[0].split()[1], "401", tr)
+            self.assertEqual(code, 200, "%s: %s" % (tr, statuses))
+            self.assertTrue(any(".invalid;transport=%s" % tr in c for c in k.contacts(user)),
+                            k.locations())
+
+    def test_requests_reach_a_websocket_client_over_its_own_connection(self):
+        # RFC 7118: the Contact host is "*.invalid"; Kamailio must send over the socket the
+        # REGISTER came on. UDP -> ws and UDP -> wss, the client answers from Python.
+        k = self.lab.kam
+        for tr, user in (("ws", "carol"), ("wss", "dave")):
+            c = ttylab.ws_client(k.ws_url_for(tr), ca_file=k.ca_file)
+            try:
+                code, st = ttylab.sip_register("127.0.0.1", k.port_for(tr), k.domain, user,
+                                               k.users[user], tr, conn=c)
+                self.assertEqual(code, 200, st)
+                import threading
+                result = {}
+                t = threading.Thread(target=lambda: result.update(r=ttylab.sip_request(
+                    "127.0.0.1", k.sip_port, "MESSAGE", k.aor(user),
+                    "sip:stranger@127.0.0.1:9", body="hello over %s" % tr, timeout=5)))
+                t.start()
+                req = c.recv_text(timeout=5)
+                self.assertIsNotNone(req, "no MESSAGE reached the %s client" % tr)
+                self.assertTrue(req.startswith("MESSAGE sip:%s@%s" % (user, c.sip_host)), req)
+                self.assertIn("hello over %s" % tr, req)
+                c.send_text(ttylab.sip_response(req, 200, "OK"))
+                t.join(10)
+                self.assertEqual(result["r"][0], 200, result)
+            finally:
+                c.close()
 
     def test_sipp_register_with_auth_gets_200_over_udp_and_tcp(self):
         k = self.lab.kam

@@ -13,7 +13,8 @@ started by the test suite on 127.0.0.1 with free ports, and stopped by it.
 Pieces (each usable on its own, all re-exported here):
   ttylab_core      free ports, Proc (process groups, logs), cleanup at exit/signals,
                    leftovers()/assert_no_leftovers()
-  ttylab_kamailio  Kamailio (registrar + proxy, UDP/TCP/TLS, digest auth, test CAs)
+  ttylab_kamailio  Kamailio (registrar + proxy, UDP/TCP/TLS/WS/WSS, digest auth, test CAs)
+  ttylab_ws        WsClient (a minimal RFC 6455 client with subprotocol sip, for checks)
   ttylab_pulse     Pulse (headless daemon, per-phone null sinks, play/record)
   ttylab_audio     tone WAVs and analysis (frequency, dBFS, gaps, onset)
   ttylab_sipp      Sipp (scenarios in tests/lab/sipp)
@@ -30,7 +31,9 @@ from ttylab_core import (LOCALHOST, LabError, Proc, assert_no_leftovers, debug, 
                          free_port, free_ports, leftovers, live_procs, make_tempdir, run,
                          stop_all, tail, wait_until, which)
 from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, Kamailio, make_certs,
-                             sip_options, sip_register, sip_request)
+                             sip_options, sip_register, sip_request, sip_response,
+                             ws_client)
+from ttylab_ws import WsClient, WsClosed
 from ttylab_pulse import Pulse, Recorder
 from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_gap_ms,
                           onset_ms, read_wav, rms_dbfs, silent_gaps, tone_samples, write_tone,

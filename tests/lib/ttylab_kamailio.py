@@ -1,10 +1,15 @@
-"""Kamailio as the lab's registrar + proxy (UDP, TCP, TLS on 127.0.0.1), no database.
+"""Kamailio as the lab's registrar + proxy (UDP, TCP, TLS, WS, WSS on 127.0.0.1), no database.
 
 Users and passwords live in an htable filled at start-up; REGISTER is challenged with 401,
 INVITE/MESSAGE/SUBSCRIBE/REFER/PUBLISH whose From is our domain with 407. Calls and other
 requests to registered users are routed through usrloc and record-routed (double RR when the
 transport changes). TCP/TLS clients are reached again over their own connection
 (fix_nated_register + contact aliases), so a phone need not listen for TLS to receive calls.
+WebSocket clients (RFC 7118: JsSIP, SIP.js) connect to ws_url / wss_url (path /ws,
+subprotocol "sip"); their Contact hosts ("xyz.invalid;transport=ws") cannot be resolved, so
+they are handled like TCP/TLS ones: the registration keeps the connection's source address
+(fix_nated_register), dialog Contacts get an alias (add_contact_alias / handle_ruri_alias),
+as Kamailio's own websocket examples do.
 """
 
 import os
@@ -17,6 +22,7 @@ import uuid
 
 from ttylab_core import (LOCALHOST, LabError, Proc, debug, free_ports, make_tempdir,
                          run, tail, wait_until, which)
+from ttylab_ws import WsClient
 
 DEFAULT_USERS = {
     "alice": "alice-secret",
@@ -47,9 +53,14 @@ tcp_connection_lifetime=3605
 listen=udp:127.0.0.1:@SIP_PORT@
 listen=tcp:127.0.0.1:@SIP_PORT@
 listen=tls:127.0.0.1:@TLS_PORT@
+# WebSocket: plain HTTP upgrade on WS_PORT, over TLS on WSS_PORT (event_route[xhttp:request]).
+listen=tcp:127.0.0.1:@WS_PORT@
+listen=tls:127.0.0.1:@WSS_PORT@
 # With the port: a bare "127.0.0.1" would make every phone on 127.0.0.1 "myself".
 alias="127.0.0.1:@SIP_PORT@"
 alias="127.0.0.1:@TLS_PORT@"
+alias="127.0.0.1:@WS_PORT@"
+alias="127.0.0.1:@WSS_PORT@"
 enable_tls=yes
 server_header="Server: ttylab-kamailio"
 user_agent_header="User-Agent: ttylab-kamailio"
@@ -74,6 +85,8 @@ loadmodule "htable.so"
 loadmodule "auth.so"
 loadmodule "nathelper.so"
 loadmodule "tls.so"
+loadmodule "xhttp.so"
+loadmodule "websocket.so"
 @RTPPROXY_MODULE@
 
 modparam("ctl", "binrpc", "unix:@CTL@")
@@ -88,8 +101,11 @@ modparam("nathelper", "received_avp", "$avp(RECEIVED)")
 modparam("usrloc", "timer_interval", 5)
 modparam("htable", "htable", "users=>size=4;")
 modparam("tls", "config", "@TLS_CFG@")
+# WebSocket ping every 30 s keeps idle connections (and their registrations) alive.
+modparam("websocket", "keepalive_mechanism", 1)
+modparam("websocket", "keepalive_timeout", 30)
 
-# Flags: 5 = request came over a connection (TCP/TLS) or from behind a "NAT".
+# Flags: 5 = request came over a connection (TCP/TLS/WS/WSS) or from behind a "NAT".
 event_route[htable:mod-init] {
 @USERS@
 }
@@ -105,7 +121,7 @@ request_route {
 	}
 	xlog("L_INFO", "lab: $rm $ru from $si:$sp/$pr fu=$fu\n");
 	force_rport();
-	if (proto == TCP || proto == TLS || nat_uac_test("18")) {
+	if (proto == TCP || proto == TLS || proto == WS || proto == WSS || nat_uac_test("18")) {
 		setflag(5);
 	}
 
@@ -243,10 +259,27 @@ route[RELAY] {
 }
 
 onreply_route[MANAGE_REPLY] {
-	if ((proto == TCP || proto == TLS) && is_present_hf("Contact") && status =~ "^(18[0-9]|2[0-9][0-9])$") {
+	if ((proto == TCP || proto == TLS || proto == WS || proto == WSS) && is_present_hf("Contact") && status =~ "^(18[0-9]|2[0-9][0-9])$") {
 		add_contact_alias();
 	}
 @RTPPROXY_REPLY@
+}
+
+# HTTP on any TCP/TLS listener lands here: only a WebSocket upgrade on the ws/wss ports is
+# accepted (the websocket module checks Sec-WebSocket-Protocol: sip).
+event_route[xhttp:request] {
+	set_reply_close();
+	set_reply_no_connect();
+	if ($Rp != @WS_PORT@ && $Rp != @WSS_PORT@) {
+		xhttp_reply("403", "Forbidden", "", "");
+		exit;
+	}
+	if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "upgrade" && $rm =~ "GET") {
+		if (ws_handle_handshake()) {
+			exit;
+		}
+	}
+	xhttp_reply("404", "Not Found", "", "");
 }
 """
 
@@ -377,7 +410,8 @@ def sip_options(host, port, transport="udp", timeout=1.0, ca_file=None,
 
 
 class _SipReader:
-    """Reads whole SIP messages from a UDP or stream (TCP/TLS) socket."""
+    """Reads whole SIP messages from a UDP or stream (TCP/TLS) socket, or a WsClient (one
+    message per WebSocket message, RFC 7118)."""
 
     def __init__(self, sock, transport):
         self.sock = sock
@@ -386,6 +420,8 @@ class _SipReader:
 
     def read(self, timeout):
         """One SIP message (headers + body) as text, or None on timeout/EOF."""
+        if self.transport in ("ws", "wss"):
+            return self.sock.recv_text(timeout)
         self.sock.settimeout(timeout)
         try:
             if self.transport == "udp":
@@ -430,29 +466,63 @@ def _digest_response(challenge, method, uri, user, password):
     return "Digest " + ", ".join(fields)
 
 
-def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp",
-                body="", content_type="text/plain", ca_file=None, timeout=2.0):
-    """Send one out-of-dialog request (e.g. MESSAGE) and return the first final answer
-    as (code, full text), or (None, "") on timeout."""
+def _client(host, port, transport, ca_file, timeout):
+    """(socket, "host:port" for Via/Contact) for one client request. Over ws/wss the
+    host is a random "*.invalid" name, as JsSIP sends (RFC 7118 section 5.2), so the
+    registrar has to route by the connection, not by the Contact."""
     if transport == "udp":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((LOCALHOST, 0))
         s.connect((host, port))
+    elif transport in ("ws", "wss"):
+        s = WsClient("%s://%s:%d/ws" % (transport, host, port), ca_file=ca_file,
+                     timeout=timeout)
+        s.sip_host = "%s.invalid" % uuid.uuid4().hex[:12]
+        return s, s.sip_host
     else:
         s = socket.create_connection((host, port), timeout=timeout)
         if transport == "tls":
             s = ssl.create_default_context(cafile=ca_file).wrap_socket(s, server_hostname=host)
-    lhost, lport = s.getsockname()[:2]
+    return s, "%s:%d" % s.getsockname()[:2]
+
+
+def ws_client(url, ca_file=None, timeout=3.0):
+    """An open WsClient (subprotocol sip) with a random "*.invalid" sip_host, to pass as
+    sip_register(conn=...) and then read requests routed to it with recv_text()."""
+    c = WsClient(url, ca_file=ca_file, timeout=timeout)
+    c.sip_host = "%s.invalid" % uuid.uuid4().hex[:12]
+    return c
+
+
+def sip_response(request, code, reason):
+    """A minimal answer to a SIP request text (Via, From, To, Call-ID, CSeq copied; a To
+    tag added), for lab peers written in Python."""
+    head = request.split("\r\n\r\n", 1)[0].split("\r\n")
+    keep = [h for h in head[1:] if re.match(r"(?i)(via|v|from|f|to|t|call-id|i|cseq)\s*:", h)]
+    out = []
+    for h in keep:
+        if re.match(r"(?i)(to|t)\s*:", h) and ";tag=" not in h:
+            h += ";tag=%s" % uuid.uuid4().hex[:8]
+        out.append(h)
+    return "SIP/2.0 %d %s\r\n%s\r\nContent-Length: 0\r\n\r\n" % (code, reason,
+                                                                 "\r\n".join(out))
+
+
+def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp",
+                body="", content_type="text/plain", ca_file=None, timeout=2.0):
+    """Send one out-of-dialog request (e.g. MESSAGE) and return the first final answer
+    as (code, full text), or (None, "") on timeout. transport: udp, tcp, tls, ws, wss."""
+    s, local = _client(host, port, transport, ca_file, timeout)
     msg = ("%s %s SIP/2.0\r\n"
-           "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+           "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
            "Max-Forwards: 70\r\n"
            "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
            "Call-ID: %s@ttylab\r\nCSeq: 1 %s\r\n"
-           "Contact: <sip:ttylab@%s:%d;transport=%s>\r\n"
+           "Contact: <sip:ttylab@%s;transport=%s>\r\n"
            "%s"
            "Content-Length: %d\r\n\r\n%s") % (
-        method, ruri, transport.upper(), lhost, lport, uuid.uuid4().hex[:12], from_uri,
-        uuid.uuid4().hex[:8], to_uri or ruri, uuid.uuid4().hex, method, lhost, lport,
+        method, ruri, transport.upper(), local, uuid.uuid4().hex[:12], from_uri,
+        uuid.uuid4().hex[:8], to_uri or ruri, uuid.uuid4().hex, method, local,
         transport, ("Content-Type: %s\r\n" % content_type) if body else "",
         len(body.encode()), body)
     reader = _SipReader(s, transport)
@@ -470,20 +540,16 @@ def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp"
 
 
 def sip_register(host, port, domain, user, password, transport="udp", expires=60,
-                 ca_file=None, timeout=3.0):
-    """A minimal REGISTER with digest auth from Python (UDP, TCP or TLS, verifying the
-    server with `ca_file` for TLS). Returns (final status code, list of status lines).
-    The contact is the client socket's own address."""
-    if transport == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((LOCALHOST, 0))
-        s.connect((host, port))
+                 ca_file=None, timeout=3.0, conn=None):
+    """A minimal REGISTER with digest auth from Python (UDP, TCP, TLS, WS or WSS, verifying
+    the server with `ca_file` for TLS/WSS). Returns (final status code, list of status
+    lines). The contact is the client socket's own address ("*.invalid" over ws/wss).
+    conn: an open WsClient (ws/wss) the caller keeps, to stay reachable on it after the
+    REGISTER (see ws_client()); it is not closed here."""
+    if conn is not None:
+        s, local = conn, conn.sip_host
     else:
-        s = socket.create_connection((host, port), timeout=timeout)
-        if transport == "tls":
-            ctx = ssl.create_default_context(cafile=ca_file)
-            s = ctx.wrap_socket(s, server_hostname=host)
-    lhost, lport = s.getsockname()[:2]
+        s, local = _client(host, port, transport, ca_file, timeout)
     tr = transport.upper()
     call_id = uuid.uuid4().hex + "@ttylab"
     tag = uuid.uuid4().hex[:8]
@@ -494,16 +560,16 @@ def sip_register(host, port, domain, user, password, transport="udp", expires=60
     try:
         for cseq in (1, 2):
             msg = ("REGISTER %s SIP/2.0\r\n"
-                   "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+                   "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
                    "Max-Forwards: 70\r\n"
                    "From: <sip:%s@%s>;tag=%s\r\n"
                    "To: <sip:%s@%s>\r\n"
                    "Call-ID: %s\r\nCSeq: %d REGISTER\r\n"
-                   "Contact: <sip:%s@%s:%d;transport=%s>\r\n"
+                   "Contact: <sip:%s@%s;transport=%s>\r\n"
                    "Expires: %d\r\n%s"
                    "Content-Length: 0\r\n\r\n") % (
-                uri, tr, lhost, lport, uuid.uuid4().hex[:12], user, domain, tag, user,
-                domain, call_id, cseq, user, lhost, lport, transport, expires,
+                uri, tr, local, uuid.uuid4().hex[:12], user, domain, tag, user,
+                domain, call_id, cseq, user, local, transport, expires,
                 ("Authorization: %s\r\n" % auth) if auth else "")
             s.send(msg.encode())
             while True:
@@ -523,19 +589,23 @@ def sip_register(host, port, domain, user, password, transport="udp", expires=60
             return code, statuses
         return code, statuses
     finally:
-        s.close()
+        if conn is None:
+            s.close()
 
 
 class Kamailio:
     """The lab's SIP server. Use as a context manager, or start()/stop().
 
-    Attributes: udp_port, tcp_port (the same number), tls_port, sip_port, users
-    (name -> password), realm, domain ("127.0.0.1:PORT"), ca_file, wrong_ca_file,
-    cert_file, key_file, dir, log_path, ctl_socket, proc.
+    Attributes: udp_port, tcp_port (the same number), tls_port, ws_port, wss_port,
+    sip_port, users (name -> password), realm, domain ("127.0.0.1:PORT"), ws_url
+    ("ws://127.0.0.1:WS_PORT/ws"), wss_url ("wss://127.0.0.1:WSS_PORT/ws"; its certificate
+    is for 127.0.0.1 and localhost, signed by ca_file), ca_file, wrong_ca_file, cert_file,
+    key_file, dir, log_path, ctl_socket, proc.
     """
 
     def __init__(self, users=None, realm=DEFAULT_REALM, qop=True, debug_level=2,
-                 workdir=None, sip_port=None, tls_port=None, rtpproxy=None):
+                 workdir=None, sip_port=None, tls_port=None, rtpproxy=None, ws_port=None,
+                 wss_port=None):
         self.users = dict(DEFAULT_USERS if users is None else users)
         for name, pw in self.users.items():
             if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or '"' in pw or "\\" in pw:
@@ -545,15 +615,21 @@ class Kamailio:
         self.debug_level = debug_level
         self.dir = workdir or make_tempdir("ttylab-kam-")
         os.makedirs(self.dir, exist_ok=True)
-        if sip_port is None or tls_port is None:
-            a, b = free_ports(2)
+        if None in (sip_port, tls_port, ws_port, wss_port):
+            a, b, c, d = free_ports(4)
             sip_port = sip_port or a
             tls_port = tls_port or b
+            ws_port = ws_port or c
+            wss_port = wss_port or d
+        self.ws_port = ws_port
+        self.wss_port = wss_port
         self.sip_port = self.udp_port = self.tcp_port = sip_port
         self.tls_port = tls_port
         self.host = LOCALHOST
         self.domain = "%s:%d" % (self.host, self.sip_port)
         self.tls_domain = "%s:%d" % (self.host, self.tls_port)
+        self.ws_url = "ws://%s:%d/ws" % (self.host, self.ws_port)
+        self.wss_url = "wss://%s:%d/ws" % (self.host, self.wss_port)
         self.cfg_path = os.path.join(self.dir, "kamailio.cfg")
         self.tls_cfg_path = os.path.join(self.dir, "tls.cfg")
         self.log_path = os.path.join(self.dir, "kamailio.log")
@@ -584,7 +660,12 @@ class Kamailio:
         raise ValueError(transport)
 
     def port_for(self, transport):
-        return self.tls_port if transport == "tls" else self.sip_port
+        return {"tls": self.tls_port, "ws": self.ws_port,
+                "wss": self.wss_port}.get(transport, self.sip_port)
+
+    def ws_url_for(self, transport):
+        """ws_url for "ws", wss_url for "wss"."""
+        return {"ws": self.ws_url, "wss": self.wss_url}[transport]
 
     @property
     def ca_file(self):
@@ -611,6 +692,8 @@ class Kamailio:
         cfg = (CFG_TEMPLATE.replace("@DEBUG@", str(self.debug_level))
                .replace("@SIP_PORT@", str(self.sip_port))
                .replace("@TLS_PORT@", str(self.tls_port))
+               .replace("@WS_PORT@", str(self.ws_port))
+               .replace("@WSS_PORT@", str(self.wss_port))
                .replace("@MPATH@", _module_dir() + "/")
                .replace("@CTL@", self.ctl_socket)
                .replace("@TLS_CFG@", self.tls_cfg_path)
@@ -655,12 +738,12 @@ class Kamailio:
                 raise LabError("kamailio did not answer OPTIONS within %.0fs; log tail:\n%s"
                                % (timeout, tail_))
         # TCP/TLS listeners come up with the same process; wait for them too.
-        for port in (self.sip_port, self.tls_port):
+        for port in (self.sip_port, self.tls_port, self.ws_port, self.wss_port):
             wait_until(lambda: _tcp_open(self.host, port), timeout=5,
                        what="kamailio TCP port %d" % port)
         wait_until(lambda: os.path.exists(self.ctl_socket), timeout=5, what="kamailio ctl")
-        debug("kamailio up: udp/tcp %d tls %d dir %s" % (self.sip_port, self.tls_port,
-                                                       self.dir))
+        debug("kamailio up: udp/tcp %d tls %d ws %d wss %d dir %s" % (
+            self.sip_port, self.tls_port, self.ws_port, self.wss_port, self.dir))
         return self
 
     def stop(self):
@@ -790,4 +873,4 @@ def _tcp_open(host, port):
 
 
 __all__ = ["Kamailio", "DEFAULT_USERS", "DEFAULT_REALM", "make_certs", "sip_options",
-           "sip_register", "sip_request"]
+           "sip_register", "sip_request", "sip_response", "ws_client"]
