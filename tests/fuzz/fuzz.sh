@@ -24,7 +24,7 @@ cc=${FUZZ_CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Each target: its sources besides tests/fuzz/fuzz_NAME.c, and its pkg-config modules.
-targets="sdp rtp rtcp srtp jitter config contacts commands trace"
+targets="sdp rtp rtcp srtp jitter config contacts commands trace ws"
 # spandsp and libsrtp2 are opened on first use (src/media/lib_load.c) and linked here too.
 codecs="src/media/codec.c src/media/codec_g711.c src/media/codec_g722.c src/media/codec_opus.c
 	src/media/lib_spandsp.c"
@@ -48,6 +48,10 @@ srcs_commands="src/commands.c src/strutil.c"
 pkgs_commands=""
 srcs_trace="src/trace.c src/strutil.c"
 pkgs_trace=""
+# wslay has no pkg-config file in Debian: its library is named in libs_ws.
+srcs_ws="src/sip/ws_frame.c src/sip/ws_handshake.c src/sip/ws_url.c src/sip/ws_sip.c"
+pkgs_ws="openssl"
+libs_ws="-lwslay"
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 base_cflags="-std=c11 -g -O1 -D_GNU_SOURCE -pthread -Wall -Wextra -Wno-unused-parameter $san"
@@ -147,7 +151,7 @@ build() {
 		echo "  LD (fuzz) tests/fuzz/fuzz_$t"
 		# shellcheck disable=SC2086
 		"$cc" -fsanitize=fuzzer,address,undefined -pthread $objs -o "$bin" \
-			$( [ -n "$pkgs" ] && pkg-config --libs $pkgs ) -lm || die "linking fuzz_$t failed"
+			$( [ -n "$pkgs" ] && pkg-config --libs $pkgs ) $(eval echo "\${libs_$t:-}") -lm || die "linking fuzz_$t failed"
 	done
 }
 
