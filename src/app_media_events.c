@@ -63,6 +63,9 @@ void app_on_evq(void *arg, int fd)
 			app_emit_log(a, "call %u: SRTP: %s", c->id, ev.text);
 			break;
 		case EVQ_MEDIA_NEW_SSRC:
+		case EVQ_WS_UP:      /* the WebSocket bridge has a queue of its own (src/sip) */
+		case EVQ_WS_DOWN:
+		case EVQ_WS_INFO:
 			break;
 		}
 	}

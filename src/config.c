@@ -4,6 +4,7 @@
  * shape; the handler then knows the line it is called for. */
 #include "ttyconf.h"
 #include "config.h"
+#include "sip/ws_url.h"
 #include "strutil.h"
 
 #include <ctype.h>
@@ -41,6 +42,8 @@ const char *transport_name(enum sip_transport tp)
 	case TP_UDP: return "udp";
 	case TP_TCP: return "tcp";
 	case TP_TLS: return "tls";
+	case TP_WS: return "ws";
+	case TP_WSS: return "wss";
 	}
 	return "?";
 }
@@ -199,6 +202,10 @@ static int parse_transport(const char *v, enum sip_transport *tp)
 		*tp = TP_TCP;
 	else if (str_ieq(v, "tls"))
 		*tp = TP_TLS;
+	else if (str_ieq(v, "ws"))
+		*tp = TP_WS;
+	else if (str_ieq(v, "wss"))
+		*tp = TP_WSS;
 	else
 		return -1;
 	return 0;
@@ -239,7 +246,16 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 			set_str(c, a->outbound_proxy, sizeof(a->outbound_proxy), name, v);
 	} else if (!strcmp(name, "transport")) {
 		if (parse_transport(v, &a->transport) < 0)
-			diag(c->cfg, c->line, false, "unknown transport \"%s\" (known: udp, tcp, tls)", v);
+			diag(c->cfg, c->line, false,
+			     "unknown transport \"%s\" (known: udp, tcp, tls, ws, wss)", v);
+	} else if (!strcmp(name, "socket")) {
+		struct ws_url urls[WS_URL_MAX];
+		char why[200];
+		if (ws_url_list(v, urls, WS_URL_MAX, why, sizeof(why)) < 0)
+			diag(c->cfg, c->line, false, "socket: %s (want ws://host:port/path or "
+			     "wss://..., comma-separated)", why);
+		else
+			set_str(c, a->socket, sizeof(a->socket), name, v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {
@@ -252,7 +268,8 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 		}
 	} else {
 		unknown_key(c, name, "uri, authorization_user, password, realm, display_name, "
-			    "registrar, outbound_proxy, transport, register, register_expires, default");
+			    "registrar, outbound_proxy, transport, socket, register, register_expires, "
+			    "default");
 	}
 }
 
@@ -534,6 +551,26 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* socket alone is enough, as in JsSIP: the transport follows its first URL's scheme. A
+ * WebSocket transport without a socket has nowhere to go. */
+static void ws_transport_check(struct config *cfg, struct account_cfg *a)
+{
+	bool ws = a->transport == TP_WS || a->transport == TP_WSS;
+
+	if (a->socket[0] && !ws) {
+		if (a->transport != TP_UDP)
+			diag(cfg, a->line, false, "account \"%s\": socket is for transport = ws or wss, "
+			     "not %s: using the socket", a->name, transport_name(a->transport));
+		a->transport = strncasecmp(a->socket + strspn(a->socket, " \t"), "wss:", 4) ? TP_WS
+											  : TP_WSS;
+	} else if (!a->socket[0] && ws) {
+		diag(cfg, a->line, false, "account \"%s\": transport = %s needs socket = "
+		     "%s://host:port/path: using udp", a->name, transport_name(a->transport),
+		     transport_name(a->transport));
+		a->transport = TP_UDP;
+	}
+}
+
 /* Checks that need the whole file: defaults derived from other keys, unusable accounts. */
 static int finish(struct config *cfg)
 {
@@ -554,6 +591,7 @@ static int finish(struct config *cfg)
 			str_ncopy(a->authorization_user, sizeof(a->authorization_user), u,
 				  (size_t)(at - u));
 		}
+		ws_transport_check(cfg, a);
 		if (a->do_register && !a->password[0])
 			diag(cfg, a->line, false, "account \"%s\" registers but has no password", a->name);
 	}

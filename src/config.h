@@ -12,7 +12,7 @@
 #define CFG_STR 256
 #define CFG_PATH 1024
 
-enum sip_transport { TP_UDP, TP_TCP, TP_TLS };
+enum sip_transport { TP_UDP, TP_TCP, TP_TLS, TP_WS, TP_WSS };
 enum codec_id { CODEC_OPUS, CODEC_G722, CODEC_PCMA, CODEC_PCMU, CODEC_COUNT };
 enum srtp_mode { SRTP_OFF, SRTP_OPTIONAL, SRTP_MANDATORY };
 enum audio_backend_kind { AUDIO_PULSE, AUDIO_FILE, AUDIO_NULL };
@@ -28,6 +28,9 @@ struct account_cfg {
 	char registrar[CFG_STR];   /* empty: the domain of uri */
 	char outbound_proxy[CFG_STR];
 	enum sip_transport transport;
+	/* ws/wss: the servers' WebSocket URLs, comma-separated, tried in order (JsSIP's
+	 * `sockets`); checked by ws_url_list when read. */
+	char socket[512];
 	bool do_register;
 	unsigned register_expires;
 	bool is_default;

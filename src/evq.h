@@ -14,6 +14,9 @@ enum evq_kind {
 	EVQ_MEDIA_AUDIO_OK,    /* audio device (re)opened */
 	EVQ_MEDIA_SRTP_ERROR,  /* text: why */
 	EVQ_MEDIA_NEW_SSRC,
+	EVQ_WS_UP,             /* call_id: the bridge's tag (account); text: "connected to ..." */
+	EVQ_WS_DOWN,           /* text: why the WebSocket is down (lost, refused, certificate) */
+	EVQ_WS_INFO,           /* text: something the bridge did that a user should know */
 };
 
 struct evq_event {

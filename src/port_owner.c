@@ -206,3 +206,30 @@ int port_owner_describe(bool udp, unsigned port, char *out, size_t outlen)
 	}
 	return (int)nh;
 }
+
+int port_owner_tcp_uid(unsigned lport, unsigned rport, unsigned *uid)
+{
+	char line[512];
+	FILE *f = fopen("/proc/net/tcp", "r");
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (rc < 0 && fgets(line, sizeof(line), f)) {
+		unsigned lp, rp, st, u;
+
+		if (sscanf(line, " %*u: %*8[0-9A-Fa-f]:%x %*8[0-9A-Fa-f]:%x %x %*s %*s %*s %u", &lp,
+			   &rp, &st, &u) != 4)
+			continue;
+		if (lp == lport && rp == rport && st == 0x01 /* ESTABLISHED */) {
+			*uid = u;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}

@@ -13,4 +13,9 @@
  * process we may not inspect is still named by its user. */
 int port_owner_describe(bool udp, unsigned port, char *out, size_t outlen);
 
+/* The uid owning the established IPv4 TCP socket on this machine whose local port is
+ * lport and far port rport (the other end of a loopback connection we accepted). Returns
+ * 0 with *uid set, or -1 when there is none. */
+int port_owner_tcp_uid(unsigned lport, unsigned rport, unsigned *uid);
+
 #endif

@@ -28,6 +28,8 @@ struct trace {
 	size_t plen;
 	bool p_overflow;
 	void (*notify)(void *arg); /* see trace_set_notify */
+	struct { char tp[8], peer[72], as_tp[8], as_peer[72]; } alias[TRACE_ALIASES];
+	unsigned naliases;
 	void *notify_arg;
 };
 
@@ -320,8 +322,28 @@ static bool parse_stamp(struct trace *t, const char *line)
 	*o = '\0';
 	if (strchr(t->r_peer, ':') != strrchr(t->r_peer, ':')) /* IPv6: keep brackets */
 		str_copy(t->r_peer, sizeof(t->r_peer), slash + 1);
+	for (unsigned i = 0; i < t->naliases; i++) {
+		if (!strcmp(t->alias[i].tp, t->r_transport) && !strcmp(t->alias[i].peer, t->r_peer)) {
+			str_copy(t->r_transport, sizeof(t->r_transport), t->alias[i].as_tp);
+			str_copy(t->r_peer, sizeof(t->r_peer), t->alias[i].as_peer);
+			break;
+		}
+	}
 	t->r_out = out;
 	return true;
+}
+
+int trace_alias(struct trace *t, const char *transport, const char *peer, const char *as_tp,
+		const char *as_peer)
+{
+	if (!t || t->naliases == TRACE_ALIASES)
+		return -1;
+	str_copy(t->alias[t->naliases].tp, sizeof(t->alias[0].tp), transport);
+	str_copy(t->alias[t->naliases].peer, sizeof(t->alias[0].peer), peer);
+	str_copy(t->alias[t->naliases].as_tp, sizeof(t->alias[0].as_tp), as_tp);
+	str_copy(t->alias[t->naliases].as_peer, sizeof(t->alias[0].as_peer), as_peer);
+	t->naliases++;
+	return 0;
 }
 
 static bool is_separator(const char *line)

@@ -13,7 +13,7 @@ struct trace_msg {
 	uint64_t seq;              /* 1, 2, ... never reused */
 	struct timespec when;      /* wall clock */
 	bool outgoing;
-	char transport[8];         /* udp, tcp, tls */
+	char transport[8];         /* udp, tcp, tls, ws, wss */
 	char peer[72];             /* address:port of the other side */
 	char *text;                /* the whole message, masked, NUL-terminated */
 	size_t len;
@@ -38,6 +38,12 @@ void trace_add(struct trace *t, bool outgoing, const char *transport, const char
 /* Sofia's tport writes a message as log lines: a stamp line, a separator, the message
  * indented by three spaces, a separator. Feed those lines here, one at a time. */
 void trace_feed_line(struct trace *t, const char *line);
+/* Show messages Sofia exchanges with (transport, peer) as (as_tp, as_peer): an account over
+ * a WebSocket talks to its loopback bridge ("tcp", "127.0.0.1:40123"), while the user's
+ * peer is the server ("wss", "203.0.113.5:8443"). Returns -1 when the table is full. */
+#define TRACE_ALIASES 8
+int trace_alias(struct trace *t, const char *transport, const char *peer, const char *as_tp,
+		const char *as_peer);
 /* The same, for text in arbitrary pieces: tport writes a line's text and its newline in
  * separate log calls, sometimes several lines in one call. Partial lines are buffered. */
 void trace_feed_text(struct trace *t, const char *text);

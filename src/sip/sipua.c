@@ -2,143 +2,7 @@
  * account, one handle per call and per outgoing MESSAGE. Digest credentials are answered
  * here (once per challenge, so a wrong password fails instead of looping); registration is
  * retried with back-off; every message on the wire reaches the trace through su_log. */
-struct sipua;
-union sipua_hnd;
-#define NUA_MAGIC_T struct sipua
-#define NUA_HMAGIC_T union sipua_hnd
-#define SU_TIMER_ARG_T struct sipua_acc
-
-#include <sofia-sip/su_config.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/nta_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_log.h>
-#include <sofia-sip/su_tag_io.h>
-#include <sofia-sip/tport_tag.h>
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/url.h>
-
-#include "sipua.h"
-#include "listen.h"
-#include "loop.h"
-#include "nua_defer.h"
-#include "strutil.h"
-#include "trace.h"
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define RETRY_MIN_MS 5000
-#define RETRY_MAX_MS 300000
-
-enum hnd_kind { HND_ACC = 1, HND_CALL, HND_MSG, HND_KA };
-
-struct sipua_acc {
-	enum hnd_kind kind;            /* must stay first: handles are told apart by it */
-	struct sipua *ua;
-	struct account_cfg cfg;
-	nua_handle_t *nh;
-	char from[CFG_STR + 140];      /* "Display" <sip:user@domain> */
-	char registrar[CFG_STR + 32];
-	char route[CFG_STR + 40];      /* <proxy;lr> preloaded on calls and messages, or empty */
-	char server_host[128];
-	enum sipua_reg_state state;
-	bool want_registered;
-	unsigned auth_tries;
-	unsigned retry_ms;
-	su_timer_t *retry;
-	/* Keep-alive: an OPTIONS to the registrar every cfg keepalive seconds. It keeps NAT
-	 * bindings open (nua's own keep-alive did not fire here, SOFIA-NOTES 6) and notices a
-	 * server that went away or came back, so we re-register by ourselves. */
-	struct { enum hnd_kind kind; struct sipua_acc *acc; } ka;
-	nua_handle_t *ka_nh;
-	su_timer_t *ka_timer;
-	bool ka_lost;                  /* the last keep-alive got no answer */
-	bool ka_pending;               /* an OPTIONS is out, unanswered */
-	/* Where the registrar is, learnt when it accepts us: with trusted_only, requests from
-	 * anywhere else are refused. The port counts only when the URI names one (with DNS SRV
-	 * the real port is not ours to know). */
-	struct sockaddr_storage server[4];
-	unsigned nserver;
-	bool server_port_known;
-	/* Over TCP/TLS: the far end of the connection the last 2xx to our REGISTER came in
-	 * on, which is the registrar's (or outbound proxy's) listening address and port. */
-	struct sockaddr_storage conn;
-	bool conn_known;
-};
-
-struct sipua_call {
-	enum hnd_kind kind;
-	struct sipua *ua;
-	struct sipua_call *next;       /* in ua->calls, so a stored pointer can be checked */
-	struct sipua_call *notify_to;  /* a transfer: the call whose REFER we report on */
-	struct sipua_acc *acc;
-	nua_handle_t *nh;
-	void *owner;
-	bool outgoing;
-	bool answered;                 /* 2xx sent or received */
-	bool reinvite_out;             /* our re-INVITE is waiting for its answer */
-	bool ended_reported;
-	bool by_peer;
-	bool got_offer;                /* the incoming INVITE carried SDP */
-	int last_code;
-	char last_reason[128];
-	unsigned auth_tries;
-	sip_event_t *refer_event;      /* from a REFER we accepted: for the NOTIFYs of the new call */
-	char peer[CFG_STR];
-	char peer_host[128];
-};
-
-struct sipua_msg {
-	enum hnd_kind kind;
-	struct sipua *ua;
-	struct sipua_msg *next;        /* in ua->msgs, so those still out at quit are freed */
-	struct sipua_acc *acc;
-	nua_handle_t *nh;
-	unsigned long cookie;
-	unsigned auth_tries;
-	char to[CFG_STR];
-};
-
-union sipua_hnd {
-	enum hnd_kind kind;
-	struct sipua_acc acc;
-	struct sipua_call call;
-	struct sipua_msg msg;
-};
-
-struct sipua {
-	su_home_t home[1];
-	struct loop *loop;
-	su_root_t *root;
-	nua_t *nua;
-	const struct config *cfg;
-	struct trace *trace;
-	const struct sipua_events *ev;
-	void *arg;
-	struct sipua_acc *accs[CFG_MAX_ACCOUNTS];
-	unsigned naccs;
-	struct sipua_call *calls;      /* live calls */
-	struct sipua_msg *msgs;        /* MESSAGEs waiting for their answer */
-	char contact[96];              /* host:port we listen on */
-	struct sip_listen listen;      /* where, and whether the port was ours to pick */
-	char certdir[CFG_PATH];
-	bool shutdown_done;
-	unsigned long refused;         /* requests refused by trusted_only */
-};
+#include "sipua_priv.h"
 
 /* The trace sink is process-wide because su_log_default is. */
 static struct trace *trace_sink;
@@ -148,9 +12,7 @@ static struct trace *trace_sink;
  * count it as reachable) rather than a leak that hides real ones. */
 static nua_t *volatile abandoned_nua;     /* volatile: written, never read */
 
-static void say(struct sipua *ua, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct sipua *ua, const char *fmt, ...)
+void sipua_say(struct sipua *ua, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -228,7 +90,7 @@ static void remove_certdir(struct sipua *ua)
 }
 
 /* The domain (host[:port]) of a sip: URI, without user, params or headers. */
-static void uri_hostport(const char *uri, char *out, size_t size)
+void sipua_uri_hostport(const char *uri, char *out, size_t size)
 {
 	const char *p = strchr(uri, ':'), *at;
 	size_t n;
@@ -246,7 +108,7 @@ static void uri_host(const char *uri, char *out, size_t size)
 	char hp[160];
 	char *colon;
 
-	uri_hostport(uri, hp, sizeof(hp));
+	sipua_uri_hostport(uri, hp, sizeof(hp));
 	if (hp[0] == '[') {
 		char *end = strchr(hp, ']');
 		if (end)
@@ -265,7 +127,7 @@ static const char *tp_param(enum sip_transport tp)
 	return tp == TP_TCP ? ";transport=tcp" : tp == TP_TLS ? ";transport=tls" : "";
 }
 
-static void report_reg(struct sipua_acc *acc, enum sipua_reg_state st, int code,
+void sipua_report_reg(struct sipua_acc *acc, enum sipua_reg_state st, int code,
 		       const char *reason)
 {
 	acc->state = st;
@@ -343,13 +205,13 @@ static void on_retry(su_root_magic_t *magic, su_timer_t *t, struct sipua_acc *ac
 		sipua_register(acc);
 }
 
-static void retry_later(struct sipua_acc *acc)
+void sipua_retry_later(struct sipua_acc *acc)
 {
 	if (!acc->want_registered)
 		return;
-	acc->retry_ms = acc->retry_ms ? acc->retry_ms * 2 : RETRY_MIN_MS;
-	if (acc->retry_ms > RETRY_MAX_MS)
-		acc->retry_ms = RETRY_MAX_MS;
+	acc->retry_ms = acc->retry_ms ? acc->retry_ms * 2 : acc->retry_min_ms;
+	if (acc->retry_ms > acc->retry_max_ms)
+		acc->retry_ms = acc->retry_max_ms;
 	su_timer_set_interval(acc->retry, on_retry, acc, acc->retry_ms);
 }
 
@@ -375,8 +237,11 @@ static void reason_for(struct sipua_acc *acc, int status, const char *phrase, co
 	bool local = made_up_locally(sip) || status >= 900;
 	char host[160];
 
-	uri_hostport(acc->registrar, host, sizeof(host));
-	if (local && (status == 408 || status == 503 || status >= 900)) {
+	sipua_uri_hostport(acc->registrar, host, sizeof(host));
+	if (local && acc->cfg.transport >= TP_WS) {
+		snprintf(out, size, "websocket: %s", acc->ws_why[0] ? acc->ws_why :
+			 status == 408 ? "no answer in time" : "not connected");
+	} else if (local && (status == 408 || status == 503 || status >= 900)) {
 		if (acc->cfg.transport == TP_TLS && status == 408)
 			snprintf(out, size, "no answer from %s over tls (is the server's certificate "
 				 "signed by the CA in ca_file?)", host);
@@ -405,7 +270,7 @@ static void learn_server(struct sipua_acc *acc)
 
 		if (!uris[i][0])
 			continue;
-		uri_hostport(uris[i], hp, sizeof(hp));
+		sipua_uri_hostport(uris[i], hp, sizeof(hp));
 		uri_host(uris[i], host, sizeof(host));
 		colon = strrchr(hp, ':');
 		if (colon && colon > strrchr(hp, ']') && strspn(colon + 1, "0123456789") ==
@@ -503,7 +368,7 @@ static void refuse_untrusted(struct sipua *ua, nua_handle_t *nh, const char *wha
 	nua_handle_destroy(nh);
 	/* Scanners send thousands: say it the first time, then every thousandth. */
 	if (ua->refused++ % 1000 == 0)
-		say(ua, "refused %s from %s: not our server (trusted_only); %lu so far", what, source,
+		sipua_say(ua, "refused %s from %s: not our server (trusted_only); %lu so far", what, source,
 		    ua->refused);
 }
 
@@ -523,20 +388,20 @@ static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t eve
 			return;
 		acc->auth_tries = 0;
 		if (event == nua_r_unregister) {
-			report_reg(acc, SIPUA_REG_UNREGISTERED, status, why);
+			sipua_report_reg(acc, SIPUA_REG_UNREGISTERED, status, why);
 			return;
 		}
-		say(ua, "account %s: %s", acc->cfg.name, why);
-		report_reg(acc, SIPUA_REG_FAILED, status == 401 ? 401 : 407, why);
+		sipua_say(ua, "account %s: %s", acc->cfg.name, why);
+		sipua_report_reg(acc, SIPUA_REG_FAILED, status == 401 ? 401 : 407, why);
 		/* Wrong credentials will not fix themselves: retry slowly, in case they were
 		 * changed on the server. */
-		acc->retry_ms = RETRY_MAX_MS / 2;
-		retry_later(acc);
+		acc->retry_ms = acc->retry_max_ms / 2;
+		sipua_retry_later(acc);
 		return;
 	}
 	acc->auth_tries = 0;
 	if (event == nua_r_unregister) {
-		report_reg(acc, SIPUA_REG_UNREGISTERED, status, phrase);
+		sipua_report_reg(acc, SIPUA_REG_UNREGISTERED, status, phrase);
 		return;
 	}
 	if (status < 300) {
@@ -546,17 +411,17 @@ static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t eve
 			learn_server(acc);
 		learn_connection(ua, acc);
 		if (acc->state != SIPUA_REG_REGISTERED)
-			say(ua, "account %s: registered at %s", acc->cfg.name, acc->registrar);
-		report_reg(acc, SIPUA_REG_REGISTERED, status, phrase);
+			sipua_say(ua, "account %s: registered at %s", acc->cfg.name, acc->registrar);
+		sipua_report_reg(acc, SIPUA_REG_REGISTERED, status, phrase);
 		return;
 	}
 	reason_for(acc, status, phrase, sip, why, sizeof(why));
-	say(ua, "account %s: registration failed: %s", acc->cfg.name, why);
-	report_reg(acc, SIPUA_REG_FAILED, status, why);
+	sipua_say(ua, "account %s: registration failed: %s", acc->cfg.name, why);
+	sipua_report_reg(acc, SIPUA_REG_FAILED, status, why);
 	/* nua stops refreshing after a failure: drop the handle and retry with back-off. */
 	nua_handle_destroy(acc->nh);
 	acc->nh = NULL;
-	retry_later(acc);
+	sipua_retry_later(acc);
 }
 
 static struct sipua_call *call_new(struct sipua *ua, struct sipua_acc *acc)
@@ -711,6 +576,8 @@ static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *
 	}
 	c->nh = nh;
 	nua_handle_bind(nh, (union sipua_hnd *)c);
+	if (acc && acc->ws)
+		nua_set_hparams(nh, NUTAG_PROXY(acc->proxy), TAG_END());
 	memset(&in, 0, sizeof(in));
 	from[0] = to[0] = display[0] = referred_by[0] = ua_name[0] = '\0';
 	if (sip->sip_from) {
@@ -1001,14 +868,14 @@ static void keepalive_lost(struct sipua *ua, struct sipua_acc *acc, int status,
 		return;
 	acc->ka_lost = true;
 	reason_for(acc, status, phrase, sip, why, sizeof(why));
-	say(ua, "account %s: server lost: %s", acc->cfg.name, why);
-	report_reg(acc, SIPUA_REG_FAILED, status, why);
+	sipua_say(ua, "account %s: server lost: %s", acc->cfg.name, why);
+	sipua_report_reg(acc, SIPUA_REG_FAILED, status, why);
 	if (acc->nh) {
 		nua_handle_destroy(acc->nh);
 		acc->nh = NULL;
 	}
 	acc->retry_ms = 0;
-	retry_later(acc);
+	sipua_retry_later(acc);
 }
 
 static void on_keepalive(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
@@ -1024,7 +891,7 @@ static void on_keepalive(struct sipua *ua, struct sipua_acc *acc, int status, ch
 	} else if (acc->ka_lost) {
 		acc->ka_lost = false;
 		if (acc->want_registered && acc->state != SIPUA_REG_REGISTERED) {
-			say(ua, "account %s: server is back: registering again", acc->cfg.name);
+			sipua_say(ua, "account %s: server is back: registering again", acc->cfg.name);
 			sipua_register(acc);
 		}
 	}
@@ -1052,6 +919,7 @@ static void on_keepalive_timer(su_root_magic_t *magic, su_timer_t *t, struct sip
 		str_copy(target, sizeof(target), acc->registrar);
 		acc->ka_nh = nua_handle(acc->ua->nua, (union sipua_hnd *)&acc->ka,
 					NUTAG_URL(target), SIPTAG_FROM_STR(acc->from),
+					TAG_IF(acc->ws, NUTAG_PROXY(acc->proxy)),
 					SIPTAG_TO_STR(acc->from), TAG_END());
 		if (!acc->ka_nh) {
 			keepalive_arm(acc);
@@ -1280,6 +1148,7 @@ void sipua_free(struct sipua *ua)
 	if (!ua)
 		return;
 	for (unsigned i = 0; i < ua->naccs; i++) {
+		sipua_ws_acc_free(ua->accs[i]);
 		su_timer_destroy(ua->accs[i]->retry);
 		su_timer_destroy(ua->accs[i]->ka_timer);
 		free(ua->accs[i]);
@@ -1307,6 +1176,7 @@ void sipua_free(struct sipua *ua)
 		su_log_redirect(NULL, NULL, NULL);
 		trace_sink = NULL;
 	}
+	sipua_ws_free(ua);
 	remove_certdir(ua);
 	su_home_deinit(ua->home);
 	free(ua);
@@ -1339,7 +1209,7 @@ int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct acco
 		snprintf(acc->from, sizeof(acc->from), "\"%s\" <%s>", cfg->display_name, cfg->uri);
 	else
 		snprintf(acc->from, sizeof(acc->from), "<%s>", cfg->uri);
-	uri_hostport(cfg->uri, domain, sizeof(domain));
+	sipua_uri_hostport(cfg->uri, domain, sizeof(domain));
 	if (cfg->registrar[0])
 		snprintf(acc->registrar, sizeof(acc->registrar), "%s%s", cfg->registrar,
 			 strstr(cfg->registrar, "transport=") ? "" : tp_param(cfg->transport));
@@ -1351,6 +1221,8 @@ int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct acco
 	else
 		snprintf(acc->route, sizeof(acc->route), "<%s;lr>", acc->registrar);
 	uri_host(acc->registrar, acc->server_host, sizeof(acc->server_host));
+	acc->retry_min_ms = RETRY_MIN_MS;
+	acc->retry_max_ms = RETRY_MAX_MS;
 	acc->ka.kind = HND_KA;
 	acc->ka.acc = acc;
 	acc->retry = su_timer_create(su_root_task(ua->root), 0);
@@ -1363,6 +1235,7 @@ int sipua_acc_alloc(struct sipua *ua, struct sipua_acc **accp, const struct acco
 	}
 	ua->accs[ua->naccs++] = acc;
 	*accp = acc;
+	sipua_ws_acc_setup(acc);
 	return 0;
 }
 
@@ -1390,11 +1263,17 @@ int sipua_register(struct sipua_acc *acc)
 	}
 	snprintf(expires, sizeof(expires), "%u", acc->cfg.register_expires);
 	acc->auth_tries = 0;
-	report_reg(acc, SIPUA_REG_REGISTERING, 0, "registering");
+	if (acc->cfg.transport >= TP_WS && !acc->ws) {
+		sipua_report_reg(acc, SIPUA_REG_FAILED, 0, acc->ws_why);
+		return 0;
+	}
+	sipua_report_reg(acc, SIPUA_REG_REGISTERING, 0, "registering");
 	if (!su_timer_is_set(acc->ka_timer))
 		keepalive_arm(acc);
 	nua_register(acc->nh, NUTAG_REGISTRAR(acc->registrar),
-		     TAG_IF(acc->cfg.outbound_proxy[0], NUTAG_PROXY(acc->cfg.outbound_proxy)),
+		     TAG_IF(acc->ws, NUTAG_PROXY(acc->proxy)),
+		     TAG_IF(!acc->ws && acc->cfg.outbound_proxy[0],
+			    NUTAG_PROXY(acc->cfg.outbound_proxy)),
 		     SIPTAG_EXPIRES_STR(expires), TAG_END());
 	return 0;
 }
@@ -1405,7 +1284,7 @@ int sipua_unregister(struct sipua_acc *acc)
 	su_timer_reset(acc->retry);
 	su_timer_reset(acc->ka_timer);
 	if (!acc->nh || acc->state != SIPUA_REG_REGISTERED) {
-		report_reg(acc, SIPUA_REG_UNREGISTERED, 0, "not registered");
+		sipua_report_reg(acc, SIPUA_REG_UNREGISTERED, 0, "not registered");
 		return 0;
 	}
 	nua_unregister(acc->nh, NUTAG_REGISTRAR(acc->registrar), TAG_END());
@@ -1426,7 +1305,7 @@ static void complete_target(const struct sipua_acc *acc, const char *to, char *o
 		snprintf(out, size, "sip:%s", to);
 		return;
 	}
-	uri_hostport(acc->cfg.uri, domain, sizeof(domain));
+	sipua_uri_hostport(acc->cfg.uri, domain, sizeof(domain));
 	if (strchr(to, '@'))
 		snprintf(out, size, "sip:%s", to);
 	else
@@ -1449,7 +1328,8 @@ int sipua_call_invite(struct sipua *ua, struct sipua_call **callp, struct sipua_
 	uri_host(c->peer, c->peer_host, sizeof(c->peer_host));
 	c->outgoing = true;
 	c->nh = nua_handle(ua->nua, (union sipua_hnd *)c, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
-			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)), TAG_END());
+			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)),
+			   TAG_IF(acc && acc->ws, NUTAG_PROXY(acc ? acc->proxy : NULL)), TAG_END());
 	if (!c->nh) {
 		call_destroy(c);        /* unlinks it from ua->calls */
 		return ENOMEM;
@@ -1581,7 +1461,8 @@ int sipua_message(struct sipua *ua, struct sipua_acc *acc, const char *to, const
 	str_copy(m->to, sizeof(m->to), target);
 	snprintf(to_hdr, sizeof(to_hdr), "<%s>", target);
 	m->nh = nua_handle(ua->nua, (union sipua_hnd *)m, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
-			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)), TAG_END());
+			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)),
+			   TAG_IF(acc && acc->ws, NUTAG_PROXY(acc ? acc->proxy : NULL)), TAG_END());
 	if (!m->nh) {
 		free(m);
 		return ENOMEM;

@@ -30,7 +30,7 @@ from ttylab_core import LabError, Proc, debug, make_tempdir, tail
 SIP_KEYS = {"listen", "tls_listen", "ca_file", "tls_verify", "user_agent", "auto_answer",
             "keepalive"}
 ACCOUNT_KEYS = {"uri", "authorization_user", "password", "realm", "registrar",
-                "outbound_proxy", "transport", "register", "register_expires"}
+                "outbound_proxy", "transport", "socket", "register", "register_expires"}
 MEDIA_KEYS = {"codecs", "srtp", "rtp_ports", "rtp_timeout"}
 AUDIO_KEYS = {"backend", "capture", "playback", "input", "output", "echo_cancel"}
 
@@ -145,7 +145,7 @@ class Phone:
         users = [user] if isinstance(user, str) else list(user)
         sip = {"listen": "127.0.0.1:0", "tls_listen": "", "ca_file": "",
                "tls_verify": "yes", "user_agent": "ttyphone-lab", "auto_answer": "no"}
-        if transport == "tls":
+        if transport in ("tls", "wss"):
             sip["ca_file"] = kam.ca_file
         media = {"codecs": "opus, g722, pcma, pcmu", "srtp": "off",
                  "rtp_ports": "20000-20999", "rtp_timeout": 30}
@@ -175,17 +175,21 @@ class Phone:
                 raise ValueError("unknown ttyphone config key %r" % k)
         sections = [("sip", sip)]
         for u in users:
+            ws = transport in ("ws", "wss")
             acc = {
                 "uri": kam.aor(u),
                 "authorization_user": u,
                 "password": kam.users.get(u, ""),
                 "realm": "",
-                "registrar": kam.registrar(transport),
-                "outbound_proxy": kam.registrar(transport) if transport != "udp" else "",
+                "registrar": "" if ws else kam.registrar(transport),
+                "outbound_proxy": kam.registrar(transport) if transport in ("tcp", "tls")
+                                  else "",
                 "transport": transport,
                 "register": "yes",
                 "register_expires": 600,
             }
+            if ws:
+                acc["socket"] = kam.ws_url_for(transport)
             acc.update(account_common)
             acc.update(per_account.get(u, {}))
             sections.append(("account %s" % u, acc))
