@@ -239,6 +239,7 @@ static void reason_for(struct sipua_acc *acc, int status, const char *phrase, co
 
 	sipua_uri_hostport(acc->registrar, host, sizeof(host));
 	if (local && acc->cfg.transport >= TP_WS) {
+		sipua_ws_why(acc);
 		snprintf(out, size, "websocket: %s", acc->ws_why[0] ? acc->ws_why :
 			 status == 408 ? "no answer in time" : "not connected");
 	} else if (local && (status == 408 || status == 503 || status >= 900)) {
@@ -253,7 +254,7 @@ static void reason_for(struct sipua_acc *acc, int status, const char *phrase, co
 	}
 }
 
-static void describe_source(nua_t *nua, char *out, size_t size);
+static void describe_source(struct sipua *ua, char *out, size_t size);
 
 /* Resolve the registrar (and outbound proxy) once it has accepted us. getaddrinfo may read
  * /etc/hosts and block briefly, but at this point the name has just been resolved. */
@@ -363,7 +364,7 @@ static void refuse_untrusted(struct sipua *ua, nua_handle_t *nh, const char *wha
 {
 	char source[96];
 
-	describe_source(ua->nua, source, sizeof(source));
+	describe_source(ua, source, sizeof(source));
 	nua_respond(nh, 403, "Forbidden", NUTAG_WITH_THIS(ua->nua), TAG_END());
 	nua_handle_destroy(nh);
 	/* Scanners send thousands: say it the first time, then every thousandth. */
@@ -416,12 +417,16 @@ static void on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t eve
 		return;
 	}
 	reason_for(acc, status, phrase, sip, why, sizeof(why));
-	sipua_say(ua, "account %s: registration failed: %s", acc->cfg.name, why);
-	sipua_report_reg(acc, SIPUA_REG_FAILED, status, why);
 	/* nua stops refreshing after a failure: drop the handle and retry with back-off. */
 	nua_handle_destroy(acc->nh);
 	acc->nh = NULL;
 	sipua_retry_later(acc);
+	if (acc->cfg.transport >= TP_WS && acc->want_registered) {
+		size_t n = strlen(why);
+		snprintf(why + n, sizeof(why) - n, "; retrying in %u s", acc->retry_ms / 1000);
+	}
+	sipua_say(ua, "account %s: registration failed: %s", acc->cfg.name, why);
+	sipua_report_reg(acc, SIPUA_REG_FAILED, status, why);
 }
 
 static struct sipua_call *call_new(struct sipua *ua, struct sipua_acc *acc)
@@ -535,11 +540,12 @@ static void display_name(const char *raw, char *out, size_t size)
 	str_copy(out, size, raw);
 }
 
-static void describe_source(nua_t *nua, char *out, size_t size)
+static void describe_source(struct sipua *ua, char *out, size_t size)
 {
-	msg_t *req = nua_current_request(nua);
+	msg_t *req = nua_current_request(ua->nua);
 	su_addrinfo_t *ai = req ? msg_addrinfo(req) : NULL;
 	char host[64] = "?";
+	unsigned port;
 
 	out[0] = '\0';
 	if (!ai || !ai->ai_addr)
@@ -549,8 +555,12 @@ static void describe_source(nua_t *nua, char *out, size_t size)
 	else if (ai->ai_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, host,
 			  sizeof(host));
+	port = ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port);
+	/* Through an account's WebSocket bridge: the source is that account's server. */
+	if (sipua_ws_source(ua, host, port, out, size))
+		return;
 	snprintf(out, size, "%s %s:%u", ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp", host,
-		 ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port));
+		 port);
 }
 
 static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *sip)
@@ -606,7 +616,7 @@ static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *
 	}
 	if (sip->sip_user_agent && sip->sip_user_agent->g_string)
 		str_copy(ua_name, sizeof(ua_name), sip->sip_user_agent->g_string);
-	describe_source(ua->nua, source, sizeof(source));
+	describe_source(ua, source, sizeof(source));
 	in.from_uri = from;
 	in.from_display = display[0] ? display : NULL;
 	in.to_uri = to;

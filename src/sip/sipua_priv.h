@@ -165,6 +165,12 @@ void sipua_uri_hostport(const char *uri, char *out, size_t size);
  * with it. Other accounts: nothing done. */
 void sipua_ws_acc_setup(struct sipua_acc *acc);
 void sipua_ws_acc_free(struct sipua_acc *acc);
+/* Refresh acc->ws_why from the bridge (it may be ahead of the notes not yet taken). */
+void sipua_ws_why(struct sipua_acc *acc);
 void sipua_ws_free(struct sipua *ua);
+/* A request from host:port came through a ws account's bridge: "wss 203.0.113.5:8443" of
+ * the server into out, and true. */
+bool sipua_ws_source(const struct sipua *ua, const char *host, unsigned port, char *out,
+		     size_t size);
 
 #endif

@@ -118,6 +118,29 @@ void sipua_ws_acc_setup(struct sipua_acc *acc)
 	(void)trace_alias(ua->trace, "tcp", peer, bc.urls[0].secure ? "wss" : "ws", hp);
 }
 
+bool sipua_ws_source(const struct sipua *ua, const char *host, unsigned port, char *out,
+		     size_t size)
+{
+	if (strcmp(host, "127.0.0.1"))
+		return false;
+	for (unsigned i = 0; i < ua->naccs; i++) {
+		const struct sipua_acc *acc = ua->accs[i];
+		if (acc->ws && ws_bridge_port(acc->ws) == port) {
+			ws_bridge_server_name(acc->ws, out, size);
+			return true;
+		}
+	}
+	return false;
+}
+
+void sipua_ws_why(struct sipua_acc *acc)
+{
+	char why[sizeof(acc->ws_why)];
+
+	if (acc->ws && ws_bridge_why(acc->ws, why, sizeof(why)))
+		str_copy(acc->ws_why, sizeof(acc->ws_why), why);
+}
+
 void sipua_ws_acc_free(struct sipua_acc *acc)
 {
 	ws_bridge_stop(acc->ws);

@@ -52,6 +52,10 @@ struct ws_bridge {
 	bool was_open;
 	unsigned long dropped;          /* server messages dropped: Sofia not reading */
 	char instance[64];              /* urn:uuid:... for RFC 5626 +sip.instance */
+	/* Why the link is down, for ws_bridge_why: the main thread may need it while Sofia's
+	 * failed request is in hand, before the EVQ_WS_DOWN note has been taken. */
+	pthread_mutex_t why_lock;
+	char why[300];
 	char tmp[WS_MSG_MAX + WS_SIP_GROWTH];
 };
 
@@ -67,6 +71,11 @@ static void note(struct ws_bridge *b, enum evq_kind kind, const char *text)
 {
 	struct evq_event ev;
 
+	if (kind == EVQ_WS_DOWN || kind == EVQ_WS_UP) {
+		pthread_mutex_lock(&b->why_lock);
+		snprintf(b->why, sizeof(b->why), "%s", kind == EVQ_WS_DOWN ? text : "");
+		pthread_mutex_unlock(&b->why_lock);
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.call_id = b->tag;
@@ -375,6 +384,7 @@ int ws_bridge_start(struct ws_bridge **bp, const struct ws_bridge_cfg *cfg, stru
 		return -1;
 	}
 	b->cfg = *cfg;
+	pthread_mutex_init(&b->why_lock, NULL);
 	b->notes = notes;
 	b->tag = tag;
 	b->sfd = b->lfd = -1;
@@ -404,6 +414,11 @@ unsigned ws_bridge_port(const struct ws_bridge *b)
 	return b->port;
 }
 
+void ws_bridge_server_name(const struct ws_bridge *b, char *out, size_t size)
+{
+	ws_url_name(&b->cfg.urls[0], out, size);
+}
+
 void ws_bridge_stop(struct ws_bridge *b)
 {
 	if (!b)
@@ -420,5 +435,14 @@ void ws_bridge_stop(struct ws_bridge *b)
 	if (b->wake >= 0)
 		close(b->wake);
 	ws_link_free(b->link);
+	pthread_mutex_destroy(&b->why_lock);
 	free(b);
+}
+
+bool ws_bridge_why(struct ws_bridge *b, char *out, size_t size)
+{
+	pthread_mutex_lock(&b->why_lock);
+	snprintf(out, size, "%s", b->why);
+	pthread_mutex_unlock(&b->why_lock);
+	return out[0] != '\0';
 }

@@ -287,6 +287,9 @@ static ssize_t io_read(struct ws_link *l, void *buf, size_t n, char *why, size_t
 		return 0;
 	if (r == 0)
 		return fail(l, why, whylen, "the server closed the connection");
+	/* A server that closes with our request unread resets instead: the same to a user. */
+	if (errno == ECONNRESET)
+		return fail(l, why, whylen, "the server closed the connection (reset)");
 	return fail(l, why, whylen, "read failed: %s", strerror(errno));
 }
 

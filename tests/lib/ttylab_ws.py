@@ -13,6 +13,7 @@ import os
 import socket
 import ssl
 import struct
+import time
 from urllib.parse import urlsplit
 
 from ttylab_core import LabError
@@ -175,3 +176,81 @@ class WsClient:
 
 
 __all__ = ["WsClient", "WsClosed"]
+
+
+class WsBadServer:
+    """A WebSocket "server" on 127.0.0.1 that misbehaves on purpose, one way per `mode`:
+    "close"   accepts and closes at once, before any upgrade answer;
+    "refuse"  answers the upgrade with 403;
+    "huge"    upgrades properly, then (after 1 s) announces a 10 MB text frame and sends
+              64 kB of it;
+    "garbage" upgrades properly, then sends bytes that are no WebSocket frame.
+    Each connection is served in its own thread; `connections` counts them."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, mode):
+        import threading
+        self.mode = mode
+        self.connections = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.url = "ws://127.0.0.1:%d/ws" % self.port
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        import threading
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(c,), daemon=True).start()
+
+    def _one(self, c):
+        try:
+            c.settimeout(5.0)
+            if self.mode == "close":
+                return
+            req = b""
+            while b"\r\n\r\n" not in req and len(req) < 16384:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                req += chunk
+            if self.mode == "refuse":
+                c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            key = ""
+            for line in req.decode("latin-1").split("\r\n"):
+                if line.lower().startswith("sec-websocket-key:"):
+                    key = line.split(":", 1)[1].strip()
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest())
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                      b"\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
+            if self.mode == "huge":
+                time.sleep(1.0)   # after the client's start-up, so its memory is measured first
+                c.sendall(struct.pack("!BBQ", 0x81, 127, 10 * 1024 * 1024) + b"A" * 65536)
+            elif self.mode == "garbage":
+                c.sendall(bytes([0x8f, 0x7e]) + os.urandom(2048))
+            # Hold the connection until the client gives up.
+            while c.recv(4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self._stop = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass

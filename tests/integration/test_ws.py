@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""SIP over WebSocket (RFC 7118): ttyphones registering through the lab Kamailio's ws and
+wss listeners (src/sip/ws_bridge.c), the whole call suite over wss, ws <-> udp, the SIP
+log naming the WebSocket server, certificate failures and recovery after a restart."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import time
+
+import ttylab
+import test_calls
+from ttylab import analyze, write_tone
+from ttylab_ws import WsBadServer
+
+ttylab.require_ttyphone()
+ttylab.require_tools("kamailio")
+
+
+class CallsOverWss(test_calls.Calls):
+    """Every call feature test of test_calls.py, both phones over wss."""
+
+    def phones(self, *users, **overrides):
+        overrides.setdefault("transport", "wss")
+        return super().phones(*users, **overrides)
+
+
+class CallsOverWs(test_calls.Calls):
+    """... and over plain ws."""
+
+    def phones(self, *users, **overrides):
+        overrides.setdefault("transport", "ws")
+        return super().phones(*users, **overrides)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class WebSocket(ttylab.LabTestCase):
+
+    def registered(self, *phones):
+        for p in phones:
+            p.wait_event(event="reg", state="registered", code=200)
+
+    def tone_call(self, caller, callee, caller_tp, callee_tp):
+        """caller (over caller_tp) calls callee; each sends its own tone (file backend);
+        returns the analysis of what each one heard."""
+        tones = {caller: 1019.0, callee: 697.0}
+        out = {}
+        phones = []
+        for user, tp in ((caller, caller_tp), (callee, callee_tp)):
+            tone = self.lab.path("%s.wav" % user)
+            write_tone(tone, freq=tones[user], seconds=5.0, rate=48000, amplitude=0.5)
+            out[user] = self.lab.path("%s-heard.wav" % user)
+            phones.append(self.lab.phone(user, transport=tp, backend="file", input=tone,
+                                         output=out[user], codecs="opus",
+                                         auto_answer=user == callee))
+        a, b = phones
+        self.registered(a, b)
+        a.send("call %s" % callee)
+        a.wait_event(event="call", state="established")
+        time.sleep(2.0)
+        a.send("hangup")
+        b.wait_event(event="call", state="ended")
+        b.quit()
+        a.quit()
+        heard = {}
+        for user, other in ((caller, callee), (callee, caller)):
+            r = analyze(out[user])
+            self.assertIsNotNone(r["onset_ms"], "%s heard silence" % user)
+            self.assertLess(abs(r["freq"] - tones[other]) / tones[other], 0.01,
+                            "%s should hear %s's tone: %r" % (user, other, r))
+            heard[user] = r
+        return heard
+
+    def test_audio_both_ways_wss_to_udp_and_back(self):
+        self.tone_call("alice", "bob", "wss", "udp")
+        self.tone_call("bob", "alice", "udp", "wss")
+
+    def test_audio_both_ways_ws_to_ws(self):
+        self.tone_call("alice", "bob", "ws", "ws")
+
+    def test_sip_log_names_the_websocket_server_and_masks_the_password(self):
+        trace = self.lab.path("alice.trace")
+        a = self.lab.phone("alice", transport="wss", args=["--sip-trace", trace])
+        self.registered(a)
+        a.quit()
+        with open(trace, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        kam = self.lab.kam
+        self.assertIn("wss 127.0.0.1:%d" % kam.wss_port, text)
+        self.assertIn("REGISTER sip:", text)
+        self.assertNotIn(kam.users["alice"], text)
+        # The bridge's loopback port is not what the user talks to: never named.
+        self.assertNotIn("tcp 127.0.0.1", text)
+
+    def test_wrong_certificate_fails_with_the_name_and_why(self):
+        # No ca_file: the system's CAs do not know the lab's self-signed CA.
+        a = self.lab.phone("alice", transport="wss", ca_file="")
+        ev = a.wait_event(event="reg", state="failed")
+        self.assertIn("certificate", ev["reason"])
+        self.assertIn("127.0.0.1", ev["reason"])
+        self.assertIn("retrying in", ev["reason"])
+        self.assertTrue(a.alive())
+
+    def test_server_restart_registers_again_by_itself(self):
+        a = self.lab.phone("alice", transport="wss")
+        b = self.lab.phone("bob", transport="ws")
+        self.registered(a, b)
+        mark_a, mark_b = a.mark(), b.mark()
+        self.lab.kam.restart()
+        lost = a.wait_event(event="reg", state="failed", since=mark_a)
+        self.assertIn("websocket", lost["reason"])
+        self.assertIn("reconnecting in 2 s", lost["reason"])
+        # JsSIP's back-off: 2 s first, doubling to 30 s at most.
+        a.wait_event(event="reg", state="registered", since=mark_a, timeout=20)
+        b.wait_event(event="reg", state="registered", since=mark_b, timeout=20)
+        a.send("call bob")
+        inc = b.wait_event(event="call", state="incoming", since=mark_b)
+        b.send("answer %d" % inc["id"])
+        a.wait_event(event="call", state="established", since=mark_a)
+        a.send("msg bob back again")
+        self.assertEqual(b.wait_event(event="message", since=mark_b)["body"], "back again")
+
+    def bad_server(self, mode, reason_part):
+        srv = WsBadServer(mode)
+        self.addCleanup(srv.close)
+        a = self.lab.phone("alice", transport="ws", socket=srv.url)
+        a.command("status", event="status")
+        before = rss_kb(a.pid)
+        ev = a.wait_event(event="reg", state="failed", since=0)
+        self.assertIn("websocket", ev["reason"])
+        self.assertIn(reason_part, ev["reason"])
+        self.assertIn("ws 127.0.0.1:%d" % srv.port, ev["reason"])
+        # The phone is still there and answers.
+        a.command("status", event="status")
+        self.assertTrue(a.alive())
+        return a, before
+
+    def test_server_that_closes_at_once(self):
+        self.bad_server("close", "closed the connection")
+
+    def test_server_that_refuses_the_upgrade(self):
+        self.bad_server("refuse", "403")
+
+    def test_server_that_sends_a_10_mb_frame(self):
+        a, before = self.bad_server("huge", "65536-byte limit")
+        # Refused at the frame header: nothing near 10 MB was ever buffered.
+        self.assertLess(rss_kb(a.pid) - before, 4096)
+
+    def test_server_that_sends_garbage_frames(self):
+        self.bad_server("garbage", "websocket")
+
+    def test_second_socket_is_tried_when_the_first_fails(self):
+        srv = WsBadServer("close")
+        self.addCleanup(srv.close)
+        a = self.lab.phone("alice", transport="ws",
+                           socket="%s, %s" % (srv.url, self.lab.kam.ws_url))
+        self.registered(a)
+        self.assertGreaterEqual(srv.connections, 1)
+
+
+if __name__ == "__main__":
+    ttylab.main()
