@@ -135,8 +135,34 @@ static void test_missing_file_is_fatal_with_reason(void)
 	CHECK(has_diag(0, "cannot open"));
 }
 
+static void test_websocket_accounts(void)
+{
+	config_defaults(&cfg);
+	config_load_string(&cfg, "config.ini",
+		"[account a]\nuri = sip:a@example.org\npassword = x\n"       /* 1-3 */
+		"socket = wss://ws.example.org:8443/ws, ws://[::1]/sip\n"      /* 4 */
+		"[account b]\nuri = sip:b@example.org\npassword = x\n"       /* 5-7 */
+		"transport = ws\n"                                             /* 8 */
+		"[account c]\nuri = sip:c@example.org\npassword = x\n"       /* 9-11 */
+		"socket = http://example.org/ws\n"                             /* 12 */
+		"[account d]\nuri = sip:d@example.org\npassword = x\n"       /* 13-15 */
+		"transport = tls\nsocket = ws://example.org/ws\n");           /* 16, 17 */
+	/* socket alone: the transport follows the first URL. */
+	CHECK_INT(cfg.accounts[0].transport, TP_WSS);
+	CHECK_STR(cfg.accounts[0].socket, "wss://ws.example.org:8443/ws, ws://[::1]/sip");
+	/* ws without a socket has nowhere to go: said, and udp used. */
+	CHECK(has_diag(5, "transport = ws needs socket"));
+	CHECK_INT(cfg.accounts[1].transport, TP_UDP);
+	CHECK(has_diag(12, "socket: "));
+	CHECK_STR(cfg.accounts[2].socket, "");
+	CHECK(has_diag(13, "socket is for transport = ws or wss, not tls"));
+	CHECK_INT(cfg.accounts[3].transport, TP_WS);
+	CHECK_STR(transport_name(TP_WSS), "wss");
+}
+
 int main(void)
 {
+	RUN(test_websocket_accounts);
 	RUN(test_good_file_parses_every_section);
 	RUN(test_unknown_codec_is_reported_with_line_and_known_list);
 	RUN(test_each_bad_line_is_reported);
