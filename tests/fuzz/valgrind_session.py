@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A headless ttyphone under valgrind, for `make check-valgrind`: it registers at the lab's
-Kamailio, takes a call from a second (plain) phone, exchanges DTMF and a MESSAGE, is put on
+Kamailio (once over UDP, once over wss), takes a call from a second (plain) phone, exchanges
+DTMF and a MESSAGE, is put on
 hold and resumed, hangs up, calls the built-in echo service, and quits. valgrind's exit
 status (--error-exitcode=1 --leak-check=full) is the phone's: any invalid access, use of
 uninitialised memory or leak fails. The log is kept next to the phone's stderr.
@@ -21,6 +22,16 @@ def main():
     ttylab.require_ttyphone()
     ttylab.require_tools("kamailio", "valgrind")
     vg_args = sys.argv[1:] or ["--error-exitcode=1", "--leak-check=full"]
+    # Once over UDP, once over wss (alice, under valgrind: its WebSocket bridge thread,
+    # TLS and framing) with bob over ws.
+    for a_tp, b_tp in (("udp", "udp"), ("wss", "ws")):
+        rc = session(vg_args, a_tp, b_tp)
+        if rc:
+            return rc
+    return 0
+
+
+def session(vg_args, a_tp, b_tp):
     with ttylab.Lab() as lab:
         log = lab.path("valgrind.log")
         wrapper = lab.path("ttyphone-under-valgrind")
@@ -28,10 +39,11 @@ def main():
             f.write("#!/bin/sh\nexec valgrind %s --log-file=%s %s \"$@\"\n" % (
                 " ".join(vg_args), log, ttylab.ttyphone_bin()))
         os.chmod(wrapper, stat.S_IRWXU)
-        a = ttylab.Phone(lab.config("alice"), name="alice-valgrind", binary=wrapper,
+        a = ttylab.Phone(lab.config("alice", transport=a_tp), name="alice-valgrind",
+                         binary=wrapper,
                          workdir=lab.path("alice-valgrind"))
         lab.phones.append(a)
-        b = lab.phone("bob")
+        b = lab.phone("bob", transport=b_tp)
         a.wait_event(timeout=SLOW, event="reg", state="registered", code=200)
         b.wait_event(event="reg", state="registered", code=200)
 
@@ -65,7 +77,7 @@ def main():
         summary = [l for l in text.splitlines()
                    if "ERROR SUMMARY" in l or "definitely lost" in l or "possibly lost" in l
                    or "indirectly lost" in l]
-        print("valgrind on a headless session: exit %s" % rc)
+        print("valgrind on a headless session over %s: exit %s" % (a_tp, rc))
         print("\n".join(summary))
         if rc != 0:
             print(text[-6000:])
