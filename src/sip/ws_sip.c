@@ -132,11 +132,14 @@ static bool via_transport(const char *v, const char *e, const char **t, size_t *
 	return *tlen > 0;
 }
 
-/* Copy the line p..e (without its line end), replacing every ;transport=tcp. */
+/* Copy the line p..e (without its line end), replacing every ;transport=tcp, and giving
+ * each <URI> without a transport one (RFC 7118 section 5.1: ;transport=ws; Sofia leaves it
+ * out of its outbound Contact). */
 static bool put_contact(struct out *o, const char *p, const char *e)
 {
 	static const char from[] = ";transport=tcp";
 	const size_t fl = sizeof(from) - 1;
+	bool in_uri = false, has_tp = false;
 
 	while (p < e) {
 		if ((size_t)(e - p) >= fl && !strncasecmp(p, from, fl) &&
@@ -144,9 +147,21 @@ static bool put_contact(struct out *o, const char *p, const char *e)
 			if (!put(o, ";transport=ws", 13))
 				return false;
 			p += fl;
-		} else if (!put(o, p++, 1)) {
-			return false;
+			has_tp = true;
+			continue;
 		}
+		if (*p == '<') {
+			in_uri = true;
+			has_tp = false;
+		} else if (in_uri && (size_t)(e - p) >= 11 && !strncasecmp(p, ";transport=", 11)) {
+			has_tp = true;
+		} else if (in_uri && *p == '>') {
+			in_uri = false;
+			if (!has_tp && !put(o, ";transport=ws", 13))
+				return false;
+		}
+		if (!put(o, p++, 1))
+			return false;
 	}
 	return true;
 }
@@ -161,6 +176,8 @@ static bool put_outbound(struct out *o, const char *p, const char *e, const char
 	if (!gt || memmem(p, (size_t)(e - p), "reg-id", 6) || memchr(p, ',', (size_t)(e - p)))
 		return put_contact(o, p, e);
 	if (!put_contact(o, p, gt))
+		return false;
+	if (!memmem(p, (size_t)(gt - p), ";transport=", 11) && !put(o, ";transport=ws", 13))
 		return false;
 	if (!memmem(p, (size_t)(gt - p), ";ob", 3) && !put(o, ";ob", 3))
 		return false;

@@ -101,6 +101,18 @@ class WebSocket(ttylab.LabTestCase):
         # The bridge's loopback port is not what the user talks to: never named.
         self.assertNotIn("tcp 127.0.0.1", text)
 
+    def test_registrar_sees_a_websocket_client(self):
+        # As JsSIP registers: Contact ;transport=ws, RFC 5626 ;ob, reg-id, +sip.instance,
+        # on the lab's wss listener.
+        a = self.lab.phone("alice", transport="wss")
+        self.registered(a)
+        dump = self.lab.kam.kamcmd("ul.dump")
+        self.assertRegex(dump, r"Address: sip:[^\s]*;transport=ws")
+        self.assertRegex(dump, r"Address: sip:[^\s]*;ob")
+        self.assertRegex(dump, r"Instance: <urn:uuid:[0-9a-f-]{36}>")
+        self.assertIn("Reg-Id: 1", dump)
+        self.assertIn("Socket: tls:127.0.0.1:%d" % self.lab.kam.wss_port, dump)
+
     def test_wrong_certificate_fails_with_the_name_and_why(self):
         # No ca_file: the system's CAs do not know the lab's self-signed CA.
         a = self.lab.phone("alice", transport="wss", ca_file="")

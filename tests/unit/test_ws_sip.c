@@ -87,6 +87,31 @@ static void test_only_top_via_and_contact_change(void)
 	CHECK(strstr(out, "\r\n\r\nVia: SIP/2.0/TCP body\r\n") != NULL);
 }
 
+/* Sofia's outbound Contact carries no transport at all: RFC 7118 wants ;transport=ws. */
+static void test_contact_without_transport_gets_ws(void)
+{
+	const char *regm =
+		"REGISTER sip:example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP 127.0.0.1:5070;branch=a\r\n"
+		"Contact: <sip:127.0.0.1:5070;ob>\r\n"
+		"Content-Length: 0\r\n\r\n";
+	const char *inv =
+		"INVITE sip:bob@example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP 127.0.0.1:5070;branch=a\r\n"
+		"Contact: \"A\" <sip:alice@127.0.0.1:5070>;expires=60\r\n"
+		"Content-Length: 0\r\n\r\n";
+	char out[600];
+	struct ws_sip_out o = { true, "urn:uuid:00000000-0000-4000-8000-000000000000" };
+	size_t n = ws_sip_to_server(regm, strlen(regm), out, sizeof(out), &o);
+
+	out[n] = '\0';
+	CHECK(strstr(out, "Contact: <sip:127.0.0.1:5070;ob;transport=ws>;reg-id=1;") != NULL);
+	n = ws_sip_to_server(inv, strlen(inv), out, sizeof(out), &o);
+	out[n] = '\0';
+	CHECK(strstr(out, "Contact: \"A\" <sip:alice@127.0.0.1:5070;transport=ws>;expires=60\r\n")
+	      != NULL);
+}
+
 static void test_server_messages_come_back_as_tcp(void)
 {
 	const char *resp =
@@ -109,6 +134,7 @@ int main(void)
 	RUN(test_split_refuses_oversized_and_unreadable);
 	RUN(test_register_becomes_a_websocket_client);
 	RUN(test_only_top_via_and_contact_change);
+	RUN(test_contact_without_transport_gets_ws);
 	RUN(test_server_messages_come_back_as_tcp);
 	return unit_done();
 }
