@@ -183,10 +183,13 @@ static void sofia_dial(struct ws_bridge *b)
 static void on_server_message(void *arg, const char *data, size_t len)
 {
 	struct ws_bridge *b = arg;
-	size_t n;
+	size_t n, i = 0;
 
-	/* An empty message or bare CRLFs: the server's keep-alive (RFC 5626 style). */
-	if (strspn(data, "\r\n") >= len)
+	/* An empty message or bare CRLFs: the server's keep-alive (RFC 5626 style). data is
+	 * not NUL-terminated: count within len. */
+	while (i < len && (data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i == len)
 		return;
 	n = ws_sip_to_sofia(data, len, b->tmp, sizeof(b->tmp));
 	if (n == 0)
