@@ -110,9 +110,10 @@ const commands = {
         Object.assign(config, c.config || {});
         ua = new JsSIP.UA(config);
         ua.on('connected', () => emit('connected'));
-        ua.on('disconnected', e => emit('disconnected', {
-            error: Boolean(e && e.error), reason: (socket && socket.lastError) || undefined,
-        }));
+        // reason: why the socket failed (a TLS verification error, ECONNREFUSED...).
+        ua.on('disconnected', e => emit('disconnected', e && e.error ? {
+            error: true, reason: socket.lastError || undefined,
+        } : { error: false }));
         ua.on('registered', e => emit('registered', { status: statusOf(e.response) }));
         ua.on('unregistered', e => emit('unregistered', { status: statusOf(e && e.response) }));
         ua.on('registrationFailed', e => emit('registration_failed', {
