@@ -20,6 +20,7 @@ Pieces (each usable on its own, all re-exported here):
   ttylab_sipp      Sipp (scenarios in tests/lab/sipp)
   ttylab_baresip   Baresip (reference phone)
   ttylab_phone     Phone (ttyphone --headless, JSON events), config builder
+  ttylab_jssip     JsSip (a real JsSIP UA in Node, tests/node, JSON commands and events)
 Standard library only (Python 3.11).
 """
 
@@ -42,6 +43,7 @@ from ttylab_sipp import SCENARIO_DIR, Sipp, SippResult, scenario_path
 from ttylab_baresip import Baresip
 from ttylab_phone import Phone, have_ttyphone, render_ini, require_ttyphone, ttyphone_bin
 from ttylab_relay import Relay
+from ttylab_jssip import JsSip, jssip_missing, require_jssip
 
 SKIP = 77
 
@@ -196,6 +198,15 @@ class Lab:
         self.peers.append(b)
         return b.start()
 
+    def jssip(self, user, transport="ws", name=None, debug=None, **kw):
+        """Start a JsSIP UA for `user` over the lab Kamailio's ws or wss socket (wss
+        verifying the lab CA); stopped at lab exit. kw: JsSip.start_ua fields."""
+        name = name or user
+        js = JsSip(name=name, debug=debug, workdir=os.path.join(
+            self.dir, "jssip-%s-%d" % (name, len(self.peers))))
+        self.peers.append(js)
+        return js.start_ua(self.kam, user, transport=transport, **kw)
+
     def sipp(self, scenario, **kw):
         """A Sipp (not started) whose logs go to the lab dir; target defaults to the lab's
         Kamailio (UDP/TCP port)."""
@@ -265,6 +276,8 @@ __all__ = [
     "read_wav", "rms_dbfs", "silent_gaps", "tone_samples", "write_tone", "write_wav",
     # ttyphone
     "Phone", "have_ttyphone", "render_ini", "require_ttyphone", "ttyphone_bin",
+    # JsSIP
+    "JsSip", "jssip_missing", "require_jssip",
     # this module
     "Lab", "LabTestCase", "main", "require_tools", "skip", "SKIP",
 ]
