@@ -78,6 +78,7 @@ import heapq
 import math
 import operator
 import random
+import re
 import selectors
 import socket
 import struct
@@ -492,7 +493,9 @@ class Relay:
         if op in ("U", "L"):
             if len(args) < 5:
                 return "E1"
-            if "6" in mods:
+            # Flags only: "c96,101" (the codec list) and "z20" (ptime) carry digits, and
+            # a payload type such as 96 is no IPv6 flag.
+            if "6" in re.sub(r"[cCzZ][0-9,]*", "", mods):
                 return "E7"            # IPv6 is not for this lab
             callid, ip, port = args[1], args[2], args[3]
             try:
