@@ -42,11 +42,23 @@ caller), "b" the answerer; "a2b" is what a sends to b. Impairments (per directio
   loss       percent of packets dropped (seeded random, RTP and RTCP)
   jitter_ms  uniform random extra delay 0..N ms per packet (so packets may be reordered)
   delay_ms   fixed extra delay
+  loss_burst K: losses come in runs of exactly K RTP packets (then at least one passes),
+             starting at the rate that makes `loss` the share lost overall (RTCP keeps
+             independent losses)
+  reorder    percent of RTP packets held back reorder_ms (default 30 ms: behind the
+             next one or two of a 20 ms stream)
+  duplicate  percent of RTP packets sent twice, the copy duplicate_delay_ms later (0)
   tamper     K: flip one bit (the top bit of the middle payload byte) of every K-th RTP
              packet
   replay     K: send every K-th RTP packet a second time, replay_delay_ms later
-Counters per direction: in, out, dropped, tampered, replayed (RTP), rtcp_in, rtcp_out,
-rtcp_dropped, unroutable (no address or no other party yet); and, to tell the machine's
+The random choices are seeded (Relay(seed=...)) and drawn from one generator per direction
+and purpose, so the n-th RTP packet of a direction meets the same fate on every run, with
+any other impairment or any amount of RTCP alongside; reseed() starts the sequences again
+(so two calls, e.g. two phones compared, meet the same network). Impairer does the
+deciding and is tested on its own (tests/integration/test_relay_stats.py).
+Counters per direction: in, out, dropped, tampered, replayed, reordered, duplicated (RTP),
+rtcp_in, rtcp_out, rtcp_dropped, unroutable (no address or no other party yet); and, to
+tell the machine's
 hiccups from the impairments: max_loss_run (longest run of consecutive RTP packets the
 loss setting dropped), max_gap_in_ms (longest time between two RTP packets arriving from
 the sender, kernel-stamped: the sender stalled) and max_late_ms (longest a packet left
@@ -66,6 +78,7 @@ import heapq
 import math
 import operator
 import random
+import re
 import selectors
 import socket
 import struct
@@ -77,9 +90,12 @@ from ttylab_core import LOCALHOST, LabError, debug, free_ports
 PROTOCOL_VERSION = "20040107"
 CAPABILITIES = {"20040107", "20050322", "20081102"}
 DIRECTIONS = ("a2b", "b2a")
-IMPAIRMENTS = ("loss", "jitter_ms", "delay_ms", "tamper", "replay", "replay_delay_ms")
-COUNTERS = ("in", "out", "dropped", "tampered", "replayed", "rtcp_in", "rtcp_out",
-            "rtcp_dropped", "unroutable", "max_loss_run", "max_gap_in_ms", "max_late_ms")
+IMPAIRMENTS = ("loss", "loss_burst", "jitter_ms", "delay_ms", "reorder", "reorder_ms",
+               "duplicate", "duplicate_delay_ms", "tamper", "replay", "replay_delay_ms")
+INT_IMPAIRMENTS = ("loss_burst", "tamper", "replay")
+COUNTERS = ("in", "out", "dropped", "tampered", "replayed", "reordered", "duplicated",
+            "rtcp_in", "rtcp_out", "rtcp_dropped", "unroutable", "max_loss_run",
+            "max_gap_in_ms", "max_late_ms")
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)    # Linux; Python 3.11 lacks it
 
 _live_relays = set()
@@ -110,6 +126,84 @@ def rtp_header_len(data):
             return None
         n += 4 + 4 * int.from_bytes(data[n + 2:n + 4], "big")
     return n if n <= len(data) else None
+
+
+def default_impairments(replay_delay_ms=200.0):
+    return {"loss": 0.0, "loss_burst": 1, "jitter_ms": 0.0, "delay_ms": 0.0,
+            "reorder": 0.0, "reorder_ms": 30.0, "duplicate": 0.0,
+            "duplicate_delay_ms": 0.0, "tamper": 0, "replay": 0,
+            "replay_delay_ms": float(replay_delay_ms)}
+
+
+class Impairer:
+    """The random fate of one direction's packets: lost, how late, duplicated.
+
+    One generator per purpose (loss, jitter, reordering, duplicates, RTCP), each seeded
+    from (seed, direction, purpose), and each drawn once per RTP packet while its
+    impairment is on: the n-th packet's fate depends on the seed and the settings only,
+    not on what else is on or on RTCP interleaving. Standalone so that its statistics can
+    be tested without sockets or clocks."""
+
+    def __init__(self, seed, direction):
+        self.seed = seed
+        self.direction = direction
+        # The loss generator keeps the name it had when it was the only one, so seeded
+        # independent loss is the same sequence as before.
+        self._loss = random.Random("%s-%s" % (seed, direction))
+        self._jitter = random.Random("%s-%s-jitter" % (seed, direction))
+        self._reorder = random.Random("%s-%s-reorder" % (seed, direction))
+        self._dup = random.Random("%s-%s-duplicate" % (seed, direction))
+        self._rtcp = random.Random("%s-%s-rtcp" % (seed, direction))
+        self._burst_left = 0       # packets still to drop in the current burst
+        self._after_burst = False  # the packet after a burst passes (bursts stay K long)
+
+    @staticmethod
+    def start_probability(loss_pct, burst):
+        """Chance that an eligible packet starts a burst of `burst`, so that loss_pct of
+        all packets are lost. K = 1: independent losses, p = L. K > 1: a burst of K, one
+        packet that must pass, then each packet starts the next burst with p: the share
+        lost is K p / (K p + 1), so p = L / (K (1 - L))."""
+        lp = max(0.0, min(100.0, loss_pct)) / 100.0
+        if burst <= 1 or lp >= 1.0:
+            return lp
+        return min(1.0, lp / (burst * (1.0 - lp)))
+
+    def rtp(self, imp):
+        """(dropped, extra delay in ms, reordered, duplicate copy delay in ms or None) for
+        the next RTP packet under the impairments `imp` (default_impairments() keys)."""
+        burst = max(1, int(imp["loss_burst"]))
+        if self._burst_left:
+            self._burst_left -= 1
+            if not self._burst_left:
+                self._after_burst = True
+            return True, 0.0, False, None
+        if self._after_burst:
+            self._after_burst = False
+        elif imp["loss"] and self._loss.random() < self.start_probability(imp["loss"],
+                                                                           burst):
+            self._burst_left = burst - 1
+            self._after_burst = burst > 1 and not self._burst_left
+            return True, 0.0, False, None
+        extra = imp["delay_ms"]
+        if imp["jitter_ms"]:
+            extra += self._jitter.uniform(0.0, imp["jitter_ms"])
+        reordered = bool(imp["reorder"]) and self._reorder.random() * 100.0 < imp["reorder"]
+        if reordered:
+            extra += imp["reorder_ms"]
+        dup = None
+        if imp["duplicate"] and self._dup.random() * 100.0 < imp["duplicate"]:
+            dup = imp["duplicate_delay_ms"]
+        return False, extra, reordered, dup
+
+    def rtcp(self, imp):
+        """(dropped, extra delay in ms) for the next RTCP packet: independent loss at the
+        same rate, the same fixed delay and jitter."""
+        if imp["loss"] and self._rtcp.random() * 100.0 < imp["loss"]:
+            return True, 0.0
+        extra = imp["delay_ms"]
+        if imp["jitter_ms"]:
+            extra += self._rtcp.uniform(0.0, imp["jitter_ms"])
+        return False, extra
 
 
 class _Leg:
@@ -163,10 +257,8 @@ class Relay:
         self.control = "udp:%s:%d" % (LOCALHOST, self.port)
         self.log = []
         self._lock = threading.Lock()
-        self._imp = {d: {"loss": 0.0, "jitter_ms": 0.0, "delay_ms": 0.0, "tamper": 0,
-                         "replay": 0, "replay_delay_ms": float(replay_delay_ms)}
-                     for d in DIRECTIONS}
-        self._rng = {d: random.Random("%s-%s" % (seed, d)) for d in DIRECTIONS}
+        self._imp = {d: default_impairments(replay_delay_ms) for d in DIRECTIONS}
+        self._fate = {d: Impairer(seed, d) for d in DIRECTIONS}
         self._count = {d: dict.fromkeys(COUNTERS, 0) for d in DIRECTIONS}
         self._nth = {d: 0 for d in DIRECTIONS}   # RTP packets seen, for tamper/replay
         self._loss_run = {d: 0 for d in DIRECTIONS}  # current run of dropped RTP packets
@@ -223,8 +315,9 @@ class Relay:
     # --- impairments and counters -----------------------------------------------------
     def set(self, direction=None, **impairments):
         """Change impairments now, for "a2b", "b2a" or both (direction=None). Keys: loss
-        (percent), jitter_ms, delay_ms, tamper (K), replay (K), replay_delay_ms. 0 turns
-        one off."""
+        (percent), loss_burst (K), jitter_ms, delay_ms, reorder (percent), reorder_ms,
+        duplicate (percent), duplicate_delay_ms, tamper (K), replay (K), replay_delay_ms.
+        0 turns one off (loss_burst 1: independent losses)."""
         for k in impairments:
             if k not in IMPAIRMENTS:
                 raise ValueError("unknown impairment %r (known: %s)" % (
@@ -235,13 +328,22 @@ class Relay:
                 if d not in DIRECTIONS:
                     raise ValueError("direction must be a2b, b2a or None, not %r" % d)
                 for k, v in impairments.items():
-                    self._imp[d][k] = float(v) if k in ("loss", "jitter_ms", "delay_ms",
-                                                        "replay_delay_ms") else int(v)
+                    self._imp[d][k] = int(v) if k in INT_IMPAIRMENTS else float(v)
         return self
 
     def clear(self, direction=None):
         """No impairment and no attack any more."""
-        return self.set(direction, loss=0, jitter_ms=0, delay_ms=0, tamper=0, replay=0)
+        return self.set(direction, loss=0, loss_burst=1, jitter_ms=0, delay_ms=0,
+                        reorder=0, duplicate=0, tamper=0, replay=0)
+
+    def reseed(self, seed=None):
+        """Start every random sequence again (from `seed`, or the relay's own): the next
+        RTP packet of each direction meets the fate the first one did."""
+        with self._lock:
+            if seed is not None:
+                self.seed = seed
+            self._fate = {d: Impairer(self.seed, d) for d in DIRECTIONS}
+        return self
 
     def impairments(self, direction):
         with self._lock:
@@ -391,7 +493,9 @@ class Relay:
         if op in ("U", "L"):
             if len(args) < 5:
                 return "E1"
-            if "6" in mods:
+            # Flags only: "c96,101" (the codec list) and "z20" (ptime) carry digits, and
+            # a payload type such as 96 is no IPv6 flag.
+            if "6" in re.sub(r"[cCzZ][0-9,]*", "", mods):
                 return "E7"            # IPv6 is not for this lab
             callid, ip, port = args[1], args[2], args[3]
             try:
@@ -510,46 +614,53 @@ class Relay:
         """Called with the lock held."""
         c = self._count[d]
         imp = self._imp[d]
-        rng = self._rng[d]
         c["rtcp_in" if kind else "in"] += 1
         if dest is None or not _is_loopback(dest[0]):
             c["unroutable"] += 1
             return
-        if imp["loss"] and rng.random() * 100.0 < imp["loss"]:
-            c["rtcp_dropped" if kind else "dropped"] += 1
-            if kind == 0:
-                self._loss_run[d] += 1
-                c["max_loss_run"] = max(c["max_loss_run"], self._loss_run[d])
+        if kind:
+            dropped, extra_ms = self._fate[d].rtcp(imp)
+            if dropped:
+                c["rtcp_dropped"] += 1
+                return
+            self._push(time.monotonic() + extra_ms / 1000.0, out_sock, data, dest, d,
+                       kind, "")
             return
-        if kind == 0:
-            self._loss_run[d] = 0
-        replay = False
-        if kind == 0:
-            self._nth[d] += 1
-            n = self._nth[d]
-            if imp["tamper"] and n % imp["tamper"] == 0:
-                hl = rtp_header_len(data)
-                if hl is not None and len(data) > hl:
-                    pos = hl + (len(data) - hl) // 2
-                    data = data[:pos] + bytes([data[pos] ^ 0x80]) + data[pos + 1:]
-                    c["tampered"] += 1
-            if imp["replay"] and n % imp["replay"] == 0:
-                replay = True
-        due = time.monotonic() + imp["delay_ms"] / 1000.0
-        if imp["jitter_ms"]:
-            due += rng.uniform(0.0, imp["jitter_ms"]) / 1000.0
-        self._push(due, out_sock, data, dest, d, kind, False)
-        if replay:
+        dropped, extra_ms, reordered, dup_ms = self._fate[d].rtp(imp)
+        if dropped:
+            c["dropped"] += 1
+            self._loss_run[d] += 1
+            c["max_loss_run"] = max(c["max_loss_run"], self._loss_run[d])
+            return
+        self._loss_run[d] = 0
+        self._nth[d] += 1
+        n = self._nth[d]
+        if imp["tamper"] and n % imp["tamper"] == 0:
+            hl = rtp_header_len(data)
+            if hl is not None and len(data) > hl:
+                pos = hl + (len(data) - hl) // 2
+                data = data[:pos] + bytes([data[pos] ^ 0x80]) + data[pos + 1:]
+                c["tampered"] += 1
+        if reordered:
+            c["reordered"] += 1
+        due = time.monotonic() + extra_ms / 1000.0
+        self._push(due, out_sock, data, dest, d, kind, "")
+        if dup_ms is not None:
+            c["duplicated"] += 1
+            self._push(due + dup_ms / 1000.0, out_sock, data, dest, d, kind, "duplicate")
+        if imp["replay"] and n % imp["replay"] == 0:
             self._push(due + imp["replay_delay_ms"] / 1000.0, out_sock, data, dest, d,
-                       kind, True)
+                       kind, "replay")
 
-    def _push(self, due, sock, data, dest, d, kind, replayed):
+    def _push(self, due, sock, data, dest, d, kind, copy):
+        """Schedule a send; `copy` is "" for the packet itself, "duplicate" or "replay"
+        for a second copy (counted as out only for "")."""
         self._seq += 1
-        heapq.heappush(self._queue, (due, self._seq, sock, data, dest, d, kind, replayed))
+        heapq.heappush(self._queue, (due, self._seq, sock, data, dest, d, kind, copy))
 
     def _flush(self, now):
         while self._queue and self._queue[0][0] <= now:
-            due, _, sock, data, dest, d, kind, replayed = heapq.heappop(self._queue)
+            due, _, sock, data, dest, d, kind, copy = heapq.heappop(self._queue)
             late = (now - due) * 1000.0
             if sock.fileno() < 0:
                 continue
@@ -561,9 +672,9 @@ class Relay:
                 c = self._count[d]
                 if late > c["max_late_ms"]:
                     c["max_late_ms"] = round(late, 1)
-                if replayed:
+                if copy == "replay":
                     c["replayed"] += 1
-                else:
+                elif not copy:              # a duplicate is counted when it is made
                     c["rtcp_out" if kind else "out"] += 1
 
 
@@ -635,4 +746,5 @@ def tone_damage(samples, rate, freq, skip_start_ms=100.0, skip_end_ms=40.0,
     }
 
 
-__all__ = ["Relay", "rtp_header_len", "tone_windows", "tone_damage"]
+__all__ = ["Relay", "Impairer", "default_impairments", "rtp_header_len", "tone_windows",
+           "tone_damage"]
