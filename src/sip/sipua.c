@@ -1092,6 +1092,9 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 			      * request holds ~10 kB until then), and a dead server is reported
 			      * sooner. Requests that were answered at all are unaffected. */
 			     NTATAG_SIP_T1X64(8000),
+			     /* RFC 4028's floor. Sofia's default Min-SE of 120 s answered JsSIP's
+			      * INVITEs (Session-Expires: 90) with 422, which JsSIP does not retry. */
+			     NUTAG_MIN_SE(90),
 			     TPTAG_LOG(trace != NULL),
 			     /* Sofia answers STUN on the SIP port by default and leaks 12 bytes per
 			      * request doing it; we do not serve STUN. */

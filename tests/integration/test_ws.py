@@ -179,5 +179,47 @@ class WebSocket(ttylab.LabTestCase):
         self.assertGreaterEqual(srv.connections, 1)
 
 
+class WithJsSip(ttylab.LabTestCase):
+    """ttyphone and a real JsSIP UA (npm jssip, tests/node) on the same Kamailio."""
+
+    def setUp(self):
+        from ttylab_jssip import jssip_missing
+        why = jssip_missing()
+        if why:
+            self.skipTest(why)
+        super().setUp()
+
+    def test_message_both_ways_and_a_jssip_call_answered_and_refused(self):
+        kam = self.lab.kam
+        a = self.lab.phone("alice", transport="wss")
+        a.wait_event(event="reg", state="registered", code=200)
+        js = self.lab.jssip("bob", transport="ws")
+        js.wait_event("registered")
+        a.send("msg bob hello from a terminal")
+        got = js.wait_event("message_in")
+        self.assertEqual(got["body"], "hello from a terminal")
+        self.assertIn("alice", got["from"])
+        self.assertEqual(a.wait_event(event="message_status")["code"], 200)
+        js.message(kam.aor("alice"), "hello from JsSIP")
+        m = a.wait_event(event="message")
+        self.assertEqual(m["body"], "hello from JsSIP")
+        self.assertIn("bob", m["from"])
+        # A JsSIP INVITE reaches ttyphone; refused with a reason JsSIP sees...
+        js.call(kam.aor("alice"))
+        inc = a.wait_event(event="call", state="incoming")
+        self.assertIn("bob", inc["peer"])
+        a.send("reject %d 486" % inc["id"])
+        self.assertEqual(js.wait_event("call_failed")["status"], 486)
+        # ... and answered, then hung up by JsSIP.
+        js.call(kam.aor("alice"))
+        inc = a.wait_event(event="call", state="incoming")
+        a.send("answer %d" % inc["id"])
+        js.wait_event("call_accepted")
+        a.wait_event(event="call", state="established", id=inc["id"])
+        js.hangup()
+        ended = a.wait_event(event="call", state="ended", id=inc["id"])
+        self.assertEqual(ended["reason"], "Hung up by peer")
+
+
 if __name__ == "__main__":
     ttylab.main()
