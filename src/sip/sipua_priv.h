@@ -85,7 +85,6 @@ struct sipua_acc {
 	 * (sip:127.0.0.1:PORT;transport=tcp); empty for other transports. */
 	struct ws_bridge *ws;
 	char proxy[64];
-	bool ws_up;                    /* the bridge's WebSocket is open */
 	char ws_why[300];              /* why it is down, for the reg event and the log */
 	unsigned retry_min_ms, retry_max_ms;
 };

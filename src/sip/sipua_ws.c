@@ -24,12 +24,10 @@ static void on_notes(void *arg, int fd)
 			continue;
 		switch (ev.kind) {
 		case EVQ_WS_UP:
-			acc->ws_up = true;
 			acc->ws_why[0] = '\0';
 			sipua_say(ua, "account %s: websocket %s", acc->cfg.name, ev.text);
 			break;
 		case EVQ_WS_DOWN:
-			acc->ws_up = false;
 			str_copy(acc->ws_why, sizeof(acc->ws_why), ev.text);
 			sipua_say(ua, "account %s: websocket: %s", acc->cfg.name, ev.text);
 			if (acc->want_registered && acc->state == SIPUA_REG_REGISTERED) {

@@ -40,8 +40,8 @@ int ws_bridge_start(struct ws_bridge **bp, const struct ws_bridge_cfg *cfg, stru
 		    unsigned tag, char *why, size_t whylen);
 /* The loopback port Sofia is to send to: sip:127.0.0.1:PORT;transport=tcp. */
 unsigned ws_bridge_port(const struct ws_bridge *b);
-/* "wss 203.0.113.5:8443": the socket URL in use (or first tried), for messages. Only
- * what the start configured is read, so any thread may ask. */
+/* "wss 203.0.113.5:8443": the first socket URL, for messages. Only what the start
+ * configured is read (the URL in use belongs to the bridge thread), so any thread may ask. */
 void ws_bridge_server_name(const struct ws_bridge *b, char *out, size_t size);
 /* Why the link is down now (the text of the last EVQ_WS_DOWN), false when it is not. */
 bool ws_bridge_why(struct ws_bridge *b, char *out, size_t size);

@@ -33,12 +33,12 @@ PAUSE_S = 0.3
 SHM = "/dev/shm"
 
 
-def ttyphone_setups(lab, tone, n, data_dirs=None):
+def ttyphone_setups(lab, tone, n, data_dirs=None, transport="udp"):
     envs = [{"XDG_DATA_HOME": d} for d in data_dirs] if data_dirs else [None, None]
-    a = lab.phone("alice", codecs="opus", backend="file", input=tone, output="",
-                  name="tty-caller", env=envs[0])
-    b = lab.phone("bob", codecs="opus", backend="file", input=tone, output="",
-                  auto_answer=True, name="tty-callee", env=envs[1])
+    a = lab.phone("alice", transport=transport, codecs="opus", backend="file", input=tone,
+                  output="", name="tty-caller-%s" % transport, env=envs[0])
+    b = lab.phone("bob", transport=transport, codecs="opus", backend="file", input=tone,
+                  output="", auto_answer=True, name="tty-callee-%s" % transport, env=envs[1])
     B.wait_registered_tty(a, b)
     time.sleep(1.0)
     out = []

@@ -6,8 +6,8 @@ headed "baresip" holds ttyphone over UDP in the same run; the ratio is wss / udp
   registration  from the phone's "registering" event to its "registered" event (fresh
                 phone each time: over wss that includes TCP connect, TLS handshake and the
                 WebSocket upgrade, done by the bridge thread), BENCH_REGS (default 5)
-  call set-up   `call bob` -> established between two phones on the same transport, as
-                bench_setup measures it, BENCH_CALLS (default 10)
+  call set-up   `call bob` -> established between two phones on the same transport,
+                bench_setup's own measurement (ttyphone_setups), BENCH_CALLS (default 10)
   idle          voluntary context switches per minute of a registered phone with no call
                 (default keep-alive: OPTIONS every 30 s; the bridge adds its own thread,
                 which sleeps until traffic or its 25 s ping), window as bench_idle
@@ -21,10 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as B  # noqa: E402
+from bench_setup import ttyphone_setups  # noqa: E402
 from benchlib import ttylab  # noqa: E402
-
-PAUSE_S = 0.3
-
 
 def registration_ms(lab, transport, n):
     out = []
@@ -33,30 +31,6 @@ def registration_ms(lab, transport, n):
         start = p.wait_event(event="reg", state="registering", since=0, timeout=15)
         done = p.wait_event(event="reg", state="registered", since=0, timeout=15)
         out.append((done["_t"] - start["_t"]) * 1000.0)
-        p.quit()
-    return out
-
-
-def setup_ms(lab, transport, tone, n):
-    a = lab.phone("alice", transport=transport, codecs="opus", backend="file", input=tone,
-                  output="", name="ws-caller-%s" % transport)
-    b = lab.phone("bob", transport=transport, codecs="opus", backend="file", input=tone,
-                  output="", auto_answer=True, name="ws-callee-%s" % transport)
-    B.wait_registered_tty(a, b)
-    time.sleep(1.0)
-    out = []
-    for _ in range(n):
-        since, bsince = a.mark(), b.mark()
-        t0 = time.monotonic()
-        a.send("call bob")
-        est = a.wait_event(event="call", state="established", since=since, timeout=15)
-        out.append((est["_t"] - t0) * 1000.0)
-        b.wait_event(event="call", state="established", since=bsince, timeout=5)
-        a.send("hangup %d" % est["id"])
-        a.wait_event(event="call", state="ended", id=est["id"], since=since, timeout=10)
-        b.wait_event(event="call", state="ended", since=bsince, timeout=10)
-        time.sleep(PAUSE_S)
-    for p in (a, b):
         p.quit()
     return out
 
@@ -70,7 +44,7 @@ def main():
     with ttylab.Lab() as lab:
         tone = B.tone_file(lab, 3.0)
         reg = {tp: registration_ms(lab, tp, nreg) for tp in ("udp", "wss")}
-        setup = {tp: setup_ms(lab, tp, tone, ncall) for tp in ("udp", "wss")}
+        setup = {tp: ttyphone_setups(lab, tone, ncall, transport=tp) for tp in ("udp", "wss")}
         idle_w = lab.phone("alice", transport="wss", name="idle-wss")
         idle_u = lab.phone("bob", transport="udp", name="idle-udp")
         B.wait_registered_tty(idle_w, idle_u)
