@@ -3,9 +3,11 @@
  * The input is the file's text, loaded over the defaults with config_load_string, and its
  * diagnostics printed as --check-config does. Whatever the text, the result must stay
  * inside its fixed fields: bounded counts, NUL-terminated strings, codecs that exist, a
- * jitter range that is a range, and the default account among the accounts. */
+ * jitter range that is a range, the default account among the accounts, and a WebSocket
+ * transport only with a socket list that parses. */
 #include "fuzz.h"
 #include "config.h"
+#include "sip/ws_url.h"
 
 static void sink(void *arg, const char *line)
 {
@@ -24,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct account_cfg *def;
 
 	config_defaults(&cfg);
-	(void)config_load_string(&cfg, "config.ini", text);
+	bool ok = config_load_string(&cfg, "config.ini", text) == 0;
 	FUZZ_ASSERT(cfg.naccounts <= CFG_MAX_ACCOUNTS);
 	FUZZ_ASSERT(cfg.ndiags <= CFG_MAX_DIAGS);
 	for (unsigned i = 0; i < cfg.ndiags; i++)
@@ -40,7 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		TERMINATED(a->display_name);
 		TERMINATED(a->registrar);
 		TERMINATED(a->outbound_proxy);
-		FUZZ_ASSERT(a->transport == TP_UDP || a->transport == TP_TCP || a->transport == TP_TLS);
+		FUZZ_ASSERT(a->transport <= TP_WSS);
+		TERMINATED(a->socket);
+		/* A socket that was kept is one the bridge can use. */
+		if (a->socket[0]) {
+			struct ws_url urls[WS_URL_MAX];
+			char why[200];
+			FUZZ_ASSERT(ws_url_list(a->socket, urls, WS_URL_MAX, why, sizeof(why)) >= 1);
+		}
+		/* After a load that succeeded, ws/wss and a socket go together. */
+		if (ok)
+			FUZZ_ASSERT((a->transport == TP_WS || a->transport == TP_WSS) ==
+				    (a->socket[0] != '\0'));
 		FUZZ_ASSERT(config_find_account(&cfg, a->name) != NULL);
 	}
 	TERMINATED(cfg.sip.listen);
