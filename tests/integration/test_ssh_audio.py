@@ -5,6 +5,7 @@ audio goes through it both ways. With no audio server at all, the phone says so 
 words with the fix, the call still connects, and audio comes back by itself when the
 server appears."""
 
+import json
 import os
 import time
 
@@ -33,10 +34,10 @@ class SshAudio(ttylab.LabTestCase):
         b = self.lab.phone("bob", backend="file", input=tone, output=out, auto_answer=True)
         return b, out
 
-    def check_tone(self, path, hz, what):
+    def check_tone(self, path, hz, what, seen=""):
         r = analyze(path)
-        self.assertIsNotNone(r["onset_ms"], "%s: silence only: %r" % (what, r))
-        self.assertLess(abs(r["freq"] - hz) / hz, 0.01, "%s: %r" % (what, r))
+        self.assertIsNotNone(r["onset_ms"], "%s: silence only: %r%s" % (what, r, seen))
+        self.assertLess(abs(r["freq"] - hz) / hz, 0.01, "%s: %r%s" % (what, r, seen))
         return r
 
     def test_call_audio_through_a_tcp_only_pulseaudio(self):
@@ -81,11 +82,12 @@ class SshAudio(ttylab.LabTestCase):
         during = a.wait_event(event="audio", id=est["id"], ok=False, since=0, timeout=10)
         self.assertIn("no audio server answers", during["reason"])
         # now the server appears (the tunnel comes up): audio resumes within the call
+        back = a.mark()
         late = ttylab.Pulse(protocol="tcp", tcp_port=port,
                             workdir=self.lab.path("late-pulse")).start()
         self.addCleanup(late.stop)
         late.add_phone("alice")
-        a.wait_event(event="audio", id=est["id"], ok=True, timeout=15)
+        a.wait_event(event="audio", id=est["id"], ok=True, timeout=15, since=back)
         # Under ASan (ttylab.sanitized) the reopened playback stream took longer than 1 s
         # to carry sound on a loaded machine (the 2 s recording held silence only): give
         # it 3 s to settle and record 4 s there. Real-time limits only.
@@ -96,7 +98,15 @@ class SshAudio(ttylab.LabTestCase):
         rec.stop()
         a.send("hangup")
         b.wait_event(event="call", state="ended")
-        self.check_tone(heard, BOB_HZ, "bob -> alice once the server came up")
+        # What alice's media saw since the server came up (stats every 5 s, one at the
+        # end) and the late server's log: a silent recording is explained by these.
+        seen = "\nalice since the server came up:\n  " + "\n  ".join(
+            json.dumps(e) for e in a.find_events(since=back)
+            if e.get("event") in ("stats", "audio", "media", "log"))
+        seen += "\nbob's last stats: " + " ".join(
+            json.dumps(e) for e in b.find_events(event="stats")[-2:])
+        seen += "\nlate PulseAudio:\n" + late.log_tail()
+        self.check_tone(heard, BOB_HZ, "bob -> alice once the server came up", seen)
 
 
 if __name__ == "__main__":

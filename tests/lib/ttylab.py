@@ -246,8 +246,31 @@ class LabTestCase(unittest.TestCase):
         self.addCleanup(self._stop_lab)
 
     def _stop_lab(self):
+        if self._failed_so_far():
+            self._dump_lab()
         self.lab.__exit__(None, None, None)
         self.lab.assert_no_leftovers()
+
+    def _failed_so_far(self):
+        # unittest resets outcome.success for each cleanup: look at what the result holds.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return any(t is self or getattr(t, "test_case", None) is self
+                   for t, _ in getattr(result, "failures", []) + getattr(result, "errors", []))
+
+    def _dump_lab(self):
+        """After a failure, on stderr (automake keeps it in the .log): every phone's last
+        events and the registrar's log, so that a failure seen once in CI can be read
+        without running it again."""
+        out = ["ttylab: %s failed; the lab as it was:" % self.id()]
+        for p in self.lab.phones:
+            out.append("== phone %s: %s" % (p.name, p._context(n_events=25)))
+        if self.lab.kam:
+            # its workers' lines: the main process's start-up report says nothing here
+            lines = [l for l in self.lab.kam.log_tail(400).splitlines()
+                     if not l.lstrip().startswith("0(")]
+            out.append("== kamailio log (%s), workers:\n%s" % (
+                self.lab.kam.log_path, "\n".join(lines[-40:]) or "  (nothing)"))
+        sys.stderr.write("\n".join(out) + "\n")
 
 
 def main():
