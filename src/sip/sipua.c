@@ -586,8 +586,7 @@ static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *
 	}
 	c->nh = nh;
 	nua_handle_bind(nh, (union sipua_hnd *)c);
-	if (acc && acc->ws)
-		nua_set_hparams(nh, NUTAG_PROXY(acc->proxy), TAG_END());
+	sipua_ws_route(nh, acc);
 	memset(&in, 0, sizeof(in));
 	from[0] = to[0] = display[0] = referred_by[0] = ua_name[0] = '\0';
 	if (sip->sip_from) {
@@ -929,8 +928,8 @@ static void on_keepalive_timer(su_root_magic_t *magic, su_timer_t *t, struct sip
 		str_copy(target, sizeof(target), acc->registrar);
 		acc->ka_nh = nua_handle(acc->ua->nua, (union sipua_hnd *)&acc->ka,
 					NUTAG_URL(target), SIPTAG_FROM_STR(acc->from),
-					TAG_IF(acc->ws, NUTAG_PROXY(acc->proxy)),
 					SIPTAG_TO_STR(acc->from), TAG_END());
+		sipua_ws_route(acc->ka_nh, acc);
 		if (!acc->ka_nh) {
 			keepalive_arm(acc);
 			return;
@@ -1342,7 +1341,8 @@ int sipua_call_invite(struct sipua *ua, struct sipua_call **callp, struct sipua_
 	c->outgoing = true;
 	c->nh = nua_handle(ua->nua, (union sipua_hnd *)c, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
 			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)),
-			   TAG_IF(acc && acc->ws, NUTAG_PROXY(acc ? acc->proxy : NULL)), TAG_END());
+			   TAG_END());
+	sipua_ws_route(c->nh, acc);
 	if (!c->nh) {
 		call_destroy(c);        /* unlinks it from ua->calls */
 		return ENOMEM;
@@ -1475,7 +1475,8 @@ int sipua_message(struct sipua *ua, struct sipua_acc *acc, const char *to, const
 	snprintf(to_hdr, sizeof(to_hdr), "<%s>", target);
 	m->nh = nua_handle(ua->nua, (union sipua_hnd *)m, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
 			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)),
-			   TAG_IF(acc && acc->ws, NUTAG_PROXY(acc ? acc->proxy : NULL)), TAG_END());
+			   TAG_END());
+	sipua_ws_route(m->nh, acc);
 	if (!m->nh) {
 		free(m);
 		return ENOMEM;

@@ -164,6 +164,10 @@ void sipua_uri_hostport(const char *uri, char *out, size_t size);
  * with it. Other accounts: nothing done. */
 void sipua_ws_acc_setup(struct sipua_acc *acc);
 void sipua_ws_acc_free(struct sipua_acc *acc);
+/* Send every request of nh through acc's bridge when acc is a WebSocket account. Sofia
+ * 1.12 takes NUTAG_PROXY as a handle parameter only from nua_set_hparams (or the request
+ * itself): given to nua_handle() it is silently ignored, and requests went out over UDP. */
+void sipua_ws_route(nua_handle_t *nh, const struct sipua_acc *acc);
 /* Refresh acc->ws_why from the bridge (it may be ahead of the notes not yet taken). */
 void sipua_ws_why(struct sipua_acc *acc);
 void sipua_ws_free(struct sipua *ua);

@@ -93,6 +93,7 @@ void sipua_ws_acc_setup(struct sipua_acc *acc)
 	bc.link.tls_verify = cfg->sip.tls_verify;
 	bc.link.ca_file = cfg->sip.ca_file;
 	bc.link.user_agent = cfg->sip.user_agent;
+	bc.link.ping_ms = cfg->sip.keepalive * 1000;
 	str_copy(bc.sofia_host, sizeof(bc.sofia_host),
 		 strchr(ua->listen.host, '.') && strcmp(ua->listen.host, "0.0.0.0") ?
 		 ua->listen.host : "127.0.0.1");
@@ -152,4 +153,10 @@ void sipua_ws_free(struct sipua *ua)
 	loop_unwatch(ua->loop, ua->ws_watch);
 	evq_free(ua->ws_notes);
 	ua->ws_notes = NULL;
+}
+
+void sipua_ws_route(nua_handle_t *nh, const struct sipua_acc *acc)
+{
+	if (nh && acc && acc->ws)
+		nua_set_hparams(nh, NUTAG_PROXY(acc->proxy), TAG_END());
 }

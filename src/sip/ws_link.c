@@ -398,6 +398,11 @@ static int open_read(struct ws_link *l, uint64_t now_ms, char *why, size_t whyle
 	}
 }
 
+static unsigned pong_ms(const struct ws_link *l)
+{
+	return l->cfg.ping_ms < WS_PONG_MS ? l->cfg.ping_ms : WS_PONG_MS;
+}
+
 static int timers(struct ws_link *l, uint64_t now_ms, char *why, size_t whylen)
 {
 	if (l->state != L_OPEN) {
@@ -407,9 +412,9 @@ static int timers(struct ws_link *l, uint64_t now_ms, char *why, size_t whylen)
 				    l->state == L_TLS ? "TLS handshake" : "upgrade");
 		return 0;
 	}
-	if (l->ping_at && now_ms >= l->ping_at + WS_PONG_MS)
-		return fail(l, why, whylen, "no answer to a ping in %d s", WS_PONG_MS / 1000);
-	if (!l->ping_at && now_ms >= l->last_rx + WS_PING_MS) {
+	if (l->ping_at && now_ms >= l->ping_at + pong_ms(l))
+		return fail(l, why, whylen, "no answer to a ping in %u s", pong_ms(l) / 1000);
+	if (l->cfg.ping_ms && !l->ping_at && now_ms >= l->last_rx + l->cfg.ping_ms) {
 		if (ws_frame_send_ping(l->frame) == 0)
 			l->ping_at = now_ms;
 	}
@@ -455,7 +460,14 @@ int ws_link_timeout(const struct ws_link *l, uint64_t now_ms)
 
 	switch (l->state) {
 	case L_DOWN: return -1;
-	case L_OPEN: at = l->ping_at ? l->ping_at + WS_PONG_MS : l->last_rx + WS_PING_MS; break;
+	case L_OPEN:
+		if (l->ping_at)
+			at = l->ping_at + pong_ms(l);
+		else if (l->cfg.ping_ms)
+			at = l->last_rx + l->cfg.ping_ms;
+		else
+			return -1;
+		break;
 	default: at = l->deadline; break;
 	}
 	return at <= now_ms ? 0 : (int)(at - now_ms);

@@ -13,8 +13,7 @@
 #include "ws_url.h"
 
 #define WS_CONNECT_MS 10000      /* TCP + TLS + upgrade must be done by then */
-#define WS_PING_MS 25000         /* a ping after this long without a frame from the server */
-#define WS_PONG_MS 10000         /* ... and the link is dead if nothing comes back by then */
+#define WS_PONG_MS 10000         /* the longest wait for a ping's answer */
 
 struct ws_link;
 
@@ -22,6 +21,10 @@ struct ws_link_cfg {
 	bool tls_verify;             /* check wss servers' certificates and names */
 	const char *ca_file;         /* "" or NULL: the system's CA store */
 	const char *user_agent;
+	/* A ping after this long without a frame from the server ([sip] keepalive; 0: none),
+	 * and the link is dead if nothing comes back within as long (WS_PONG_MS at most): a
+	 * network that drops silently is noticed by then, not by TCP minutes later. */
+	unsigned ping_ms;
 };
 
 int ws_link_alloc(struct ws_link **lp, const struct ws_link_cfg *cfg,

@@ -33,14 +33,6 @@ TONE_HZ = 1019.0
 MAX_GAP_MS = ttylab.max_gap_ms(40.0)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def rtp_flood(host, port, seconds, stop):
     """RTP-looking packets (PCMU/Opus payload types, random SSRCs) from a port that is not
     the peer's."""
@@ -80,7 +72,7 @@ class Flood(ttylab.LabTestCase):
         bob_media = b.wait_event(event="media", since=0)
         rtp_host, rtp_port = bob_media["remote"].rsplit(":", 1)
         time.sleep(0.5)
-        rss_before = rss_kb(a.pid)
+        rss_before = ttylab.rss_kb(a.pid)
 
         target = a.find_events(event="ready")[0]["sip"]
         calls = max(1, int(RATE * SECONDS))
@@ -98,14 +90,14 @@ class Flood(ttylab.LabTestCase):
             s = time.monotonic()
             a.command("status", event="status", timeout=10)
             latencies.append(1000 * (time.monotonic() - s))
-            samples.append((time.monotonic() - t0, rss_kb(a.pid)))
+            samples.append((time.monotonic() - t0, ttylab.rss_kb(a.pid)))
             rss_peak = max(rss_peak, samples[-1][1])
             time.sleep(0.25)
         stop.set()
         t.join()
         results = [f.wait(timeout=60) for f in floods]
         elapsed = time.monotonic() - t0
-        rss_after = rss_kb(a.pid)
+        rss_after = ttylab.rss_kb(a.pid)
         latencies.sort()
         print("flood: %d OPTIONS + %d INVITE at %d/s each in %.1f s; %d RTP packets from a "
               "wrong source" % (calls, calls, RATE, elapsed, rtp_sent[0]))

@@ -13,9 +13,7 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import stat
-import subprocess
 import time
 
 import ttylab
@@ -28,8 +26,6 @@ UNIX_USERS = ("ttylab-u1", "ttylab-u2", "ttylab-u3")
 N_PHONES = 20
 SIP_USERS = {"m%02d" % i: "m%02d-secret" % i for i in range(N_PHONES)}
 CALL_SECONDS = 3.0
-# A Python that every user may run (the one running this test may live under /root).
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 CLIENT = r"""
 import json, socket, sys
@@ -54,22 +50,11 @@ print(json.dumps({"connect": "ok", "line": data.decode(errors="replace").strip()
 """
 
 
-def ensure_unix_users():
-    if os.geteuid() != 0:
-        ttylab.skip("needs root: the test creates Unix users to run ttyphone as")
-    for u in UNIX_USERS:
-        try:
-            pwd.getpwnam(u)
-        except KeyError:
-            ttylab.run(["useradd", "--system", "--no-create-home", "--user-group",
-                        "--shell", "/usr/sbin/nologin", u], timeout=20)
-
-
 class ManyUsers(ttylab.LabTestCase):
     lab_args = {"users": SIP_USERS}
 
     def setUp(self):
-        ensure_unix_users()
+        ttylab.ensure_unix_users(UNIX_USERS, ttylab.skip)
         super().setUp()
         # Other users must reach their own folders inside the lab dir (traverse only) and
         # run a copy of the binary that they can read.
@@ -92,10 +77,7 @@ class ManyUsers(ttylab.LabTestCase):
                               home=self.homes[user], binary=self.binary, **overrides)
 
     def as_user(self, user, code, *args):
-        r = subprocess.run([SYSTEM_PYTHON, "-c", code] + list(args), user=user, group=user,
-                           extra_groups=[], capture_output=True, text=True, timeout=20)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return json.loads(r.stdout)
+        return ttylab.python_as(user, code, *args)
 
     def test_twenty_phones_of_three_users_register_and_call_in_pairs(self):
         phones, tones, recs = [], {}, {}
@@ -197,6 +179,7 @@ class ManyUsers(ttylab.LabTestCase):
         self.assertIn("in use by another ttyphone", b.stderr_text())
         r = self.as_user(owner, CLIENT, path)
         self.assertEqual(json.loads(r["line"])["event"], "status", r)
+        b.quit()
         self.lab.phones.remove(b)
 
 

@@ -35,12 +35,28 @@ class CallsOverWs(test_calls.Calls):
         return super().phones(*users, **overrides)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+INTRUDER = "ttylab-u1"     # a Unix user of the shared machine (made by the test)
+# Connects to the bridge's port as that user, sends a SIP request, and says what came back.
+INTRUDE = r"""
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"OPTIONS sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKx\r\n"
+          b"From: <sip:intruder@127.0.0.1>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\n"
+          b"Call-ID: intruder\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+data, closed = b"", False
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            closed = True
+            break
+        data += chunk
+except ConnectionResetError:
+    closed = True
+except socket.timeout:
+    pass
+print(json.dumps({"connected": True, "reply": data.decode(errors="replace"), "closed": closed}))
+"""
 
 
 class WebSocket(ttylab.LabTestCase):
@@ -71,6 +87,12 @@ class WebSocket(ttylab.LabTestCase):
         b.wait_event(event="call", state="ended")
         b.quit()
         a.quit()
+        # A WebSocket phone's requests all went over its WebSocket: INVITE, ACK, BYE and
+        # keep-alives alike (Sofia once sent all but REGISTER over UDP).
+        for user, tp in ((caller, caller_tp), (callee, callee_tp)):
+            sent = self.lab.kam.requests_from(user)
+            self.assertTrue(sent, user)
+            self.assertEqual({t for _, t in sent}, {tp}, "%s over %s: %r" % (user, tp, sent))
         heard = {}
         for user, other in ((caller, callee), (callee, caller)):
             r = analyze(out[user])
@@ -146,7 +168,7 @@ class WebSocket(ttylab.LabTestCase):
         self.addCleanup(srv.close)
         a = self.lab.phone("alice", transport="ws", socket=srv.url)
         a.command("status", event="status")
-        before = rss_kb(a.pid)
+        before = ttylab.rss_kb(a.pid)
         ev = a.wait_event(event="reg", state="failed", since=0)
         self.assertIn("websocket", ev["reason"])
         self.assertIn(reason_part, ev["reason"])
@@ -165,10 +187,99 @@ class WebSocket(ttylab.LabTestCase):
     def test_server_that_sends_a_10_mb_frame(self):
         a, before = self.bad_server("huge", "65536-byte limit")
         # Refused at the frame header: nothing near 10 MB was ever buffered.
-        self.assertLess(rss_kb(a.pid) - before, 4096)
+        self.assertLess(ttylab.rss_kb(a.pid) - before, 4096)
 
     def test_server_that_sends_garbage_frames(self):
         self.bad_server("garbage", "websocket")
+
+    def test_network_drop_mid_call_media_goes_on_registration_comes_back(self):
+        # alice reaches the server's wss port through a path the test takes away without a
+        # word (no FIN, no RST: a cable pulled, a Wi-Fi gone). Her call's media is direct
+        # (udp to bob), so it must go on throughout; the dead WebSocket must be noticed
+        # by keep-alive ([sip] keepalive = 2: a ping after 2 s of silence, dead 2 s later),
+        # and once the path is back she registers again by herself and can still end
+        # the call over the new connection.
+        kam = self.lab.kam
+        path = ttylab.TcpRelay(kam.wss_port)
+        self.addCleanup(path.close)
+        tones = {"alice": 1019.0, "bob": 697.0}
+        heard, phones = {}, {}
+        for user in ("alice", "bob"):
+            tone = self.lab.path("%s.wav" % user)
+            write_tone(tone, freq=tones[user], seconds=30.0, rate=48000, amplitude=0.5)
+            heard[user] = self.lab.path("%s-heard.wav" % user)
+            extra = {"transport": "wss", "sip": {"keepalive": 2},
+                     "socket": "wss://127.0.0.1:%d/ws" % path.port} if user == "alice" else {}
+            phones[user] = self.lab.phone(user, backend="file", input=tone,
+                                          output=heard[user], codecs="opus",
+                                          auto_answer=user == "bob", **extra)
+        a, b = phones["alice"], phones["bob"]
+        self.registered(a, b)
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established")
+        b.wait_event(event="call", state="established")
+        time.sleep(1.0)
+        mark = a.mark()
+        path.down()
+        lost = a.wait_event(event="reg", state="failed", since=mark, timeout=15)
+        t_lost = time.monotonic()
+        time.sleep(3.0)                         # the network stays away a while
+        path.up()
+        a.wait_event(event="reg", state="registered", since=mark, timeout=40)
+        t_back = time.monotonic()
+        self.assertGreaterEqual(path.connections, 2, "no new connection after the drop")
+        # The call is still there on both sides, and it ends from alice's side over the
+        # new connection.
+        calls = a.command("status", event="status")["calls"]
+        self.assertEqual([c["state"] for c in calls if c["id"] == est["id"]],
+                         ["established"], calls)
+        self.assertEqual(a.find_events(event="call", state="ended"), [])
+        time.sleep(1.5)
+        a.send("hangup")
+        b.wait_event(event="call", state="ended", timeout=15)
+        a.wait_event(event="call", state="ended", since=mark)
+        for p in (a, b):
+            p.quit()
+        # Everything alice sent reached the server over her WebSocket, the BYE included.
+        sent = kam.requests_from("alice")
+        self.assertIn(("BYE", "wss"), sent)
+        self.assertEqual({tp for _, tp in sent}, {"wss"}, sent)
+        # Audio both ways after the path came back (the last 1.5 s): each hears the other.
+        for user, other in (("alice", "bob"), ("bob", "alice")):
+            w = ttylab.read_wav(heard[user])
+            tail = w.samples[-int(1.5 * w.rate):]
+            f = ttylab.dominant_frequency(tail, w.rate)
+            what = "%s after the reconnect: %r Hz, %.1f dBFS (lost: %s; down %.1f s)" % (
+                user, f, ttylab.rms_dbfs(tail), lost["reason"], t_back - t_lost)
+            self.assertIsNotNone(f, what)
+            self.assertLess(abs(f - tones[other]) / tones[other], 0.01, what)
+            self.assertLess(ttylab.rms_dbfs(tail), -3.0, what)
+            self.assertGreater(ttylab.rms_dbfs(tail), -20.0, what)
+
+    def test_bridge_refuses_another_users_connection(self):
+        # Sofia reaches the WebSocket bridge over a loopback TCP port that any local user
+        # can connect to: what another user sends there must not ride on alice's
+        # authenticated WebSocket.
+        ttylab.ensure_unix_users((INTRUDER,), ttylab.skip)
+        a = self.lab.phone("alice", transport="wss")
+        self.registered(a)
+        # The bridge: the port alice listens on and is connected to herself (Sofia).
+        listening, connected = ttylab.tcp_ports(a.pid)
+        bridge = sorted(listening & connected)
+        self.assertEqual(len(bridge), 1, "alice: %r, %r" % (listening, connected))
+        mark = a.mark()
+        r = ttylab.python_as(INTRUDER, INTRUDE, str(bridge[0]))
+        self.assertEqual(r, {"connected": True, "reply": "", "closed": True})
+        refused = a.wait_event(event="log", since=mark,
+                               text=lambda t: "refused a connection to the bridge" in t)
+        self.assertIn("not ours", refused["text"])
+        log = self.lab.kam.log_tail(400)
+        self.assertNotIn("intruder", log)
+        # alice's own flow is untouched: a request of hers still goes through
+        b = self.lab.phone("bob")
+        self.registered(b)
+        a.send("msg bob still mine")
+        self.assertEqual(b.wait_event(event="message")["body"], "still mine")
 
     def test_second_socket_is_tried_when_the_first_fails(self):
         srv = WsBadServer("close")

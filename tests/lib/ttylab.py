@@ -21,6 +21,8 @@ Pieces (each usable on its own, all re-exported here):
   ttylab_baresip   Baresip (reference phone)
   ttylab_phone     Phone (ttyphone --headless, JSON events), config builder
   ttylab_jssip     JsSip (a real JsSIP UA in Node, tests/node, JSON commands and events)
+  ttylab_users     other Unix users (made on demand), code run as them, a process's
+                   memory and listening ports
 Standard library only (Python 3.11).
 """
 
@@ -34,7 +36,7 @@ from ttylab_core import (LOCALHOST, LabError, Proc, assert_no_leftovers, debug, 
 from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, Kamailio, make_certs,
                              sip_options, sip_register, sip_request, sip_response,
                              ws_client)
-from ttylab_ws import WsClient, WsClosed
+from ttylab_ws import TcpRelay, WsClient, WsClosed
 from ttylab_pulse import Pulse, Recorder
 from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_gap_ms,
                           onset_ms, read_wav, rms_dbfs, silent_gaps, tone_samples, write_tone,
@@ -43,6 +45,7 @@ from ttylab_sipp import SCENARIO_DIR, Sipp, SippResult, scenario_path
 from ttylab_baresip import Baresip
 from ttylab_phone import Phone, have_ttyphone, render_ini, require_ttyphone, ttyphone_bin
 from ttylab_relay import Relay
+from ttylab_users import ensure_unix_users, python_as, rss_kb, tcp_ports
 from ttylab_jssip import JsSip, jssip_missing, require_jssip
 
 SKIP = 77
@@ -294,6 +297,8 @@ __all__ = [
     "DEFAULT_REALM", "DEFAULT_USERS", "Kamailio", "make_certs", "sip_options",
     "sip_register", "sip_request", "Pulse", "Recorder", "SCENARIO_DIR", "Sipp",
     "SippResult", "scenario_path", "Baresip", "Relay",
+    # other users and processes
+    "ensure_unix_users", "python_as", "rss_kb", "tcp_ports",
     # audio
     "analyze", "dominant_frequency", "goertzel_power", "longest_gap_ms", "onset_ms",
     "read_wav", "rms_dbfs", "silent_gaps", "tone_samples", "write_tone", "write_wav",

@@ -786,6 +786,17 @@ class Kamailio:
         except OSError:
             return ""
 
+    def requests_from(self, user):
+        """[(method, transport)] of every request whose From is `user`, as the script's
+        "lab: METHOD URI from HOST:PORT/PROTO fu=..." lines logged them, in order
+        (transport: udp, tcp, tls, ws, wss)."""
+        got = []
+        for m in re.finditer(r"lab: (\S+) \S+ from [^ /]+/(\w+) fu=sip:([^@ ]+)@",
+                             self.log_text()):
+            if m.group(3) == user:
+                got.append((m.group(1), m.group(2)))
+        return got
+
     def ping(self, transport="udp", timeout=1.0, ca_file=None):
         """Status line of an OPTIONS answer over `transport`, or None."""
         return sip_options(self.host, self.port_for(transport), transport, timeout,

@@ -313,6 +313,14 @@ class Phone:
         rc = self.proc.stop(timeout=3.0)
         if self._reader:
             self._reader.join(2.0)
+        # Also when it had exited by itself: its pipes are ours to close.
+        for pipe in (self.proc.popen.stdin, self.proc.popen.stdout):
+            try:
+                if pipe and (pipe is self.proc.popen.stdin or not self._reader or
+                             not self._reader.is_alive()):
+                    pipe.close()
+            except OSError:
+                pass
         return rc
 
     def kill(self, sig=signal.SIGKILL):

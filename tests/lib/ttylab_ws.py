@@ -254,3 +254,101 @@ class WsBadServer:
             self.sock.close()
         except OSError:
             pass
+
+
+class TcpRelay:
+    """A TCP path between a client and 127.0.0.1:target_port that the test can take away,
+    as a network that drops without a word: down() stops carrying bytes on the open
+    connections for good (neither side hears a close: a NAT that lost its mappings, a
+    Wi-Fi left behind) and closes new ones at once (an unreachable network); up() carries
+    new connections again. The client connects to `port`. `connections` counts the
+    accepted connections."""
+
+    def __init__(self, target_port):
+        import threading
+        self.target = ("127.0.0.1", target_port)
+        self.connections = 0
+        self.is_down = False
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self._pairs = []
+        self._dead = []                # connections cut by down(), closed by close()
+        self._lock = threading.Lock()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def down(self):
+        with self._lock:
+            self._dead += self._pairs
+            self._pairs = []
+        self.is_down = True
+
+    def up(self):
+        self.is_down = False
+
+    def _run(self):
+        import select
+        while not self._stop:
+            with self._lock:
+                pairs = list(self._pairs)
+            watch = [self.sock] + [s for p in pairs for s in p]
+            try:
+                ready, _, _ = select.select(watch, [], [], 0.05)
+            except (OSError, ValueError):
+                if self._stop:
+                    return
+                continue
+            for s in ready:
+                if s is self.sock:
+                    self._accept()
+                    continue
+                pair = next((p for p in pairs if s in p), None)
+                if pair is None or pair not in self._pairs:   # cut meanwhile
+                    continue
+                other = pair[1] if s is pair[0] else pair[0]
+                try:
+                    data = s.recv(65536)
+                    if data:
+                        other.sendall(data)
+                        continue
+                except OSError:
+                    pass
+                self._drop(pair)
+
+    def _accept(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        self.connections += 1
+        if self.is_down:
+            c.close()
+            return
+        try:
+            s = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            c.close()
+            return
+        with self._lock:
+            self._pairs.append((c, s))
+
+    def _drop(self, pair):
+        with self._lock:
+            if pair in self._pairs:
+                self._pairs.remove(pair)
+        for s in pair:
+            s.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=5)
+        with self._lock:
+            pairs, self._pairs, self._dead = self._pairs + self._dead, [], []
+        for pair in pairs:
+            for s in pair:
+                s.close()
+        self.sock.close()
