@@ -504,9 +504,38 @@ static bool is_sdp(const sip_t *sip)
 		!strcasecmp(sip->sip_content_type->c_type, "application/sdp"));
 }
 
+/* Where the request being handled came from (its packet's address, as Sofia got it). */
+static bool request_source(struct sipua *ua, char *host, size_t hostlen, unsigned *port,
+			   bool *tcp)
+{
+	msg_t *req = nua_current_request(ua->nua);
+	su_addrinfo_t *ai = req ? msg_addrinfo(req) : NULL;
+
+	if (!ai || !ai->ai_addr)
+		return false;
+	if (ai->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, host,
+			  (socklen_t)hostlen);
+	else if (ai->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, host,
+			  (socklen_t)hostlen);
+	else
+		return false;
+	*port = ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port);
+	*tcp = ai->ai_protocol == IPPROTO_TCP;
+	return true;
+}
+
+/* The account whose user the request is addressed to; else the WebSocket account whose
+ * bridge it came through (Sofia's outbound Contact there has no user part, so the request
+ * URI names nobody); else the default. */
 static struct sipua_acc *acc_for_request(struct sipua *ua, const sip_t *sip)
 {
-	/* The account whose user the request is addressed to, else the default. */
+	char host[64];
+	unsigned port;
+	bool tcp;
+	struct sipua_acc *ws;
+
 	if (sip && sip->sip_request && sip->sip_request->rq_url->url_user) {
 		for (unsigned i = 0; i < ua->naccs; i++) {
 			const char *u = ua->accs[i]->cfg.uri;
@@ -517,6 +546,9 @@ static struct sipua_acc *acc_for_request(struct sipua *ua, const sip_t *sip)
 				return ua->accs[i];
 		}
 	}
+	if (request_source(ua, host, sizeof(host), &port, &tcp) &&
+	    (ws = sipua_ws_acc_at(ua, host, port)) != NULL)
+		return ws;
 	for (unsigned i = 0; i < ua->naccs; i++)
 		if (ua->accs[i]->cfg.is_default)
 			return ua->accs[i];
@@ -542,25 +574,17 @@ static void display_name(const char *raw, char *out, size_t size)
 
 static void describe_source(struct sipua *ua, char *out, size_t size)
 {
-	msg_t *req = nua_current_request(ua->nua);
-	su_addrinfo_t *ai = req ? msg_addrinfo(req) : NULL;
-	char host[64] = "?";
+	char host[64];
 	unsigned port;
+	bool tcp;
 
 	out[0] = '\0';
-	if (!ai || !ai->ai_addr)
+	if (!request_source(ua, host, sizeof(host), &port, &tcp))
 		return;
-	if (ai->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, host, sizeof(host));
-	else if (ai->ai_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, host,
-			  sizeof(host));
-	port = ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port);
 	/* Through an account's WebSocket bridge: the source is that account's server. */
 	if (sipua_ws_source(ua, host, port, out, size))
 		return;
-	snprintf(out, size, "%s %s:%u", ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp", host,
-		 port);
+	snprintf(out, size, "%s %s:%u", tcp ? "tcp" : "udp", host, port);
 }
 
 static void on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *sip)

@@ -171,6 +171,9 @@ void sipua_ws_route(nua_handle_t *nh, const struct sipua_acc *acc);
 /* Refresh acc->ws_why from the bridge (it may be ahead of the notes not yet taken). */
 void sipua_ws_why(struct sipua_acc *acc);
 void sipua_ws_free(struct sipua *ua);
+/* The ws account whose bridge host:port is (a request from there came through it), or
+ * NULL. */
+struct sipua_acc *sipua_ws_acc_at(const struct sipua *ua, const char *host, unsigned port);
 /* A request from host:port came through a ws account's bridge: "wss 203.0.113.5:8443" of
  * the server into out, and true. */
 bool sipua_ws_source(const struct sipua *ua, const char *host, unsigned port, char *out,

@@ -117,19 +117,26 @@ void sipua_ws_acc_setup(struct sipua_acc *acc)
 	(void)trace_alias(ua->trace, "tcp", peer, bc.urls[0].secure ? "wss" : "ws", hp);
 }
 
+struct sipua_acc *sipua_ws_acc_at(const struct sipua *ua, const char *host, unsigned port)
+{
+	if (strcmp(host, "127.0.0.1"))
+		return NULL;
+	for (unsigned i = 0; i < ua->naccs; i++) {
+		struct sipua_acc *acc = ua->accs[i];
+		if (acc->ws && ws_bridge_port(acc->ws) == port)
+			return acc;
+	}
+	return NULL;
+}
+
 bool sipua_ws_source(const struct sipua *ua, const char *host, unsigned port, char *out,
 		     size_t size)
 {
-	if (strcmp(host, "127.0.0.1"))
-		return false;
-	for (unsigned i = 0; i < ua->naccs; i++) {
-		const struct sipua_acc *acc = ua->accs[i];
-		if (acc->ws && ws_bridge_port(acc->ws) == port) {
-			ws_bridge_server_name(acc->ws, out, size);
-			return true;
-		}
-	}
-	return false;
+	const struct sipua_acc *acc = sipua_ws_acc_at(ua, host, port);
+
+	if (acc)
+		ws_bridge_server_name(acc->ws, out, size);
+	return acc != NULL;
 }
 
 void sipua_ws_why(struct sipua_acc *acc)

@@ -256,6 +256,31 @@ class WebSocket(ttylab.LabTestCase):
             self.assertLess(ttylab.rms_dbfs(tail), -3.0, what)
             self.assertGreater(ttylab.rms_dbfs(tail), -20.0, what)
 
+    def test_requests_through_the_websocket_reach_the_websocket_account(self):
+        # One ttyphone with two accounts: alice over udp (the default) and carol over wss.
+        # Sofia's outbound Contact for carol may have no user part, so the request URI
+        # cannot say whose it is: what came through carol's WebSocket is carol's.
+        kam = self.lab.kam
+        x = self.lab.phone(["alice", "carol"], name="x", sip={"ca_file": kam.ca_file},
+                           accounts={"carol": {"transport": "wss", "registrar": "",
+                                               "socket": kam.wss_url}})
+        for _ in range(2):
+            x.wait_event(event="reg", state="registered", code=200)
+        b = self.lab.phone("bob")
+        self.registered(b)
+        b.send("msg carol for carol")
+        m = x.wait_event(event="message")
+        self.assertEqual((m["account"], m["body"]), ("carol", "for carol"), m)
+        b.send("msg alice for alice")
+        m = x.wait_event(event="message")
+        self.assertEqual((m["account"], m["body"]), ("alice", "for alice"), m)
+        b.send("call carol")
+        inc = x.wait_event(event="call", state="incoming")
+        self.assertEqual(inc["account"], "carol", inc)
+        self.assertTrue(inc["reason"].startswith("wss 127.0.0.1:%d" % kam.wss_port), inc)
+        x.send("hangup %d" % inc["id"])
+        b.wait_event(event="call", state="ended")
+
     def test_bridge_refuses_another_users_connection(self):
         # Sofia reaches the WebSocket bridge over a loopback TCP port that any local user
         # can connect to: what another user sends there must not ride on alice's
