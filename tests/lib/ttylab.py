@@ -21,6 +21,7 @@ Pieces (each usable on its own, all re-exported here):
   ttylab_baresip   Baresip (reference phone)
   ttylab_phone     Phone (ttyphone --headless, JSON events), config builder
   ttylab_jssip     JsSip (a real JsSIP UA in Node, tests/node, JSON commands and events)
+  ttylab_browser   Browser (a JsSIP web phone in headless Chromium, WebRTC media, tests/node)
   ttylab_users     other Unix users (made on demand), code run as them, a process's
                    memory and listening ports
 Standard library only (Python 3.11).
@@ -47,6 +48,8 @@ from ttylab_phone import Phone, have_ttyphone, render_ini, require_ttyphone, tty
 from ttylab_relay import Relay
 from ttylab_users import ensure_unix_users, python_as, rss_kb, tcp_ports
 from ttylab_jssip import JsSip, jssip_missing, require_jssip
+from ttylab_browser import (DEFAULT_TONE_HZ, Browser, browser_missing, require_browser,
+                            tone_key)
 
 SKIP = 77
 
@@ -210,6 +213,21 @@ class Lab:
         self.peers.append(js)
         return js.start_ua(self.kam, user, transport=transport, **kw)
 
+    def browser(self, user, transport="wss", name=None, tone_hz=None, debug=None,
+                start_ua=True, **kw):
+        """Start a Chromium with a JsSIP page for `user` over the lab Kamailio's wss (or
+        ws) socket, trusting the lab's wss certificate; stopped at lab exit. tone_hz: its
+        microphone's sine (default ttylab_browser.DEFAULT_TONE_HZ). kw: Browser.start_ua
+        fields. start_ua=False: Chromium and the page only."""
+        name = name or user
+        b = Browser(name=name, debug=debug, trust_cert=self.kam.cert_file,
+                    tone_hz=tone_hz or DEFAULT_TONE_HZ,
+                    workdir=os.path.join(self.dir, "browser-%s-%d" % (name, len(self.peers))))
+        self.peers.append(b)
+        if start_ua:
+            b.start_ua(self.kam, user, transport=transport, **kw)
+        return b
+
     def sipp(self, scenario, **kw):
         """A Sipp (not started) whose logs go to the lab dir; target defaults to the lab's
         Kamailio (UDP/TCP port)."""
@@ -267,6 +285,9 @@ class LabTestCase(unittest.TestCase):
         out = ["ttylab: %s failed; the lab as it was:" % self.id()]
         for p in self.lab.phones:
             out.append("== phone %s: %s" % (p.name, p._context(n_events=25)))
+        for x in self.lab.peers:     # JsSip, Browser: their last events and stderr
+            if isinstance(x, (JsSip, Browser)):
+                out.append("== %r: %s" % (x, x._context()))
         if self.lab.kam:
             # its workers' lines: the main process's start-up report says nothing here
             lines = [l for l in self.lab.kam.log_tail(400).splitlines()
@@ -306,6 +327,8 @@ __all__ = [
     "Phone", "have_ttyphone", "render_ini", "require_ttyphone", "ttyphone_bin",
     # JsSIP
     "JsSip", "jssip_missing", "require_jssip",
+    # the browser lab
+    "Browser", "browser_missing", "require_browser", "DEFAULT_TONE_HZ", "tone_key",
     # this module
     "Lab", "LabTestCase", "main", "require_tools", "skip", "SKIP",
 ]
