@@ -346,8 +346,9 @@ class Browser:
 
     def measure(self, freqs=(), which="remote", id=None):
         """The last 0.68 s of a call's remote audio (which="local": the microphone):
-        {rate, window_ms, age_ms, rms_dbfs, freq, peak_db, tones: {"<Hz>": {dbfs, share}}}
-        with a tones entry for each of `freqs`."""
+        {rate, window_ms, age_ms, rms_dbfs, freq, peak_db, tones: {"<Hz>": {dbfs, share}},
+        track: true} with a tones entry for each of `freqs`; before the call has a remote
+        track: {track: false, rms_dbfs: -120, freq: None, tones: silent}."""
         return self.request("measure", freqs=[float(f) for f in freqs], which=which,
                             **self._id(id))
 

@@ -14,7 +14,8 @@
  *   hold{id}  unhold{id}  mute{id}  unmute{id}
  *   dtmf{id,tones,transport:"RFC2833"|"INFO",duration,gap}
  *   message{to,body,content_type}         info{id,content_type,body}
- *   measure{id,which:"remote"|"local",freqs:[Hz..]}  -> see measure() below
+ *   measure{id,which:"remote"|"local",freqs:[Hz..]}  -> see Probe.measure() below
+ *                                      (+ track: false and silence before a remote track)
  *   stats{id}  -> see stats() below            sdp{id} -> {local, remote}
  *   calls -> [{id,direction,status}]           eval{expr} (a debugging aid) -> its value
  *   stop  -> un-REGISTER, BYE open calls, close the socket (bounded)
@@ -630,9 +631,15 @@
             }
             const call = findCall(c.id);
             if (!call.probe) {
-                throw new Error('the call has no remote audio track yet');
+                // No remote track yet (or any more): silence, said so, so that a test
+                // polling for a tone right after "confirmed" just polls on.
+                const tones = {};
+                for (const f of c.freqs || []) {
+                    tones[String(f)] = { dbfs: -120, share: 0 };
+                }
+                return { id: call.id, track: false, rms_dbfs: -120, freq: null, tones };
             }
-            return Object.assign({ id: call.id }, call.probe.measure(c.freqs));
+            return Object.assign({ id: call.id, track: true }, call.probe.measure(c.freqs));
         },
 
         stats(c) {
