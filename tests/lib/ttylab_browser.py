@@ -346,9 +346,11 @@ class Browser:
 
     def measure(self, freqs=(), which="remote", id=None):
         """The last 0.68 s of a call's remote audio (which="local": the microphone):
-        {rate, window_ms, age_ms, rms_dbfs, freq, peak_db, tones: {"<Hz>": {dbfs, share}},
-        track: true} with a tones entry for each of `freqs`; before the call has a remote
-        track: {track: false, rms_dbfs: -120, freq: None, tones: silent}."""
+        {rate, window_ms, age_ms, rms_dbfs, freq, peak_db, tones: {"<Hz>": {dbfs, share,
+        min_share, max_share}}, track: true} with a tones entry for each of `freqs` (share:
+        of the window's power; min/max: in its weakest/strongest 85 ms block, one under
+        -70 dBFS counting 0); before the call has a remote track: {track: false,
+        rms_dbfs: -120, freq: None, tones: silent}."""
         return self.request("measure", freqs=[float(f) for f in freqs], which=which,
                             **self._id(id))
 
@@ -373,18 +375,20 @@ class Browser:
 
     def wait_tone(self, freq, timeout=10.0, id=None, which="remote", min_share=0.5):
         """Wait until `freq` (a number, or a tuple: each of them, e.g. a DTMF pair) holds
-        at least `min_share` of the window's power. Returns that measurement."""
+        at least `min_share` of the power of every 85 ms block of the window (it fills the
+        whole 0.68 s, so the measurement's freq and dbfs are the tone's own). Returns that
+        measurement."""
         want = [float(f) for f in (freq if isinstance(freq, (tuple, list)) else (freq,))]
         return self.wait_measure(
-            lambda m: all(m["tones"][tone_key(f)]["share"] >= min_share for f in want),
+            lambda m: all(m["tones"][tone_key(f)]["min_share"] >= min_share for f in want),
             want, timeout=timeout, id=id, which=which,
             what="%s Hz (share >= %.2f)" % ("+".join("%g" % f for f in want), min_share))
 
     def wait_no_tone(self, freq, timeout=10.0, id=None, which="remote", max_share=0.05):
-        """Wait until `freq` holds at most `max_share` of the power, or the audio is
-        silent (below -60 dBFS). Returns that measurement."""
+        """Wait until `freq` holds at most `max_share` of the power of every 85 ms block
+        of the window (a block under -70 dBFS holds none). Returns that measurement."""
         return self.wait_measure(
-            lambda m: m["rms_dbfs"] < -60 or m["tones"][tone_key(freq)]["share"] <= max_share,
+            lambda m: m["tones"][tone_key(freq)]["max_share"] <= max_share,
             [freq], timeout=timeout, id=id, which=which,
             what="end of %g Hz (share <= %.2f or silence)" % (freq, max_share))
 

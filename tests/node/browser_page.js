@@ -101,9 +101,13 @@
          * The last FFT_SIZE samples: {rate, window_ms, age_ms, rms_dbfs, freq, peak_db,
          * tones: {"<Hz>": {dbfs, share}}}. dBFS as tests/lib/ttylab_audio.py counts it (a
          * full-scale sine is -3 dB). freq: the strongest spectral peak between 50 Hz and
-         * 8 kHz, refined by parabolic interpolation (bins are 1.5 Hz). tones: for each asked
-         * frequency, its level (tonePower, the same dBFS scale) and its share of the
-         * window's power (near 1 for a clean tone, near 0 if absent).
+         * 8 kHz, refined by parabolic interpolation (bins are 1.5 Hz); only meaningful when
+         * the window is full of the tone (a tone that starts mid-window smears: seen 4 Hz
+         * off). tones: for each asked frequency, its level (tonePower, the same dBFS scale),
+         * its share of the window's power (near 1 for a clean tone, near 0 if absent), and
+         * min_share / max_share, its share in the window's weakest and strongest 85 ms
+         * block (a block under -70 dBFS counts 0): min_share high = the tone fills the
+         * window.
          */
         measure(freqs) {
             const a = this.analyser;
@@ -133,11 +137,14 @@
                 delta = Math.max(-0.5, Math.min(0.5, 0.5 * (p - r) / (p - 2 * q + r)));
             }
             const tones = {};
+            const r3 = v => Math.round(Math.min(1, v) * 1000) / 1000;
             for (const f of freqs || []) {
-                const power = tonePower(buf, rate, Number(f));
+                const t = tonePower(buf, rate, Number(f));
                 tones[String(f)] = {
-                    dbfs: Math.round(dbfs(Math.sqrt(power)) * 10) / 10,
-                    share: ms > 0 ? Math.round(Math.min(1, power / ms) * 1000) / 1000 : 0,
+                    dbfs: Math.round(dbfs(Math.sqrt(t.power)) * 10) / 10,
+                    share: ms > 0 ? r3(t.power / ms) : 0,
+                    min_share: r3(t.minShare),
+                    max_share: r3(t.maxShare),
                 };
             }
             return {
@@ -161,40 +168,55 @@
 
     /*
      * The mean power (amplitude² / 2) of the `freq` component of buf: Goertzel over Hann-
-     * windowed blocks of TONE_BLOCK samples, averaged. Blocks, not the whole window: a tone
+     * windowed blocks of TONE_BLOCK samples, averaged; and the least and greatest share of
+     * a block's power it has (0 for a silent block). Blocks, not the whole window: a tone
      * that arrives 1 Hz off (the fake capture device and the AudioContext run on clocks of
      * their own, and Opus resamples) would lose 3 dB in a 0.68 s Goertzel, nothing in an
      * 85 ms one, whose main lobe (±23 Hz) still keeps DTMF's nearest pair (70 Hz) apart.
      */
     const TONE_BLOCK = 4096;
+    const SILENT_MS = 1e-7;   // mean square of -70 dBFS
     function tonePower(buf, rate, freq) {
         const w = 2 * Math.PI * freq / rate;
         const coeff = 2 * Math.cos(w);
-        let sum = 0, blocks = 0;
+        let sum = 0, blocks = 0, minShare = 1, maxShare = 0;
         for (let start = 0; start + TONE_BLOCK <= buf.length; start += TONE_BLOCK) {
-            let s1 = 0, s2 = 0;
+            let s1 = 0, s2 = 0, energy = 0;
             for (let i = 0; i < TONE_BLOCK; i++) {
+                const x = buf[start + i];
                 const hann = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / (TONE_BLOCK - 1));
-                const s0 = buf[start + i] * hann + coeff * s1 - s2;
+                const s0 = x * hann + coeff * s1 - s2;
                 s2 = s1;
                 s1 = s0;
+                energy += x * x;
             }
             const re = s1 - s2 * Math.cos(w);
             const im = s2 * Math.sin(w);
             const amp = 2 * Math.sqrt(re * re + im * im) / (TONE_BLOCK * 0.5);   // Hann gain 0.5
-            sum += amp * amp / 2;
+            const power = amp * amp / 2;
+            const blockMs = energy / TONE_BLOCK;
+            // A block under -70 dBFS is silence: a tone fading out in the peer's packet
+            // loss concealment still has a high share of next to nothing.
+            const share = blockMs > SILENT_MS ? power / blockMs : 0;
+            minShare = Math.min(minShare, share);
+            maxShare = Math.max(maxShare, share);
+            sum += power;
             blocks++;
         }
-        return blocks ? sum / blocks : 0;
+        return blocks ? { power: sum / blocks, minShare, maxShare }
+            : { power: 0, minShare: 0, maxShare: 0 };
     }
 
     // --- SDP ------------------------------------------------------------------------------
     /*
      * loopback_only: keep only the 127.0.0.1 candidates in what we send, and put that
-     * address in c= and its port in m=. Every lab packet stays on 127.0.0.1, whatever other
-     * interfaces a machine has (this one has a 192.0.2.x eth0), so a selected candidate pair
-     * is the same everywhere. Chromium gathers 127.0.0.1 at all only with
-     * --allow-loopback-in-peer-connection (browser_driver.js passes it).
+     * address in c= and its port in m=: a peer sends media to 127.0.0.1 only, whatever
+     * other interfaces a machine has (this one has a 192.0.2.x eth0). Chromium itself
+     * still runs checks from all its host candidates (no API or switch limits that), so
+     * a selected pair can be 192.0.2.x -> 127.0.0.1, and the peer then learns that
+     * address as peer-reflexive: traffic between this machine's own addresses. Chromium
+     * gathers 127.0.0.1 at all only with --allow-loopback-in-peer-connection
+     * (browser_driver.js passes it).
      */
     function loopbackOnly(sdp) {
         const out = [];
@@ -635,7 +657,7 @@
                 // polling for a tone right after "confirmed" just polls on.
                 const tones = {};
                 for (const f of c.freqs || []) {
-                    tones[String(f)] = { dbfs: -120, share: 0 };
+                    tones[String(f)] = { dbfs: -120, share: 0, min_share: 0, max_share: 0 };
                 }
                 return { id: call.id, track: false, rms_dbfs: -120, freq: null, tones };
             }
