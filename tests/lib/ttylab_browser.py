@@ -56,6 +56,10 @@ CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 # packet must not splice seamlessly).
 DEFAULT_TONE_HZ = 1123.0
 
+# Chromium's fake audio capture device (--use-fake-device-for-media-stream) works at this
+# rate; a WAV of another rate is resampled, with glitches (see Browser.start).
+FAKE_CAPTURE_RATE = 44100
+
 START_TIMEOUT = 30.0    # Chromium + page: about 1.5 s here; 30 s only for a loaded machine
 
 
@@ -124,7 +128,8 @@ def _pids_naming(text):
 class Browser:
     """One Chromium with one JsSIP page. start=True starts it and waits for "ready".
 
-    tone_hz: the microphone's sine (or audio_wav: a WAV of your own, looped).
+    tone_hz: the microphone's sine (or audio_wav: a WAV of your own, looped; best at
+    FAKE_CAPTURE_RATE, 44.1 kHz, else Chromium resamples it with glitches).
     trust_cert: a PEM certificate whose key Chromium accepts although no CA it knows
     signed it (the lab Kamailio's wss certificate, kam.cert_file); any other certificate
     error stays an error. insecure=True: accept every certificate."""
@@ -165,10 +170,13 @@ class Browser:
         if why:
             raise LabError(why)
         if not self.audio_wav and self.tone_hz:
-            # 2 s of a whole number of cycles at 48 kHz: Chromium loops it without a click.
+            # At 44.1 kHz, the rate Chromium's fake capture device runs at: a 48 kHz file
+            # is resampled with a glitch at every loop and now and then between (broadband
+            # bursts near -47 dBFS under a -9 dBFS tone, every 1-2 s). 2 s of an integer
+            # frequency is a whole number of cycles: the loop is seamless.
             self.audio_wav = write_tone(os.path.join(self.dir, "mic-%g.wav" % self.tone_hz),
-                                        freq=self.tone_hz, seconds=2.0, rate=48000,
-                                        amplitude=0.5)
+                                        freq=self.tone_hz, seconds=2.0,
+                                        rate=FAKE_CAPTURE_RATE, amplitude=0.5)
         argv = ["node", DRIVER, "--profile", self.profile_dir]
         if self.audio_wav:
             argv += ["--audio", self.audio_wav]
@@ -562,4 +570,4 @@ def _short(ev, limit=400):
 
 
 __all__ = ["Browser", "browser_missing", "require_browser", "chromium_path", "spki_sha256",
-           "tone_key", "DEFAULT_TONE_HZ"]
+           "tone_key", "DEFAULT_TONE_HZ", "FAKE_CAPTURE_RATE"]
