@@ -76,6 +76,8 @@ struct peer {
 	size_t dgram_len;
 	int64_t dgram_t_us;
 	bool echo;                         /* answer a datagram from inside the hook */
+	unsigned ntimer;                   /* on_timer calls, and the last one's now_ms */
+	int64_t timer_at_ms;
 	unsigned echo_failed;
 };
 
@@ -140,6 +142,18 @@ static void on_datagram(void *arg, const uint8_t *pkt, size_t len, int64_t t_us)
 	}
 }
 
+static void on_timer(void *arg, int64_t now)
+{
+	struct peer *p = arg;
+
+	pthread_mutex_lock(&p->m);
+	note_thread(p);
+	p->ntimer++;
+	p->timer_at_ms = now;
+	pthread_cond_broadcast(&p->c);
+	pthread_mutex_unlock(&p->m);
+}
+
 static void peer_init(struct peer *p, const char *name)
 {
 	pthread_condattr_t ca;
@@ -196,7 +210,8 @@ static int64_t wait_ev(struct peer *p, enum ice_ev k, unsigned n, int timeout_ms
 
 static int peer_alloc(struct peer *p, const struct ice_opts *o)
 {
-	struct ice_hooks h = { .on_event = on_event, .on_datagram = on_datagram, .arg = p };
+	struct ice_hooks h = { .on_event = on_event, .on_datagram = on_datagram,
+			       .on_timer = on_timer, .arg = p };
 	char why[ICE_TEXT];
 	int e = ice_agent_alloc(&p->a, o, &h, why, sizeof(why));
 
@@ -421,21 +436,27 @@ static void send_on_ice_thread(void *arg)
 	j->rc = ice_agent_send_datagram(j->a, j->p, j->n);
 }
 
-/* Wait until p's datagram hook has run n times. */
-static bool wait_dgram(struct peer *p, unsigned n, int timeout_ms)
+static void msleep(unsigned ms)
+{
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait until *counter (one of p's, under its lock) reaches n. */
+static bool wait_count(struct peer *p, const unsigned *counter, unsigned n, int timeout_ms)
 {
 	int64_t dl = now_ms() + timeout_ms;
 	bool done;
 
 	for (;;) {
-		struct timespec ts = { 0, 5000000L };
-
 		pthread_mutex_lock(&p->m);
-		done = p->ndgram >= n;
+		done = *counter >= n;
 		pthread_mutex_unlock(&p->m);
 		if (done || now_ms() >= dl)
 			return done;
-		nanosleep(&ts, NULL);
+		msleep(5);
 	}
 }
 
@@ -517,7 +538,7 @@ static void test_two_agents_connect_and_carry_media_and_dtls_both_ways(void)
 	job = (struct send_job){ a.a, hello, sizeof(hello), 1 };
 	tdl = now_us();
 	CHECK_INT(ice_agent_invoke(a.a, send_on_ice_thread, &job), 0);
-	CHECK(wait_dgram(&a, 1, limit(3000)));
+	CHECK(wait_count(&a, &a.ndgram, 1, limit(3000)));
 	CHECK_INT(job.rc, 0);
 	pthread_mutex_lock(&b.m);
 	CHECK_INT(b.ndgram, 1);
@@ -912,6 +933,53 @@ out:
 	peer_done(&a);
 }
 
+struct timer_job {
+	struct ice_agent *a;
+	int first, second;         /* armed one after the other: the second replaces it */
+};
+
+static void arm_on_ice_thread(void *arg)
+{
+	struct timer_job *j = arg;
+
+	ice_agent_set_timer(j->a, j->first);
+	ice_agent_set_timer(j->a, j->second);
+}
+
+static void test_hook_timer_fires_once_on_the_ice_thread_and_can_be_cancelled(void)
+{
+	struct peer a;
+	struct ice_opts o;
+	struct timer_job job;
+	int64_t t0;
+
+	peer_init(&a, "A");
+	loopback_opts(&o, true);
+	CHECK_INT(peer_alloc(&a, &o), 0);
+	if (!a.a)
+		goto out;
+	/* armed for 30 ms, then re-armed for 200: one call, about 200 ms later */
+	job = (struct timer_job){ a.a, 30, 200 };
+	t0 = now_ms();
+	CHECK_INT(ice_agent_invoke(a.a, arm_on_ice_thread, &job), 0);
+	CHECK(wait_count(&a, &a.ntimer, 1, limit(2000)));
+	msleep(300);                       /* and no second call */
+	pthread_mutex_lock(&a.m);
+	CHECK_INT(a.ntimer, 1);
+	CHECK(a.timer_at_ms - t0 >= 195);
+	CHECK(!a.hook_on_main && !a.hooks_disagree);
+	pthread_mutex_unlock(&a.m);
+	/* armed, then cancelled: no call */
+	job = (struct timer_job){ a.a, 30, -1 };
+	CHECK_INT(ice_agent_invoke(a.a, arm_on_ice_thread, &job), 0);
+	msleep(200);
+	pthread_mutex_lock(&a.m);
+	CHECK_INT(a.ntimer, 1);
+	pthread_mutex_unlock(&a.m);
+out:
+	peer_done(&a);
+}
+
 static void test_free_right_after_alloc_is_clean(void)
 {
 	/* the command queue still holds what was given: free takes it back */
@@ -951,6 +1019,7 @@ int main(void)
 	RUN(test_restart_reconnects_with_new_credentials_and_media_goes_on);
 	RUN(test_silent_stun_and_turn_servers_do_not_hold_gathering_up);
 	RUN(test_bad_input_is_refused_with_a_reason);
+	RUN(test_hook_timer_fires_once_on_the_ice_thread_and_can_be_cancelled);
 	RUN(test_free_right_after_alloc_is_clean);
 	return unit_done();
 }
