@@ -15,6 +15,7 @@
 #include "media/webrtc/ice_text.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1002,11 +1004,67 @@ static void test_free_right_after_alloc_is_clean(void)
 	}
 }
 
+/* The child of the test below: Sofia-SIP preloaded, so found before libnice. */
+static int conflict_child(void)
+{
+	struct ice_opts o;
+	struct ice_hooks h = { .on_event = on_event };
+	struct ice_agent *x;
+	struct peer p;
+	char why[ICE_TEXT];
+	int e;
+
+	peer_init(&p, "child");
+	h.arg = &p;
+	loopback_opts(&o, true);
+	e = ice_agent_alloc(&x, &o, &h, why, sizeof(why));
+	printf("     child with Sofia preloaded: %s (%d)\n", why, e);
+	if (e == 0)
+		ice_agent_free(x);
+	return e == ELIBBAD && strstr(why, "stun_message_length") && strstr(why, "sofia") ? 0 : 1;
+}
+
+/* Sofia-SIP and libnice both export stun_message_length; with Sofia first in the lookup
+ * order libnice's STUN messages come out empty and ICE fails silently (seen in the ASan
+ * build). This process has both, libnice first (Makefile.am), and connects above; a child
+ * with Sofia preloaded must be refused at alloc with the reason. */
+static void test_sofia_before_libnice_is_refused_with_the_fix(void)
+{
+	Dl_info sofia;
+	void *sym = dlsym(RTLD_DEFAULT, "su_home_new");
+	char preload[600], asan_opts[1200];
+	const char *asan = getenv("ASAN_OPTIONS");
+	pid_t pid;
+	int st = -1;
+
+	CHECK(sym && dladdr(sym, &sofia) && sofia.dli_fname);
+	if (!sym || !dladdr(sym, &sofia) || !sofia.dli_fname)
+		return;
+	/* an ASan runtime must stay first in the preload list: let it be second */
+	snprintf(preload, sizeof(preload), "%s", sofia.dli_fname);
+	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
+		 asan && *asan ? ":" : "");
+	pid = fork();
+	if (pid == 0) {
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("ASAN_OPTIONS", asan_opts, 1);
+		setenv("TTY_ICE_CONFLICT_CHILD", "1", 1);
+		execl("/proc/self/exe", "test_webrtc_ice", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	const char *san = getenv("TTY_SANITIZED"), *pre = getenv("LD_PRELOAD");
 
 	/* valgrind puts its preload library in; ASan builds say so (Makefile.am) */
+	if (getenv("TTY_ICE_CONFLICT_CHILD"))
+		return conflict_child();
 	slow = (san && strcmp(san, "1") == 0) || (pre && strstr(pre, "vgpreload"));
 	main_thread = pthread_self();
 	RUN(test_server_addresses_split_into_host_and_port);
@@ -1021,5 +1079,6 @@ int main(void)
 	RUN(test_bad_input_is_refused_with_a_reason);
 	RUN(test_hook_timer_fires_once_on_the_ice_thread_and_can_be_cancelled);
 	RUN(test_free_right_after_alloc_is_clean);
+	RUN(test_sofia_before_libnice_is_refused_with_the_fix);
 	return unit_done();
 }

@@ -18,7 +18,9 @@
  * reads nothing but its text (0.1.21: nice_agent_parse_remote_candidate_sdp takes no lock
  * and touches no agent state), so that a bad line is refused at once with a reason. */
 #include "media/webrtc/ice_priv.h"
+#include "ttyconf.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +85,33 @@ static int take_opts(struct ice_agent *a, const struct ice_opts *o, char *why, s
 	return 0;
 }
 
+/* libnice and Sofia-SIP 1.12.11 both export stun_message_length (each its own STUN
+ * code, different message structs), and libnice calls its own through the PLT (33 calls
+ * in 0.1.21). In a process where Sofia is found first in the global lookup order (linked
+ * before libnice, or preloaded), libnice gets Sofia's: every STUN message it builds has
+ * length 0, no check ever leaves ("conncheck created 0"), and ICE fails without a word.
+ * Seen in the ASan build, which links every library (no --as-needed). Refuse to start
+ * then, with the fix. Checks the ordinary lookup (RTLD_DEFAULT); a libnice opened with
+ * RTLD_DEEPBIND binds to itself and would need no check. 0, or ELIBBAD with why. */
+static int check_stun_symbol(char *why, size_t whylen)
+{
+	void *h = dlopen(TTY_SONAME_NICE, RTLD_LAZY | RTLD_NOLOAD);
+	void *own, *global;
+	Dl_info who;
+
+	if (!h)
+		return 0;          /* not loaded under that name: nothing to compare */
+	own = dlsym(h, "stun_message_length");
+	global = dlsym(RTLD_DEFAULT, "stun_message_length");
+	dlclose(h);
+	if (!own || !global || own == global)
+		return 0;
+	return bad(why, whylen, ELIBBAD, "ICE: %s is found before %s and takes its "
+		   "stun_message_length (both export one): libnice's STUN would be empty. "
+		   "Link libnice before it", dladdr(global, &who) && who.dli_fname ?
+		   who.dli_fname : "another library", TTY_SONAME_NICE);
+}
+
 static void wipe(void *p, size_t n)
 {
 	explicit_bzero(p, n);
@@ -122,6 +151,9 @@ int ice_agent_alloc(struct ice_agent **ap, const struct ice_opts *opts,
 		*why = '\0';
 	if (!opts || !hooks || !hooks->on_event)
 		return bad(why, whylen, EINVAL, "ICE: no options or no event hook");
+	e = check_stun_symbol(why, whylen);
+	if (e)
+		return e;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return bad(why, whylen, ENOMEM, "ICE: out of memory");
