@@ -300,10 +300,11 @@ static void keepalive_lost(struct sipua *ua, struct sipua_acc *acc, int status,
 	reason_for(acc, status, phrase, sip, why, sizeof(why));
 	sipua_say(ua, "account %s: server lost: %s", acc->cfg.name, why);
 	sipua_report_reg(acc, SIPUA_REG_FAILED, status, why);
-	if (acc->nh) {
-		nua_handle_destroy(acc->nh);
-		acc->nh = NULL;
-	}
+	/* Keep the registration handle: registering again on it refreshes the same binding
+	 * (same Call-ID, higher CSeq). Destroying it would make nua send an un-REGISTER
+	 * (Expires: 0) that is retransmitted into the dead network, and if one copy arrives
+	 * after our new REGISTER once the network is back, the server drops the binding we
+	 * just made while we show "registered" (seen in test_network under load). */
 	acc->retry_ms = 0;
 	sipua_retry_later(acc);
 }
