@@ -1,10 +1,17 @@
-/* test_webrtc_dtls.c: the building blocks of WebRTC media, one test per behaviour. The
- * certificate is made once and kept, and a damaged, too open, expired or unsavable file is
- * dealt with. Fingerprints with each hash; the RFC 7983 demultiplexer's table. */
+/* test_webrtc_dtls.c: the DTLS-SRTP building block of WebRTC calls. Two endpoints
+ * handshake in memory and derive crosswise keys that really protect and unprotect SRTP
+ * between them, for each profile; the server's order picks the profile; a tampered,
+ * late or malformed fingerprint, lost datagrams, a peer that never answers, close_notify
+ * and crossed roles each end as they should, with a reason a person can read. The
+ * certificate is made once and kept, and a damaged, too open, expired or unsavable file
+ * is dealt with. Fingerprints with each hash; the RFC 7983 demultiplexer's table. */
 #include "unit.h"
 #include "media/webrtc/demux.h"
 #include "media/webrtc/dtls_cert.h"
 #include "media/webrtc/dtls_fp.h"
+#include "media/webrtc/dtls_srtp.h"
+#include "media/srtp_sess.h"
+#include "media/rtp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +23,606 @@
 #include <unistd.h>
 #include <openssl/x509.h>
 
-/* Certificates made in memory at start, for the fingerprint tests. */
+/* ---- a wire between two endpoints: a FIFO of datagrams, with losses on demand ---- */
+
+#define WIRE_SLOTS 64
+#define WIRE_MAX 2048
+
+struct wire {
+	uint8_t pkt[WIRE_SLOTS][WIRE_MAX];
+	size_t len[WIRE_SLOTS];
+	unsigned head, count;
+	unsigned sent;                 /* datagrams handed to send, lost or not */
+	unsigned drop_from, drop_to;   /* lose datagrams sent[from, to) */
+	size_t longest;
+};
+
+static struct wire wires[2];     /* [0]: client to server, [1]: server to client */
+
+static int wire_send(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct wire *w = arg;
+	unsigned i = w->sent++;
+
+	if (len > w->longest)
+		w->longest = len;
+	if (i >= w->drop_from && i < w->drop_to)
+		return 0;                      /* lost on the way: the sender cannot know */
+	if (w->count == WIRE_SLOTS || len > WIRE_MAX)
+		return -1;
+	memcpy(w->pkt[(w->head + w->count) % WIRE_SLOTS], pkt, len);
+	w->len[(w->head + w->count) % WIRE_SLOTS] = len;
+	w->count++;
+	return 0;
+}
+
+static void wires_reset(void)
+{
+	memset(wires, 0, sizeof(wires));
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Deliver queued datagrams both ways until the wires are quiet. */
+static void pump(struct dtls_srtp *client, struct dtls_srtp *server)
+{
+	uint8_t pkt[WIRE_MAX];
+
+	for (int guard = 0; guard < 1000 && (wires[0].count || wires[1].count); guard++) {
+		for (int dir = 0; dir < 2; dir++) {
+			struct wire *w = &wires[dir];
+			size_t len;
+
+			if (!w->count)
+				continue;
+			len = w->len[w->head];
+			memcpy(pkt, w->pkt[w->head], len);
+			w->head = (w->head + 1) % WIRE_SLOTS;
+			w->count--;
+			dtls_srtp_feed(dir == 0 ? server : client, pkt, len, now_ms());
+		}
+	}
+}
+
+static bool busy(struct dtls_srtp *d)
+{
+	enum dtls_srtp_state s = dtls_srtp_state(d);
+
+	return s == DTLS_SRTP_NEW || s == DTLS_SRTP_HANDSHAKE;
+}
+
+/* Pump, and serve both timers as a caller's loop would, for up to ms of real time
+ * (OpenSSL's retransmission timer runs on the real clock). */
+static void run(struct dtls_srtp *client, struct dtls_srtp *server, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	pump(client, server);
+	while ((busy(client) || busy(server)) && now_ms() < end) {
+		int tc = dtls_srtp_timeout_ms(client, now_ms());
+		int ts = dtls_srtp_timeout_ms(server, now_ms());
+		int t = tc < 0 ? ts : ts < 0 ? tc : tc < ts ? tc : ts;
+
+		if (t < 0)
+			break;
+		sleep_ms(t > 50 ? 50 : t + 1);
+		dtls_srtp_on_timeout(client, now_ms());
+		dtls_srtp_on_timeout(server, now_ms());
+		pump(client, server);
+	}
+}
+
 static struct dtls_cert *client_cert, *server_cert;
+
+/* "sha-256 AB:..." split into its hash and value (the SDP layer's job). */
+static void split_fp(const struct dtls_cert *c, char *alg, size_t alglen, const char **value)
+{
+	const char *fp = dtls_cert_fingerprint(c), *sp = strchr(fp, ' ');
+
+	snprintf(alg, alglen, "%.*s", (int)(sp - fp), fp);
+	*value = sp + 1;
+}
+
+/* A client and a server that know each other's fingerprints, on fresh wires. */
+static void make_pair(struct dtls_srtp **c, struct dtls_srtp **s,
+		      const struct dtls_srtp_opts *copts, const struct dtls_srtp_opts *sopts)
+{
+	char calg[16], salg[16], why[DTLS_SRTP_WHY] = "";
+	const char *cval, *sval;
+
+	wires_reset();
+	split_fp(client_cert, calg, sizeof(calg), &cval);
+	split_fp(server_cert, salg, sizeof(salg), &sval);
+	*c = *s = NULL;
+	CHECK_INT(dtls_srtp_alloc(c, client_cert, DTLS_SETUP_ACTIVE, salg, sval, copts,
+				  wire_send, &wires[0], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_alloc(s, server_cert, DTLS_SETUP_PASSIVE, calg, cval, sopts,
+				  wire_send, &wires[1], why, sizeof(why)), 0);
+	if (!*c || !*s) {
+		fprintf(stderr, "alloc: %s\n", why);
+		exit(1);   /* nothing below can run without them */
+	}
+}
+
+static void test_handshake_gives_crosswise_keys(void)
+{
+	struct dtls_srtp *c, *s;
+	struct dtls_srtp_keys ck, sk;
+
+	make_pair(&c, &s, NULL, NULL);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_NEW);
+	CHECK_INT(dtls_srtp_keys(c, &ck), -1);
+	CHECK_INT(dtls_srtp_start(s, now_ms()), DTLS_SRTP_HANDSHAKE);
+	CHECK_INT(wires[1].sent, 0);           /* the server waits for a ClientHello */
+	CHECK_INT(dtls_srtp_start(c, now_ms()), DTLS_SRTP_HANDSHAKE);
+	CHECK_INT(wires[0].sent, 1);           /* the ClientHello */
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_CONNECTED);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+	CHECK_STR(dtls_srtp_why(c), "");
+	CHECK_INT(dtls_srtp_keys(c, &ck), 0);
+	CHECK_INT(dtls_srtp_keys(s, &sk), 0);
+	/* Both offer every profile; the server's order puts AES-GCM first. */
+	CHECK_INT(ck.suite, SUITE_AEAD_AES_128_GCM);
+	CHECK_INT(sk.suite, SUITE_AEAD_AES_128_GCM);
+	CHECK_INT(ck.key_len, srtp_suite_key_len(SUITE_AEAD_AES_128_GCM));
+	CHECK(memcmp(ck.tx_key, sk.rx_key, ck.key_len) == 0);
+	CHECK(memcmp(ck.rx_key, sk.tx_key, ck.key_len) == 0);
+	CHECK(memcmp(ck.tx_key, ck.rx_key, ck.key_len) != 0);
+	CHECK(strstr(dtls_srtp_cipher(c), "ECDHE-ECDSA") != NULL);
+	CHECK_STR(dtls_srtp_cipher(c), dtls_srtp_cipher(s));
+	CHECK_INT(dtls_srtp_timeout_ms(c, now_ms()), -1);
+	CHECK_INT(dtls_srtp_timeout_ms(s, now_ms()), -1);
+	/* Nothing lost, so nothing sent twice. */
+	struct dtls_srtp_stats st;
+	dtls_srtp_get_stats(c, &st);
+	CHECK_INT(st.retransmits, 0);
+	CHECK_INT(st.out, wires[0].sent);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+/* A 160-byte RTP packet in buf (4-byte aligned, room for the trailer). */
+static size_t make_rtp(uint8_t *buf, size_t cap, uint16_t seq)
+{
+	uint8_t payload[160];
+	struct rtp_hdr h = { .pt = 111, .seq = seq, .ts = 960u * seq, .ssrc = 0xd7150001 };
+
+	for (int i = 0; i < 160; i++)
+		payload[i] = (uint8_t)(i * 3 + seq);
+	return rtp_build(buf, cap, &h, payload, sizeof(payload));
+}
+
+/* Protect with one side's tx key, unprotect with the other side's rx key. */
+static void check_srtp_one_way(const struct dtls_srtp_keys *from, const struct dtls_srtp_keys *to)
+{
+	struct srtp_sess *tx = NULL, *rx = NULL, *wrong = NULL;
+	_Alignas(8) uint8_t buf[512], orig[512], copy[512];
+	_Alignas(8) uint8_t rtcp[256] = { 0x80, 201, 0, 1, 0xd7, 0x15, 0, 1 };
+	size_t n, n0, rn = 8;
+
+	CHECK_INT(srtp_sess_alloc(&tx, from->suite, from->tx_key, from->key_len, true), 0);
+	CHECK_INT(srtp_sess_alloc(&rx, to->suite, to->rx_key, to->key_len, false), 0);
+	/* The receiver's own tx key is not the one for this direction. */
+	CHECK_INT(srtp_sess_alloc(&wrong, to->suite, to->tx_key, to->key_len, false), 0);
+	if (!tx || !rx || !wrong)
+		goto out;
+	n0 = n = make_rtp(buf, sizeof(buf), 1);
+	memcpy(orig, buf, n);
+	CHECK_INT(srtp_sess_protect(tx, buf, &n, sizeof(buf), false), 0);
+	CHECK(n > n0);
+	memcpy(copy, buf, n);
+	size_t cn = n;
+	CHECK_INT(srtp_sess_unprotect(rx, buf, &n, false), SRTP_SESS_OK);
+	CHECK_INT(n, n0);
+	CHECK(memcmp(buf, orig, n0) == 0);
+	CHECK_INT(srtp_sess_unprotect(wrong, copy, &cn, false), SRTP_SESS_AUTH);
+	/* RTCP too (rtcp-mux shares the keys). */
+	CHECK_INT(srtp_sess_protect(tx, rtcp, &rn, sizeof(rtcp), true), 0);
+	CHECK_INT(srtp_sess_unprotect(rx, rtcp, &rn, true), SRTP_SESS_OK);
+	CHECK_INT(rn, 8);
+out:
+	srtp_sess_free(tx);
+	srtp_sess_free(rx);
+	srtp_sess_free(wrong);
+}
+
+static void test_keys_protect_srtp_between_sides_per_profile(void)
+{
+	static const enum srtp_suite suites[] = { SUITE_AEAD_AES_128_GCM,
+		SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_CM_128_HMAC_SHA1_32 };
+	char why[128];
+
+	CHECK_INT(srtp_lib_load(why, sizeof(why)), 0);
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		struct dtls_srtp_opts o = { .suites = &suites[i], .n_suites = 1 };
+		struct dtls_srtp *c, *s;
+		struct dtls_srtp_keys ck, sk;
+
+		make_pair(&c, &s, &o, &o);
+		dtls_srtp_start(c, now_ms());
+		run(c, s, 2000);
+		CHECK_INT(dtls_srtp_keys(c, &ck), 0);
+		CHECK_INT(dtls_srtp_keys(s, &sk), 0);
+		CHECK_INT(ck.suite, suites[i]);
+		CHECK_INT(sk.suite, suites[i]);
+		CHECK_INT(ck.key_len, srtp_suite_key_len(suites[i]));
+		check_srtp_one_way(&ck, &sk);
+		check_srtp_one_way(&sk, &ck);
+		dtls_srtp_free(c);
+		dtls_srtp_free(s);
+	}
+}
+
+static void test_server_order_picks_the_profile(void)
+{
+	static const enum srtp_suite coffer[] = { SUITE_AES_CM_128_HMAC_SHA1_32,
+		SUITE_AES_CM_128_HMAC_SHA1_80 };
+	static const enum srtp_suite sorder[] = { SUITE_AEAD_AES_128_GCM,
+		SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_CM_128_HMAC_SHA1_32 };
+	struct dtls_srtp_opts co = { .suites = coffer, .n_suites = 2 };
+	struct dtls_srtp_opts so = { .suites = sorder, .n_suites = 3 };
+	struct dtls_srtp *c, *s;
+	struct dtls_srtp_keys ck;
+
+	make_pair(&c, &s, &co, &so);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_keys(c, &ck), 0);
+	CHECK_INT(ck.suite, SUITE_AES_CM_128_HMAC_SHA1_80);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+static void test_no_common_profile_fails_with_reason(void)
+{
+	static const enum srtp_suite gcm = SUITE_AEAD_AES_128_GCM, cm80 =
+		SUITE_AES_CM_128_HMAC_SHA1_80;
+	struct dtls_srtp_opts co = { .suites = &gcm, .n_suites = 1 };
+	struct dtls_srtp_opts so = { .suites = &cm80, .n_suites = 1 };
+	struct dtls_srtp *c, *s;
+
+	make_pair(&c, &s, &co, &so);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_FAILED);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(c), "no SRTP profile") != NULL);
+	CHECK(strstr(dtls_srtp_why(c), "SRTP_AEAD_AES_128_GCM") != NULL);
+	CHECK(strstr(dtls_srtp_why(s), "SRTP_AES128_CM_SHA1_80") != NULL);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+/* The value with its last hex digit changed. */
+static void tamper(const char *value, char *out, size_t outlen)
+{
+	size_t n;
+
+	snprintf(out, outlen, "%s", value);
+	n = strlen(out);
+	out[n - 1] = out[n - 1] == '0' ? '1' : '0';
+}
+
+static void test_tampered_fingerprint_fails_with_reason(void)
+{
+	char calg[16], bad[DTLS_FP_TEXT], why[DTLS_SRTP_WHY];
+	const char *cval;
+	struct dtls_srtp *c = NULL, *s = NULL;
+	char salg[16];
+	const char *sval;
+
+	/* The server was told another client fingerprint (a man in the middle). */
+	wires_reset();
+	split_fp(client_cert, calg, sizeof(calg), &cval);
+	split_fp(server_cert, salg, sizeof(salg), &sval);
+	tamper(cval, bad, sizeof(bad));
+	CHECK_INT(dtls_srtp_alloc(&c, client_cert, DTLS_SETUP_ACTIVE, salg, sval, NULL,
+				  wire_send, &wires[0], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_alloc(&s, server_cert, DTLS_SETUP_PASSIVE, calg, bad, NULL,
+				  wire_send, &wires[1], why, sizeof(why)), 0);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(s), "does not match the fingerprint in its SDP") != NULL);
+	CHECK(strstr(dtls_srtp_why(s), bad) != NULL);
+	CHECK(strstr(dtls_srtp_why(s), cval) != NULL);
+	CHECK(strstr(dtls_srtp_why(s), "sha-256") != NULL);
+	/* The client hears of it as an alert, and has no keys either. */
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(c), "bad certificate") != NULL);
+	struct dtls_srtp_keys k;
+	CHECK_INT(dtls_srtp_keys(c, &k), -1);
+	CHECK_INT(dtls_srtp_keys(s, &k), -1);
+	printf("     server: %s\n     client: %s\n", dtls_srtp_why(s), dtls_srtp_why(c));
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+
+	/* And the other way: the client was told another server. */
+	wires_reset();
+	tamper(sval, bad, sizeof(bad));
+	CHECK_INT(dtls_srtp_alloc(&c, client_cert, DTLS_SETUP_ACTIVE, salg, bad, NULL,
+				  wire_send, &wires[0], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_alloc(&s, server_cert, DTLS_SETUP_PASSIVE, calg, cval, NULL,
+				  wire_send, &wires[1], why, sizeof(why)), 0);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(c), "does not match") != NULL);
+	CHECK(dtls_srtp_state(s) != DTLS_SRTP_CONNECTED);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+static void test_fingerprint_that_comes_after_the_handshake(void)
+{
+	char calg[16], salg[16], why[DTLS_SRTP_WHY], bad[DTLS_FP_TEXT];
+	const char *cval, *sval;
+
+	split_fp(client_cert, calg, sizeof(calg), &cval);
+	split_fp(server_cert, salg, sizeof(salg), &sval);
+	for (int right = 1; right >= 0; right--) {
+		struct dtls_srtp *c = NULL, *s = NULL;
+		struct dtls_srtp_keys k;
+
+		/* We offered; the browser's DTLS came before its SDP answer. */
+		wires_reset();
+		CHECK_INT(dtls_srtp_alloc(&c, client_cert, DTLS_SETUP_ACTIVE, NULL, NULL, NULL,
+					  wire_send, &wires[0], why, sizeof(why)), 0);
+		CHECK_INT(dtls_srtp_alloc(&s, server_cert, DTLS_SETUP_PASSIVE, calg, cval, NULL,
+					  wire_send, &wires[1], why, sizeof(why)), 0);
+		dtls_srtp_start(c, now_ms());
+		pump(c, s);
+		CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+		CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_HANDSHAKE);   /* no keys without it */
+		CHECK_INT(dtls_srtp_keys(c, &k), -1);
+		CHECK(dtls_srtp_timeout_ms(c, now_ms()) > 0);          /* the deadline still runs */
+		tamper(sval, bad, sizeof(bad));
+		CHECK_INT(dtls_srtp_set_peer_fingerprint(c, salg, right ? sval : bad),
+			  right ? DTLS_SRTP_CONNECTED : DTLS_SRTP_FAILED);
+		if (right) {
+			struct dtls_srtp_keys sk;
+			CHECK_INT(dtls_srtp_keys(c, &k), 0);
+			CHECK_INT(dtls_srtp_keys(s, &sk), 0);
+			CHECK(memcmp(k.tx_key, sk.rx_key, k.key_len) == 0);
+		} else {
+			CHECK(strstr(dtls_srtp_why(c), "does not match") != NULL);
+		}
+		dtls_srtp_free(c);
+		dtls_srtp_free(s);
+	}
+	/* An answer that never brings it ends at the deadline, saying so. */
+	{
+		struct dtls_srtp *c = NULL, *s = NULL;
+		struct dtls_srtp_opts o = { .deadline_ms = 5000 };
+		uint64_t t0 = now_ms();
+
+		wires_reset();
+		CHECK_INT(dtls_srtp_alloc(&c, client_cert, DTLS_SETUP_ACTIVE, NULL, NULL, &o,
+					  wire_send, &wires[0], why, sizeof(why)), 0);
+		CHECK_INT(dtls_srtp_alloc(&s, server_cert, DTLS_SETUP_PASSIVE, calg, cval, NULL,
+					  wire_send, &wires[1], why, sizeof(why)), 0);
+		dtls_srtp_start(c, t0);
+		pump(c, s);
+		CHECK_INT(dtls_srtp_on_timeout(c, t0 + 5000), DTLS_SRTP_FAILED);
+		CHECK_STR(dtls_srtp_why(c), "the DTLS handshake finished but the peer's SDP "
+			  "fingerprint did not come in 5 s");
+		dtls_srtp_free(c);
+		dtls_srtp_free(s);
+	}
+}
+
+static void test_malformed_fingerprint_is_refused(void)
+{
+	static const char *const bad[][2] = {
+		{ "sha-256", "zz" },
+		{ "sha-256", "AB:CD" },                    /* too short for sha-256 */
+		{ "sha-1", "AB-CD" },
+		{ "md5", "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89" },
+		{ "", "AB" },
+		{ "sha-256-but-far-too-long-a-name", "AB" },
+	};
+	char why[DTLS_SRTP_WHY];
+	struct dtls_srtp *d0 = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dtls_srtp *d = NULL;
+
+		why[0] = '\0';
+		CHECK_INT(dtls_srtp_alloc(&d, client_cert, DTLS_SETUP_ACTIVE, bad[i][0], bad[i][1],
+					  NULL, wire_send, &wires[0], why, sizeof(why)), EINVAL);
+		CHECK(d == NULL);
+		CHECK(strstr(why, "a=fingerprint cannot be used") != NULL);
+	}
+	CHECK(strstr(why, "unknown hash \"sha-256-but-far-too-long-a-name\"") != NULL);
+	CHECK_INT(dtls_srtp_alloc(&d0, client_cert, DTLS_SETUP_ACTIVE, "", "AB", NULL, wire_send,
+				  &wires[0], why, sizeof(why)), EINVAL);
+	CHECK(strstr(why, "no hash named") != NULL);
+}
+
+/* Lose the datagrams [from, to) of one direction; the timer must bring them again. */
+static void lose_and_recover(int dir, unsigned from, unsigned to)
+{
+	struct dtls_srtp_opts o = { .rto_ms = 20 };
+	struct dtls_srtp *c, *s;
+	struct dtls_srtp_keys ck, sk;
+	struct dtls_srtp_stats cst, sst;
+
+	make_pair(&c, &s, &o, &o);
+	wires[dir].drop_from = from;
+	wires[dir].drop_to = to;
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 3000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_CONNECTED);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+	CHECK_INT(dtls_srtp_keys(c, &ck), 0);
+	CHECK_INT(dtls_srtp_keys(s, &sk), 0);
+	CHECK(memcmp(ck.tx_key, sk.rx_key, ck.key_len) == 0);
+	dtls_srtp_get_stats(c, &cst);
+	dtls_srtp_get_stats(s, &sst);
+	CHECK(cst.retransmits + sst.retransmits >= 1);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+static void test_lost_datagrams_come_again_on_the_timer(void)
+{
+	lose_and_recover(0, 0, 1);     /* the ClientHello */
+	lose_and_recover(0, 0, 3);     /* it, and twice its retransmission */
+	lose_and_recover(1, 0, 1);     /* the server's first flight */
+	lose_and_recover(0, 1, 2);     /* the client's second flight (certificate, Finished) */
+	/* The server's last flight (ChangeCipherSpec, Finished): the server is done and has
+	 * no timer; the client's timer sends its flight again and the server answers it. */
+	lose_and_recover(1, 1, 2);
+}
+
+static void test_deadline_fires_with_reason(void)
+{
+	struct dtls_srtp_opts o = { .deadline_ms = 10000 }, o2 = { .deadline_ms = 300 };
+	struct dtls_srtp *c = NULL, *s = NULL;
+	char why[DTLS_SRTP_WHY];
+	uint64_t t0 = 1000000;
+
+	/* A client whose every datagram is lost. */
+	wires_reset();
+	wires[0].drop_to = 1000;
+	CHECK_INT(dtls_srtp_alloc(&c, client_cert, DTLS_SETUP_ACTIVE, NULL, NULL, &o,
+				  wire_send, &wires[0], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_start(c, t0), DTLS_SRTP_HANDSHAKE);
+	/* Its first retransmission is due in about DTLS_SRTP_RTO_MS. */
+	int t = dtls_srtp_timeout_ms(c, t0);
+	CHECK(t > 0 && t <= DTLS_SRTP_RTO_MS);
+	CHECK_INT(dtls_srtp_on_timeout(c, t0 + 9999), DTLS_SRTP_HANDSHAKE);
+	CHECK_INT(dtls_srtp_timeout_ms(c, t0 + 9999), 1);   /* the deadline is nearer */
+	CHECK_INT(dtls_srtp_on_timeout(c, t0 + 10000), DTLS_SRTP_FAILED);
+	CHECK_STR(dtls_srtp_why(c), "DTLS handshake did not finish in 10 s (nothing came from "
+		  "the peer)");
+	CHECK_INT(dtls_srtp_timeout_ms(c, t0 + 10001), -1);
+	/* A failed endpoint takes nothing more. */
+	uint8_t junk[20] = { 22, 0xfe, 0xfd };
+	struct dtls_srtp_stats st;
+	dtls_srtp_feed(c, junk, sizeof(junk), t0 + 10002);
+	dtls_srtp_get_stats(c, &st);
+	CHECK_INT(st.dropped, 1);
+	dtls_srtp_free(c);
+
+	/* A server nobody calls: the same, with its likely cause. */
+	CHECK_INT(dtls_srtp_alloc(&s, server_cert, DTLS_SETUP_PASSIVE, NULL, NULL, &o2,
+				  wire_send, &wires[1], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_start(s, t0), DTLS_SRTP_HANDSHAKE);
+	CHECK_INT(dtls_srtp_timeout_ms(s, t0 + 100), 200);
+	CHECK_INT(dtls_srtp_on_timeout(s, t0 + 300), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(s), "DTLS handshake did not finish in 0.3 s") ==
+	      dtls_srtp_why(s));
+	CHECK(strstr(dtls_srtp_why(s), "a=setup:passive") != NULL);
+	dtls_srtp_free(s);
+}
+
+static void test_close_notify_ends_dtls(void)
+{
+	struct dtls_srtp *c, *s;
+	struct dtls_srtp_keys k;
+
+	make_pair(&c, &s, NULL, NULL);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+	dtls_srtp_close(c);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_CLOSED);
+	CHECK_STR(dtls_srtp_why(c), "we ended DTLS");
+	CHECK(wires[0].count == 1);                /* the alert */
+	pump(c, s);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CLOSED);
+	CHECK_STR(dtls_srtp_why(s), "the peer ended DTLS (close_notify)");
+	CHECK_INT(dtls_srtp_keys(s, &k), -1);
+	dtls_srtp_close(s);                        /* again: nothing happens */
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CLOSED);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+static void test_both_sides_active_says_so(void)
+{
+	struct dtls_srtp *a = NULL, *b = NULL;
+	char why[DTLS_SRTP_WHY];
+
+	wires_reset();
+	CHECK_INT(dtls_srtp_alloc(&a, client_cert, DTLS_SETUP_ACTIVE, NULL, NULL, NULL,
+				  wire_send, &wires[0], why, sizeof(why)), 0);
+	CHECK_INT(dtls_srtp_alloc(&b, server_cert, DTLS_SETUP_ACTIVE, NULL, NULL, NULL,
+				  wire_send, &wires[1], why, sizeof(why)), 0);
+	dtls_srtp_start(a, now_ms());
+	dtls_srtp_start(b, now_ms());
+	pump(a, b);
+	CHECK_INT(dtls_srtp_state(a), DTLS_SRTP_FAILED);
+	CHECK(strstr(dtls_srtp_why(a), "a=setup:active") != NULL);
+	dtls_srtp_free(a);
+	dtls_srtp_free(b);
+}
+
+static void test_small_mtu_fragments_within_it(void)
+{
+	struct dtls_srtp_opts o = { .mtu = 256 };
+	struct dtls_srtp *c, *s;
+
+	make_pair(&c, &s, &o, &o);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_CONNECTED);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+	/* The certificate flights (~600 bytes) went as several datagrams, none over 256. */
+	CHECK(wires[0].longest <= 256 && wires[1].longest <= 256);
+	CHECK(wires[1].sent >= 4);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+
+	/* The default keeps every datagram within 1200 bytes. */
+	make_pair(&c, &s, NULL, NULL);
+	dtls_srtp_start(c, now_ms());
+	run(c, s, 2000);
+	CHECK(wires[0].longest <= DTLS_SRTP_MTU && wires[1].longest <= DTLS_SRTP_MTU);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
+
+static void test_garbage_mid_handshake_is_ignored(void)
+{
+	struct dtls_srtp *c, *s;
+	uint8_t junk[200];
+
+	make_pair(&c, &s, NULL, NULL);
+	dtls_srtp_start(c, now_ms());
+	pump(c, s);
+	/* DTLS drops records it cannot read (RFC 6347 section 4.1.2.7): noise on the path
+	 * does not end the handshake. */
+	for (int i = 0; i < 50; i++) {
+		for (size_t j = 0; j < sizeof(junk); j++)
+			junk[j] = (uint8_t)(rand() & 0xff);
+		junk[0] = (uint8_t)(20 + i % 44);
+		junk[1] = 0xfe;
+		junk[2] = 0xfd;
+		dtls_srtp_feed(s, junk, sizeof(junk), now_ms());
+		dtls_srtp_feed(c, junk, (size_t)(i % 40) + 1, now_ms());
+	}
+	run(c, s, 2000);
+	CHECK_INT(dtls_srtp_state(c), DTLS_SRTP_CONNECTED);
+	CHECK_INT(dtls_srtp_state(s), DTLS_SRTP_CONNECTED);
+	dtls_srtp_free(c);
+	dtls_srtp_free(s);
+}
 
 /* ---- the certificate on disk ---- */
 
@@ -384,6 +989,19 @@ int main(void)
 		return 1;
 	}
 	CHECK(strcmp(dtls_cert_fingerprint(client_cert), dtls_cert_fingerprint(server_cert)));
+	RUN(test_handshake_gives_crosswise_keys);
+	RUN(test_keys_protect_srtp_between_sides_per_profile);
+	RUN(test_server_order_picks_the_profile);
+	RUN(test_no_common_profile_fails_with_reason);
+	RUN(test_tampered_fingerprint_fails_with_reason);
+	RUN(test_fingerprint_that_comes_after_the_handshake);
+	RUN(test_malformed_fingerprint_is_refused);
+	RUN(test_lost_datagrams_come_again_on_the_timer);
+	RUN(test_deadline_fires_with_reason);
+	RUN(test_close_notify_ends_dtls);
+	RUN(test_both_sides_active_says_so);
+	RUN(test_small_mtu_fragments_within_it);
+	RUN(test_garbage_mid_handshake_is_ignored);
 	RUN(test_cert_is_made_once_and_kept);
 	RUN(test_default_path_is_the_data_directory);
 	RUN(test_damaged_cert_file_is_replaced);
