@@ -12,6 +12,7 @@
 #define SDP_MAX_FMTS 16
 #define SDP_MAX_CRYPTO 4
 #define SDP_MAX_OTHER 4
+#define SDP_MAX_CAND 16
 
 enum media_dir { MEDIA_INACTIVE = 0, MEDIA_SENDONLY = 1, MEDIA_RECVONLY = 2, MEDIA_SENDRECV = 3 };
 
@@ -29,10 +30,33 @@ struct sdp_crypto {       /* RFC 4568 a=crypto, inline key only */
 	char key_b64[80];     /* key||salt, base64, without "inline:" and without |lifetime|MKI */
 };
 
+/* RFC 5763 a=setup: who starts the DTLS handshake (active = the DTLS client). */
+enum sdp_setup { SETUP_NONE = 0, SETUP_ACTPASS, SETUP_ACTIVE, SETUP_PASSIVE, SETUP_HOLDCONN };
+
+/* What a WebRTC m-line carries beyond RTP (RFC 8839 ICE, RFC 8842 DTLS, RFC 8843 BUNDLE).
+ * Session-level ice-ufrag/ice-pwd/fingerprint/setup are copied here when the media level has
+ * none, so the media side looks in one place. */
+struct sdp_webrtc {
+	char ice_ufrag[64];
+	char ice_pwd[128];
+	bool ice_lite;        /* a=ice-lite (session level) */
+	bool trickle;         /* a=ice-options:trickle */
+	char cand[SDP_MAX_CAND][200];  /* a=candidate values, without "candidate:" */
+	unsigned ncand;
+	bool end_of_candidates;
+	char fp_alg[16];      /* a=fingerprint hash: "sha-256" */
+	char fp[200];         /* AB:CD:... */
+	enum sdp_setup setup;
+	char mid[32];         /* a=mid */
+	bool bundled;         /* the mid is in the session's a=group:BUNDLE */
+};
+
 struct sdp_audio {
 	char addr[64];        /* connection address (media level, else session level) */
 	uint16_t port;        /* 0 = rejected */
 	bool savp;            /* RTP/SAVP profile */
+	bool dtls;            /* UDP/TLS/RTP/SAVP(F): keys from DTLS (RFC 5764), not a=crypto */
+	bool avpf;            /* a feedback profile (RTP/AVPF, RTP/SAVPF, UDP/TLS/RTP/SAVPF) */
 	struct sdp_fmt fmts[SDP_MAX_FMTS];
 	unsigned nfmts;
 	struct sdp_crypto crypto[SDP_MAX_CRYPTO];
@@ -40,12 +64,14 @@ struct sdp_audio {
 	enum media_dir dir;
 	unsigned ptime;       /* 0 = not given */
 	bool rtcp_mux;
+	struct sdp_webrtc rtc;
 };
 
 struct sdp_other {        /* an m-line we do not handle (video...): declined with port 0 */
 	char type[16];        /* "video" */
 	char proto[24];       /* "RTP/AVP" */
 	char fmts[64];        /* "96 97" */
+	char mid[32];         /* a=mid, echoed on the declined line (JSEP wants one per m-line) */
 };
 
 struct sdp_desc {

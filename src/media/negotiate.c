@@ -205,6 +205,12 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 		return str_fail(why, whylen, "the offer has no audio stream");
 	if (!oa->addr[0])
 		return str_fail(why, whylen, "the offer has no connection address for audio");
+	/* A WebRTC offer takes its keys from DTLS and its path from ICE: answering it with
+	 * plain RTP would give a call the browser drops in silence, so refuse it by name. */
+	if (oa->dtls)
+		return str_fail(why, whylen, "the offer is WebRTC media (%s: ICE, DTLS-SRTP), "
+				"which this ttyphone cannot answer yet",
+				oa->avpf ? "UDP/TLS/RTP/SAVPF" : "UDP/TLS/RTP/SAVP");
 
 	/* Security first: it decides whether there is a call at all. */
 	for (unsigned i = 0; i < oa->ncrypto && i < SDP_MAX_CRYPTO && !cr; i++)
@@ -259,6 +265,7 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 	snprintf(a->addr, sizeof(a->addr), "%s", addr);
 	a->port = port;
 	a->savp = oa->savp;
+	a->avpf = oa->avpf;   /* the answer keeps the offer's profile (RFC 3264 5.1) */
 	a->ptime = 20;
 	codec_fmt(&a->fmts[a->nfmts++], codec_get(cid), chosen->pt);
 	if (chosen->channels)

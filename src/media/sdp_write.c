@@ -61,9 +61,55 @@ static const char *ip_ver(const char *addr)
 	return strchr(addr, ':') ? "IP6" : "IP4";
 }
 
+static const char *profile_name(const struct sdp_audio *a)
+{
+	if (a->dtls)
+		return a->avpf ? "UDP/TLS/RTP/SAVPF" : "UDP/TLS/RTP/SAVP";
+	if (a->savp)
+		return a->avpf ? "RTP/SAVPF" : "RTP/SAVP";
+	return a->avpf ? "RTP/AVPF" : "RTP/AVP";
+}
+
+static const char *setup_name(enum sdp_setup s)
+{
+	switch (s) {
+	case SETUP_ACTPASS: return "actpass";
+	case SETUP_ACTIVE: return "active";
+	case SETUP_PASSIVE: return "passive";
+	case SETUP_HOLDCONN: return "holdconn";
+	case SETUP_NONE: break;
+	}
+	return NULL;
+}
+
+/* ICE credentials and candidates, the DTLS fingerprint and role, the mid (RFC 8839, 8842,
+ * 8843): what a WebRTC peer needs on the audio line. */
+static void write_webrtc(struct out *o, const struct sdp_webrtc *w)
+{
+	const char *setup = setup_name(w->setup);
+
+	if (w->mid[0] && ok(o, w->mid, false))
+		put(o, "a=mid:%s\r\n", w->mid);
+	if (w->ice_ufrag[0] && ok(o, w->ice_ufrag, false) && ok(o, w->ice_pwd, false)) {
+		put(o, "a=ice-ufrag:%s\r\n", w->ice_ufrag);
+		put(o, "a=ice-pwd:%s\r\n", w->ice_pwd);
+	}
+	if (w->trickle)
+		put(o, "a=ice-options:trickle\r\n");
+	if (w->fp[0] && ok(o, w->fp_alg, false) && ok(o, w->fp, false))
+		put(o, "a=fingerprint:%s %s\r\n", w->fp_alg, w->fp);
+	if (setup)
+		put(o, "a=setup:%s\r\n", setup);
+	for (unsigned i = 0; i < w->ncand && i < SDP_MAX_CAND; i++)
+		if (ok(o, w->cand[i], true))
+			put(o, "a=candidate:%s\r\n", w->cand[i]);
+	if (w->end_of_candidates)
+		put(o, "a=end-of-candidates\r\n");
+}
+
 static void write_audio(struct out *o, const struct sdp_audio *a)
 {
-	put(o, "m=audio %u %s", a->port, a->savp ? "RTP/SAVP" : "RTP/AVP");
+	put(o, "m=audio %u %s", a->port, profile_name(a));
 	for (unsigned i = 0; i < a->nfmts && i < SDP_MAX_FMTS; i++)
 		put(o, " %u", a->fmts[i].pt);
 	if (a->nfmts == 0)
@@ -93,6 +139,7 @@ static void write_audio(struct out *o, const struct sdp_audio *a)
 		put(o, "a=ptime:%u\r\n", a->ptime);
 	if (a->rtcp_mux)
 		put(o, "a=rtcp-mux\r\n");
+	write_webrtc(o, &a->rtc);
 	put(o, "a=%s\r\n", media_dir_name(a->dir));
 }
 
@@ -113,6 +160,10 @@ int sdp_write_desc(const struct sdp_desc *d, char *buf, size_t size)
 		put(&o, "s=ttyphone\r\n");
 		put(&o, "c=IN %s %s\r\n", ip_ver(caddr), caddr);
 		put(&o, "t=0 0\r\n");
+		if (d->has_audio && d->audio.rtc.ice_lite)
+			put(&o, "a=ice-lite\r\n");
+		if (d->has_audio && d->audio.rtc.bundled && ok(&o, d->audio.rtc.mid, false))
+			put(&o, "a=group:BUNDLE %s\r\n", d->audio.rtc.mid);
 	}
 	/* m-lines in the offer's order: the audio line sits at audio_index. */
 	for (unsigned i = 0; i < nm && !o.bad; i++) {
@@ -124,6 +175,8 @@ int sdp_write_desc(const struct sdp_desc *d, char *buf, size_t size)
 			if (ok(&o, x->type, false) && ok(&o, x->proto, false))
 				put(&o, "m=%s 0 %s %s\r\n", x->type, x->proto,
 				    x->fmts[0] && ok(&o, x->fmts, true) ? x->fmts : "0");
+			if (x->mid[0] && ok(&o, x->mid, false))
+				put(&o, "a=mid:%s\r\n", x->mid);
 		}
 	}
 	if (o.bad) {

@@ -158,6 +158,29 @@ void sipua_report_reg(struct sipua_acc *acc, enum sipua_reg_state st, int code,
 void sipua_retry_later(struct sipua_acc *acc);
 void sipua_uri_hostport(const char *uri, char *out, size_t size);
 
+/* Between the sipua*.c files (each defined in the file its concern names). */
+void sipua_uri_host(const char *uri, char *out, size_t size);
+bool sipua_authenticate(struct sipua *ua, nua_handle_t *nh, struct sipua_acc *acc,
+			unsigned *tries, int status, const sip_t *sip, char *why, size_t whylen);
+bool sipua_made_up_locally(const sip_t *sip);
+bool sipua_same_addr(const struct sockaddr *a, const struct sockaddr *b, bool port);
+bool sipua_request_trusted(struct sipua *ua);
+void sipua_refuse_untrusted(struct sipua *ua, nua_handle_t *nh, const char *what);
+void sipua_on_register(struct sipua *ua, struct sipua_acc *acc, nua_event_t event, int status,
+		       char const *phrase, sip_t const *sip);
+struct sipua_acc *sipua_acc_for_request(struct sipua *ua, const sip_t *sip);
+void sipua_display_name(const char *raw, char *out, size_t size);
+void sipua_describe_source(struct sipua *ua, char *out, size_t size);
+void sipua_on_incoming_invite(struct sipua *ua, nua_handle_t *nh, sip_t const *sip);
+void sipua_on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t event, int status,
+			 char const *phrase, sip_t const *sip, tagi_t tags[]);
+void sipua_on_message_in(struct sipua *ua, nua_handle_t *nh, sip_t const *sip);
+void sipua_on_message_out(struct sipua *ua, struct sipua_msg *m, int status, char const *phrase,
+			  sip_t const *sip);
+void sipua_on_keepalive(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
+			sip_t const *sip);
+void sipua_complete_target(const struct sipua_acc *acc, const char *to, char *out, size_t size);
+
 /* sipua_ws.c */
 /* For a ws/wss account: start its bridge and send everything through it. A bridge that
  * cannot start leaves acc->ws NULL and the reason in acc->ws_why: registering then fails

@@ -22,7 +22,7 @@ import uuid
 
 from ttylab_core import (LOCALHOST, LabError, Proc, debug, free_ports, make_tempdir,
                          run, tail, wait_until, which)
-from ttylab_ws import WsClient
+from ttylab_ws import WsClient, WsClosed
 
 DEFAULT_USERS = {
     "alice": "alice-secret",
@@ -742,9 +742,29 @@ class Kamailio:
             wait_until(lambda: _tcp_open(self.host, port), timeout=5,
                        what="kamailio TCP port %d" % port)
         wait_until(lambda: os.path.exists(self.ctl_socket), timeout=5, what="kamailio ctl")
+        # An open port is not yet a working wss path (TLS and the WebSocket upgrade happen
+        # in Kamailio's TCP workers): the first phones of a fresh Kamailio once all had their
+        # connections closed during TLS. Ready means an OPTIONS answered over wss.
+        wait_until(self._wss_answers, timeout=5, what="kamailio answering OPTIONS over wss")
         debug("kamailio up: udp/tcp %d tls %d ws %d wss %d dir %s" % (
             self.sip_port, self.tls_port, self.ws_port, self.wss_port, self.dir))
         return self
+
+    def _wss_answers(self):
+        try:
+            c = ws_client(self.wss_url, ca_file=self.ca_file, timeout=1.0)
+        except (OSError, LabError, WsClosed):
+            return False
+        try:
+            c.send_text(_options_request(self.host, self.wss_port, "tcp", ("127.0.0.1", 9))
+                        .decode().replace("SIP/2.0/TCP 127.0.0.1:9",
+                                          "SIP/2.0/WSS %s" % c.sip_host))
+            answer = c.recv_text(1.0)
+            return bool(answer and answer.startswith("SIP/2.0 "))
+        except (OSError, LabError, WsClosed):
+            return False
+        finally:
+            c.close()
 
     def stop(self):
         if self.proc:

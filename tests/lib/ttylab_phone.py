@@ -124,6 +124,7 @@ class Phone:
         self._cond = threading.Condition()
         self._reader = None
         self._eof = False
+        self._t_start = None
         if start:
             self.start()
 
@@ -239,6 +240,7 @@ class Phone:
         self.proc = Proc("ttyphone:" + self.name, argv, env=self._env(), cwd=self.dir,
                          log_path=self.stderr_path, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, user=self.user)
+        self._t_start = time.monotonic()
         self._reader = threading.Thread(target=self._read_stdout, daemon=True,
                                         name="phone-%s-stdout" % self.name)
         self._reader.start()
@@ -413,7 +415,10 @@ class Phone:
             recent = self.events[-n_events:]
             bad = list(self.protocol_errors[-5:])
         s = "recent events (%d total):\n" % len(self.events)
-        s += "\n".join("  " + json.dumps(_strip(e)) for e in recent) or "  (none)"
+        # Each event with its arrival, in seconds since the phone started: a flake's order
+        # and gaps (a failure that came late, a retry that never came) read from the dump.
+        s += "\n".join("  %s %s" % (_since(e, self._t_start), json.dumps(_strip(e)))
+                       for e in recent) or "  (none)"
         if bad:
             s += "\nNON-JSON stdout lines:\n" + "\n".join("  " + b for b in bad)
         s += "\nstderr tail (%s):\n%s" % (self.stderr_path, self.stderr_tail(30))
@@ -421,6 +426,11 @@ class Phone:
 
     def __repr__(self):
         return "<Phone %s pid=%s>" % (self.name, self.pid)
+
+
+def _since(ev, t0):
+    t = ev.get("_t")
+    return "+%6.2fs" % (t - t0) if t is not None and t0 is not None else "  ?    "
 
 
 def _strip(ev):

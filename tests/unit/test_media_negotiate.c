@@ -329,6 +329,27 @@ static void test_answer_without_common_codec_says_so(void)
 				    why, sizeof(why)), -1);
 }
 
+/* A browser's offer (keys by DTLS, path by ICE) is refused by name, not answered with plain
+ * RTP that the browser would drop; RTP/SAVPF with a=crypto keeps its profile. */
+static void test_answer_refuses_webrtc_by_name_and_keeps_savpf(void)
+{
+	struct media_cfg c = cfg(SRTP_OPTIONAL);
+	struct sdp_desc off = peer_offer(), ans;
+	struct media_params p;
+	char why[200];
+
+	off.audio.savp = off.audio.dtls = off.audio.avpf = true;
+	CHECK_INT(media_make_answer(&c, "198.51.100.1", 20002, &off, MEDIA_SENDRECV, &ans, &p,
+				    why, sizeof(why)), -1);
+	CHECK(strstr(why, "WebRTC media (UDP/TLS/RTP/SAVPF") != NULL);
+	off = peer_offer();
+	off.audio.savp = off.audio.avpf = true;
+	add_crypto(&off.audio, 1, "AES_CM_128_HMAC_SHA1_80", 30);
+	CHECK_INT(media_make_answer(&c, "198.51.100.1", 20002, &off, MEDIA_SENDRECV, &ans, &p,
+				    why, sizeof(why)), 0);
+	CHECK(ans.audio.savp && ans.audio.avpf && !ans.audio.dtls);
+}
+
 /* Offer from us, answer from a peer built by our own answerer: both sides agree. */
 static void test_offer_answer_take_agree_on_codec_and_keys(void)
 {
@@ -460,6 +481,7 @@ int main(void)
 	RUN(test_answer_srtp_per_mode);
 	RUN(test_answer_direction_follows_rfc3264);
 	RUN(test_answer_without_common_codec_says_so);
+	RUN(test_answer_refuses_webrtc_by_name_and_keeps_savpf);
 	RUN(test_offer_answer_take_agree_on_codec_and_keys);
 	RUN(test_take_answer_refuses_what_we_did_not_offer);
 	RUN(test_sdp_write_is_complete_and_bounded);

@@ -1,0 +1,196 @@
+/* test_sdp_webrtc.c: a browser's offer as Chromium writes it (UDP/TLS/RTP/SAVPF, ICE,
+ * DTLS fingerprint, BUNDLE, rtcp-fb, a video line) parsed into struct sdp_desc, and our
+ * WebRTC answer written and read back. Sofia leaves this profile's rtpmaps unparsed: the
+ * formats come from sdp_parse.c's own reading of a=rtpmap and a=fmtp. */
+#include "sdp.h"
+#include "unit.h"
+
+#include <string.h>
+
+/* Shortened from a Chromium 120 offer made by JsSIP (the lab's page): two candidates. */
+static const char chrome_offer[] =
+	"v=0\r\n"
+	"o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"a=group:BUNDLE 0 1\r\n"
+	"a=extmap-allow-mixed\r\n"
+	"a=msid-semantic: WMS 3c1b\r\n"
+	"m=audio 52340 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+	"c=IN IP4 192.168.1.20\r\n"
+	"a=rtcp:9 IN IP4 0.0.0.0\r\n"
+	"a=candidate:3212145623 1 udp 2122260223 192.168.1.20 52340 typ host generation 0 network-id 1\r\n"
+	"a=candidate:842163049 1 udp 1686052607 203.0.113.7 52340 typ srflx raddr 192.168.1.20 rport 52340 generation 0\r\n"
+	"a=ice-ufrag:EsAw\r\n"
+	"a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\n"
+	"a=ice-options:trickle\r\n"
+	"a=fingerprint:sha-256 D2:FA:0E:C3:22:59:5E:14:95:69:92:3D:13:B4:84:24:2C:C2:A2:C0:3E:FD:34:8E:5E:EA:6F:AF:52:CE:E6:0F\r\n"
+	"a=setup:actpass\r\n"
+	"a=mid:0\r\n"
+	"a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+	"a=sendrecv\r\n"
+	"a=msid:3c1b 9d3e\r\n"
+	"a=rtcp-mux\r\n"
+	"a=rtpmap:111 opus/48000/2\r\n"
+	"a=rtcp-fb:111 transport-cc\r\n"
+	"a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+	"a=rtpmap:63 red/48000/2\r\n"
+	"a=fmtp:63 111/111\r\n"
+	"a=rtpmap:9 G722/8000\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n"
+	"a=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:13 CN/8000\r\n"
+	"a=rtpmap:110 telephone-event/48000\r\n"
+	"a=rtpmap:126 telephone-event/8000\r\n"
+	"a=ssrc:1001 cname:abc\r\n"
+	"m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=mid:1\r\n"
+	"a=rtpmap:96 VP8/90000\r\n"
+	"a=rtpmap:97 rtx/90000\r\n";
+
+static const struct sdp_fmt *fmt(const struct sdp_audio *a, unsigned pt)
+{
+	for (unsigned i = 0; i < a->nfmts; i++)
+		if (a->fmts[i].pt == pt)
+			return &a->fmts[i];
+	return NULL;
+}
+
+static void test_chrome_offer_parses_with_ice_dtls_and_bundle(void)
+{
+	struct sdp_desc d;
+	char why[200];
+	const struct sdp_fmt *opus, *pcmu, *te;
+
+	CHECK_INT(sdp_parse_desc(chrome_offer, sizeof(chrome_offer) - 1, &d, why, sizeof(why)), 0);
+	CHECK(d.has_audio);
+	CHECK_INT(d.audio_index, 0);
+	CHECK(d.audio.dtls && d.audio.savp && d.audio.avpf);
+	CHECK_INT(d.audio.port, 52340);
+	CHECK_STR(d.audio.addr, "192.168.1.20");
+	CHECK(d.audio.rtcp_mux);
+	CHECK_INT(d.audio.dir, MEDIA_SENDRECV);
+	CHECK_INT(d.audio.nfmts, 8);
+	CHECK((opus = fmt(&d.audio, 111)) != NULL);
+	if (opus) {
+		CHECK_STR(opus->name, "opus");
+		CHECK_INT(opus->rate, 48000);
+		CHECK_INT(opus->channels, 2);
+		CHECK_STR(opus->fmtp, "minptime=10;useinbandfec=1");
+	}
+	CHECK((pcmu = fmt(&d.audio, 0)) != NULL && !strcmp(pcmu->name, "PCMU"));
+	CHECK((te = fmt(&d.audio, 126)) != NULL && te->rate == 8000);
+	CHECK_STR(d.audio.rtc.ice_ufrag, "EsAw");
+	CHECK_STR(d.audio.rtc.ice_pwd, "bP+XJMM09aR8AiX1jdukzR6Y");
+	CHECK(d.audio.rtc.trickle);
+	CHECK_INT(d.audio.rtc.ncand, 2);
+	CHECK(strstr(d.audio.rtc.cand[1], "typ srflx raddr 192.168.1.20") != NULL);
+	CHECK_STR(d.audio.rtc.fp_alg, "sha-256");
+	CHECK(!strncmp(d.audio.rtc.fp, "D2:FA:0E", 8) && strlen(d.audio.rtc.fp) == 95);
+	CHECK_INT(d.audio.rtc.setup, SETUP_ACTPASS);
+	CHECK_STR(d.audio.rtc.mid, "0");
+	CHECK(d.audio.rtc.bundled);
+	CHECK_INT(d.nother, 1);
+	CHECK_STR(d.other[0].type, "video");
+	CHECK_STR(d.other[0].proto, "UDP/TLS/RTP/SAVPF");
+	CHECK_STR(d.other[0].mid, "1");
+}
+
+/* Firefox writes the fingerprint at session level: it applies to the audio line. */
+static void test_session_level_fingerprint_and_setup_apply(void)
+{
+	static const char offer[] =
+		"v=0\r\no=mozilla 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+		"a=fingerprint:sha-256 AA:BB\r\na=setup:active\r\na=ice-lite\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\n"
+		"a=rtpmap:109 opus/48000/2\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\n"
+		"a=candidate:0 1 UDP 2122252543 10.0.0.1 5000 typ host\r\na=end-of-candidates\r\n";
+	struct sdp_desc d;
+	char why[200];
+
+	CHECK_INT(sdp_parse_desc(offer, sizeof(offer) - 1, &d, why, sizeof(why)), 0);
+	CHECK_STR(d.audio.rtc.fp, "AA:BB");
+	CHECK_INT(d.audio.rtc.setup, SETUP_ACTIVE);
+	CHECK(d.audio.rtc.ice_lite);
+	CHECK(d.audio.rtc.end_of_candidates);
+	CHECK(!d.audio.rtc.bundled);
+}
+
+/* Plain SIP offers are what they were: no WebRTC fields appear. */
+static void test_plain_rtp_offer_has_no_webrtc_fields(void)
+{
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 0 8\r\n";
+	struct sdp_desc d;
+	char why[200];
+
+	CHECK_INT(sdp_parse_desc(offer, sizeof(offer) - 1, &d, why, sizeof(why)), 0);
+	CHECK(!d.audio.dtls && !d.audio.avpf && !d.audio.savp);
+	CHECK_INT(d.audio.nfmts, 2);
+	CHECK(!d.audio.rtc.ice_ufrag[0] && !d.audio.rtc.ncand && d.audio.rtc.setup == SETUP_NONE);
+}
+
+/* Our answer: the WebRTC lines written, the video line declined with its mid, and read back
+ * the same; a CR smuggled into a candidate spoils the whole SDP rather than forging a line. */
+static void test_webrtc_answer_round_trips(void)
+{
+	struct sdp_desc a, b;
+	char text[4096], why[200];
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.origin_addr, "127.0.0.1");
+	a.sess_id = 7;
+	a.has_audio = true;
+	strcpy(a.audio.addr, "127.0.0.1");
+	a.audio.port = 40000;
+	a.audio.savp = a.audio.dtls = a.audio.avpf = a.audio.rtcp_mux = true;
+	a.audio.dir = MEDIA_SENDRECV;
+	a.audio.nfmts = 1;
+	a.audio.fmts[0] = (struct sdp_fmt){ .pt = 111, .name = "opus", .rate = 48000, .channels = 2,
+					   .fmtp = "minptime=10;useinbandfec=1" };
+	strcpy(a.audio.rtc.ice_ufrag, "abcd");
+	strcpy(a.audio.rtc.ice_pwd, "0123456789abcdefghijkl");
+	strcpy(a.audio.rtc.cand[0], "1 1 udp 2130706431 127.0.0.1 40000 typ host");
+	a.audio.rtc.ncand = 1;
+	a.audio.rtc.end_of_candidates = true;
+	strcpy(a.audio.rtc.fp_alg, "sha-256");
+	strcpy(a.audio.rtc.fp, "01:02:03");
+	a.audio.rtc.setup = SETUP_PASSIVE;
+	strcpy(a.audio.rtc.mid, "0");
+	a.audio.rtc.bundled = true;
+	a.nother = 1;
+	a.other[0] = (struct sdp_other){ .type = "video", .proto = "UDP/TLS/RTP/SAVPF",
+					 .fmts = "96", .mid = "1" };
+	n = sdp_write_desc(&a, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK(strstr(text, "a=group:BUNDLE 0\r\n") != NULL);
+	CHECK(strstr(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n") != NULL);
+	CHECK(strstr(text, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n") != NULL);
+	CHECK(strstr(text, "a=setup:passive\r\n") != NULL);
+	CHECK_INT(sdp_parse_desc(text, (size_t)n, &b, why, sizeof(why)), 0);
+	CHECK_STR(b.audio.rtc.ice_ufrag, "abcd");
+	CHECK_STR(b.audio.rtc.ice_pwd, a.audio.rtc.ice_pwd);
+	CHECK_STR(b.audio.rtc.cand[0], a.audio.rtc.cand[0]);
+	CHECK(b.audio.rtc.end_of_candidates && b.audio.rtc.bundled);
+	CHECK_STR(b.audio.rtc.fp, "01:02:03");
+	CHECK_INT(b.audio.rtc.setup, SETUP_PASSIVE);
+	CHECK_STR(b.audio.fmts[0].fmtp, "minptime=10;useinbandfec=1");
+	CHECK_INT(b.audio.fmts[0].channels, 2);
+	CHECK_STR(b.other[0].mid, "1");
+
+	strcpy(a.audio.rtc.cand[0], "1 1 udp 1 127.0.0.1 4 typ host\r\na=setup:active");
+	CHECK_INT(sdp_write_desc(&a, text, sizeof(text)), -1);
+}
+
+int main(void)
+{
+	RUN(test_chrome_offer_parses_with_ice_dtls_and_bundle);
+	RUN(test_session_level_fingerprint_and_setup_apply);
+	RUN(test_plain_rtp_offer_has_no_webrtc_fields);
+	RUN(test_webrtc_answer_round_trips);
+	printf("%d checks, %d failed\n", unit_checks, unit_failures);
+	return unit_failures != 0;
+}
