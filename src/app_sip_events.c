@@ -32,6 +32,17 @@ static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, in
 	app_emit_w(a, &w);
 }
 
+/* An incoming call we cannot take, before it rang: 488 with reason, why in the log, and the
+ * call slot given back (no call event: the user never saw it). */
+static void refuse_incoming(struct app *a, struct app_call *c, const char *reason,
+			    const char *why)
+{
+	sipua_call_respond(c->sc, 488, reason, NULL);
+	app_emit_log(a, "incoming call from %s refused: %s", c->peer, why);
+	sipua_call_set_owner(c->sc, NULL);
+	c->used = false;
+}
+
 static void ua_incoming(void *arg, struct sipua_call *sc, struct sipua_acc *acc,
 			const struct sipua_incoming *in)
 {
@@ -60,11 +71,16 @@ static void ua_incoming(void *arg, struct sipua_call *sc, struct sipua_acc *acc,
 	if (in->sdp) {
 		int rc = sdp_parse_desc(in->sdp, in->sdp_len, &c->remote_offer, why, sizeof(why));
 		if (rc != 0) {
-			sipua_call_respond(sc, 488, rc > 0 ? "Not Acceptable Here (no audio)" :
-					   "Not Acceptable Here (bad SDP)", NULL);
-			app_emit_log(a, "incoming call from %s refused: %s", c->peer, why);
-			sipua_call_set_owner(sc, NULL);
-			c->used = false;
+			refuse_incoming(a, c, rc > 0 ? "Not Acceptable Here (no audio)" :
+					"Not Acceptable Here (bad SDP)", why);
+			return;
+		}
+		/* Refused now, not at answer: ringing for a call that cannot be answered
+		 * would have the user pick up into a 488. */
+		if (c->remote_offer.audio.dtls) {
+			refuse_incoming(a, c, "Not Acceptable Here (WebRTC media)",
+					"the offer is WebRTC media (ICE, DTLS-SRTP), which this "
+					"ttyphone cannot answer yet");
 			return;
 		}
 		c->has_remote_offer = true;

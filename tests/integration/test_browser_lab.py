@@ -297,7 +297,7 @@ class BrowserAndTtyphone(SharedLab):
         a, p = self.browsers["alice"], self.phone
         out_id = a.call(k.aor("carol"))
         # TODAY (no WebRTC media in ttyphone): the WebRTC offer reaches ttyphone, which
-        # finds no audio stream it can do (UDP/TLS/RTP/SAVPF) and refuses with 488 before
+        # parses it, names it WebRTC (UDP/TLS/RTP/SAVPF) and refuses with 488 before
         # any call event; JsSIP reports "Incompatible SDP". When ttyphone does WebRTC, this
         # becomes: p.wait_event(event="call", state="incoming"), answer, tones both ways.
         ev = a.wait_event(("call_failed", "call_accepted"), id=out_id, timeout=CALL_TIMEOUT)
@@ -305,7 +305,7 @@ class BrowserAndTtyphone(SharedLab):
                          ("call_failed", 488, "Incompatible SDP", "remote"), ev)
         why = p.wait_event(event="log", since=self.since,
                            text=lambda t: "incoming call from sip:alice@" in t)
-        self.assertIn("refused: no audio stream offered", why["text"])
+        self.assertIn("refused: the offer is WebRTC media (ICE, DTLS-SRTP)", why["text"])
         self.assertFalse(p.find_events(event="call", since=self.since))
         # What ttyphone received is the browser's WebRTC offer, as a browser writes it.
         trace = self.trace_text()
@@ -317,7 +317,7 @@ class BrowserAndTtyphone(SharedLab):
                      "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "c=IN IP4 127.0.0.1"):
             self.assertIn(line, trace)
         self.assertRegex(trace, r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host")
-        self.assertIn("SIP/2.0 488 Not Acceptable Here (no audio)", trace)
+        self.assertIn("SIP/2.0 488 Not Acceptable Here (WebRTC media)", trace)
         self.assert_both_usable()
 
     def test_ttyphone_calls_the_browser_whose_webrtc_refuses_plain_rtp(self):
