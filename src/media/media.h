@@ -92,6 +92,18 @@ int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t por
 int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t port,
 		      const struct sdp_desc *offer, enum media_dir hold_dir,
 		      struct sdp_desc *answer, struct media_params *out, char *why, size_t whylen);
+/* WebRTC (src/media/negotiate_webrtc.c): local is our side from the call's ICE agent and
+ * DTLS certificate (credentials, candidates, fingerprint); our lines then carry
+ * UDP/TLS/RTP/SAVPF, rtcp-mux, a=setup (actpass in an offer; in an answer, active unless
+ * the offerer is active), mid and BUNDLE, and the default candidate's address. The
+ * answer's audio.rtc.setup is our DTLS role. media_take_answer takes either kind of
+ * answer. A WebRTC media_params has suite SUITE_NONE: the keys come from DTLS. */
+int media_make_offer_webrtc(const struct media_cfg *cfg, const struct sdp_webrtc *local,
+			    enum media_dir dir, struct media_offer_state *st);
+int media_make_answer_webrtc(const struct media_cfg *cfg, const struct sdp_desc *offer,
+			     const struct sdp_webrtc *local, enum media_dir hold_dir,
+			     struct sdp_desc *answer, struct media_params *out, char *why,
+			     size_t whylen);
 int media_take_answer(const struct media_cfg *cfg, const struct media_offer_state *st,
 		      const struct sdp_desc *answer, struct media_params *out,
 		      char *why, size_t whylen);

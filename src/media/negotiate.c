@@ -5,6 +5,7 @@
  * preference, with the offerer's payload types. */
 #include "media.h"
 #include "codec.h"
+#include "negotiate_webrtc.h"
 #include "base64.h"
 #include "srtp_sess.h"
 #include "strutil.h"
@@ -139,8 +140,10 @@ static enum media_dir mirror(enum media_dir peer, enum media_dir ours)
 	return (enum media_dir)(m & ours);
 }
 
-int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t port,
-		     enum media_dir dir, struct media_offer_state *st)
+/* rtc: our ICE and DTLS side for a WebRTC offer, NULL for plain RTP. */
+static int make_offer(const struct media_cfg *cfg, const char *addr, uint16_t port,
+		      enum media_dir dir, const struct sdp_webrtc *rtc,
+		      struct media_offer_state *st)
 {
 	struct sdp_desc *o = &st->offer;
 	struct sdp_audio *a = &o->audio;
@@ -161,7 +164,10 @@ int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t por
 	for (unsigned i = 0; i < n && a->nfmts < SDP_MAX_FMTS - 1; i++)
 		codec_fmt(&a->fmts[a->nfmts++], codec_get(list[i]), codec_get(list[i])->pt);
 	set_fmt(&a->fmts[a->nfmts++], TE_PT, TE_NAME, TE_RATE, 0, "0-16");
-	if (cfg->srtp != SRTP_OFF) {
+	if (rtc) {
+		/* Keys come from DTLS (RFC 5764): no a=crypto, whatever srtp says. */
+		webrtc_fill_local(a, rtc, SETUP_ACTPASS, "0", true);
+	} else if (cfg->srtp != SRTP_OFF) {
 		static const enum srtp_suite offered[] = { SUITE_AES_CM_128_HMAC_SHA1_80,
 			SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AEAD_AES_128_GCM };
 
@@ -175,9 +181,28 @@ int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t por
 	return 0;
 }
 
-int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t port,
-		      const struct sdp_desc *offer, enum media_dir hold_dir,
-		      struct sdp_desc *answer, struct media_params *out, char *why, size_t whylen)
+int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t port,
+		     enum media_dir dir, struct media_offer_state *st)
+{
+	return make_offer(cfg, addr, port, dir, NULL, st);
+}
+
+int media_make_offer_webrtc(const struct media_cfg *cfg, const struct sdp_webrtc *local,
+			    enum media_dir dir, struct media_offer_state *st)
+{
+	struct sdp_audio probe;
+
+	/* The default candidate is the address on our lines. */
+	memset(&probe, 0, sizeof(probe));
+	webrtc_fill_local(&probe, local, SETUP_ACTPASS, "0", true);
+	return make_offer(cfg, probe.addr, probe.port, dir, local, st);
+}
+
+/* rtc: our ICE and DTLS side when we can answer a WebRTC offer, NULL when we cannot. */
+static int make_answer(const struct media_cfg *cfg, const char *addr, uint16_t port,
+		       const struct sdp_desc *offer, const struct sdp_webrtc *rtc,
+		       enum media_dir hold_dir, struct sdp_desc *answer,
+		       struct media_params *out, char *why, size_t whylen)
 {
 	const struct sdp_audio *oa = &offer->audio;
 	struct sdp_audio *a = &answer->audio;
@@ -207,12 +232,17 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 		return str_fail(why, whylen, "the offer has no connection address for audio");
 	/* A WebRTC offer takes its keys from DTLS and its path from ICE: answering it with
 	 * plain RTP would give a call the browser drops in silence, so refuse it by name. */
-	if (oa->dtls)
+	if (oa->dtls && !rtc)
 		return str_fail(why, whylen, "the offer is WebRTC media (%s: ICE, DTLS-SRTP), "
 				"which this ttyphone cannot answer yet",
 				oa->avpf ? "UDP/TLS/RTP/SAVPF" : "UDP/TLS/RTP/SAVP");
+	if (oa->dtls && webrtc_check_remote(oa, true, why, whylen) < 0)
+		return -1;
 
-	/* Security first: it decides whether there is a call at all. */
+	/* Security first: it decides whether there is a call at all. DTLS brings its keys
+	 * after the answer; a=crypto beside it would be ignored (RFC 5763). */
+	if (oa->dtls)
+		goto codecs;
 	for (unsigned i = 0; i < oa->ncrypto && i < SDP_MAX_CRYPTO && !cr; i++)
 		if (parse_crypto(&oa->crypto[i], &suite, out->rx_key))
 			cr = &oa->crypto[i];
@@ -232,6 +262,7 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 			return str_fail(why, whylen, "SRTP is unavailable: %s", load_why);
 		cr = NULL;         /* optional, and offered over RTP/AVP: answer plain */
 	}
+codecs:
 	load_why[0] = '\0';
 	for (unsigned i = 0; i < oa->nfmts && i < SDP_MAX_FMTS && !chosen; i++)
 		if (!is_te(&oa->fmts[i]) && fmt_codec(&oa->fmts[i], &cid) &&
@@ -288,6 +319,9 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 		memset(out->rx_key, 0, sizeof(out->rx_key));
 		out->suite = SUITE_NONE;
 	}
+	if (oa->dtls)
+		webrtc_fill_local(a, rtc, webrtc_answer_setup(oa->rtc.setup), oa->rtc.mid,
+				  oa->rtc.bundled);
 	/* An old-style hold (c=0.0.0.0) means the peer does not want to receive. */
 	offer_dir = oa->dir;
 	if (strcmp(oa->addr, "0.0.0.0") == 0)
@@ -301,6 +335,26 @@ int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t po
 	out->dir = a->dir;
 	out->ptime = oa->ptime ? oa->ptime : 20;
 	return 0;
+}
+
+int media_make_answer(const struct media_cfg *cfg, const char *addr, uint16_t port,
+		      const struct sdp_desc *offer, enum media_dir hold_dir,
+		      struct sdp_desc *answer, struct media_params *out, char *why, size_t whylen)
+{
+	return make_answer(cfg, addr, port, offer, NULL, hold_dir, answer, out, why, whylen);
+}
+
+int media_make_answer_webrtc(const struct media_cfg *cfg, const struct sdp_desc *offer,
+			     const struct sdp_webrtc *local, enum media_dir hold_dir,
+			     struct sdp_desc *answer, struct media_params *out, char *why,
+			     size_t whylen)
+{
+	struct sdp_audio probe;
+
+	memset(&probe, 0, sizeof(probe));
+	webrtc_fill_local(&probe, local, SETUP_ACTIVE, NULL, false);
+	return make_answer(cfg, probe.addr, probe.port, offer, local, hold_dir, answer, out,
+			   why, whylen);
 }
 
 int media_take_answer(const struct media_cfg *cfg, const struct media_offer_state *st,
@@ -349,7 +403,15 @@ int media_take_answer(const struct media_cfg *cfg, const struct media_offer_stat
 		return str_fail(why, whylen, "peer chose %s, which cannot run here: %s",
 			    codec_get(cid)->rtp_name, load_why);
 
-	if (oa->ncrypto > 0 && aa->ncrypto > 0) {
+	if (oa->dtls != aa->dtls)
+		return str_fail(why, whylen, oa->dtls ? "peer answered our WebRTC offer with plain "
+				"RTP (no ICE and DTLS-SRTP)" : "peer answered our RTP offer with "
+				"WebRTC media (UDP/TLS/RTP/SAVPF)");
+	if (oa->dtls) {
+		if (webrtc_check_remote(aa, false, why, whylen) < 0)
+			return -1;
+		/* The keys come from the DTLS handshake: suite stays SUITE_NONE for now. */
+	} else if (oa->ncrypto > 0 && aa->ncrypto > 0) {
 		const struct sdp_crypto *ac = &aa->crypto[0], *ours = NULL;
 		enum srtp_suite suite;
 

@@ -1,7 +1,10 @@
 /* test_sdp_webrtc.c: a browser's offer as Chromium writes it (UDP/TLS/RTP/SAVPF, ICE,
  * DTLS fingerprint, BUNDLE, rtcp-fb, a video line) parsed into struct sdp_desc, and our
  * WebRTC answer written and read back. Sofia leaves this profile's rtpmaps unparsed: the
- * formats come from sdp_parse.c's own reading of a=rtpmap and a=fmtp. */
+ * formats come from sdp_parse.c's own reading of a=rtpmap and a=fmtp. Then offer/answer
+ * with our ICE and DTLS side (media_make_answer_webrtc, media_make_offer_webrtc,
+ * media_take_answer): roles, the default candidate, what a WebRTC line must carry. */
+#include "media/media.h"
 #include "sdp.h"
 #include "unit.h"
 
@@ -185,12 +188,213 @@ static void test_webrtc_answer_round_trips(void)
 	CHECK_INT(sdp_write_desc(&a, text, sizeof(text)), -1);
 }
 
+/* Our side as a webrtc link gives it: credentials, two candidates, gathering done. */
+static struct sdp_webrtc our_side(void)
+{
+	struct sdp_webrtc w;
+
+	memset(&w, 0, sizeof(w));
+	strcpy(w.ice_ufrag, "Tty1");
+	strcpy(w.ice_pwd, "ttyphoneIcePassword0123");
+	strcpy(w.cand[0], "1 1 UDP 2015364095 198.51.100.5 41000 typ host");
+	strcpy(w.cand[1], "2 1 UDP 1679819007 203.0.113.9 41000 typ srflx raddr 198.51.100.5 rport 41000");
+	w.ncand = 2;
+	w.end_of_candidates = true;
+	strcpy(w.fp_alg, "sha-256");
+	strcpy(w.fp, "AA:BB:CC:DD");
+	return w;
+}
+
+static struct media_cfg media_cfg_of(enum srtp_mode srtp)
+{
+	struct media_cfg c = { .codecs = { CODEC_OPUS, CODEC_G722, CODEC_PCMA, CODEC_PCMU },
+			       .ncodecs = 4, .srtp = srtp };
+	return c;
+}
+
+static void test_chrome_offer_is_answered_as_webrtc_with_us_active(void)
+{
+	struct media_cfg c = media_cfg_of(SRTP_OFF);   /* srtp = off does not matter here */
+	struct sdp_webrtc ours = our_side();
+	struct sdp_desc off, ans, back;
+	struct media_params p;
+	char why[300], text[4096];
+	int n;
+
+	CHECK_INT(sdp_parse_desc(chrome_offer, sizeof(chrome_offer) - 1, &off, why, sizeof(why)), 0);
+	CHECK_INT(media_make_answer_webrtc(&c, &off, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), 0);
+	CHECK(ans.audio.dtls && ans.audio.avpf && ans.audio.rtcp_mux && ans.audio.ncrypto == 0);
+	CHECK_INT(ans.audio.rtc.setup, SETUP_ACTIVE);          /* the offer said actpass */
+	CHECK_INT(p.suite, SUITE_NONE);                        /* keys come from DTLS */
+	CHECK_INT(p.codec, CODEC_OPUS);
+	CHECK_INT(p.pt, 111);
+	CHECK_INT(p.te_pt, 110);                               /* at opus's 48 kHz clock */
+	CHECK_STR(p.remote_addr, "192.168.1.20");
+	n = sdp_write_desc(&ans, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK(strstr(text, "m=audio 41000 UDP/TLS/RTP/SAVPF 111 110\r\n") != NULL);
+	CHECK(strstr(text, "c=IN IP4 198.51.100.5\r\n") != NULL);   /* the default candidate */
+	CHECK(strstr(text, "a=group:BUNDLE 0\r\n") != NULL);
+	CHECK(strstr(text, "a=mid:0\r\n") != NULL);
+	CHECK(strstr(text, "a=setup:active\r\n") != NULL);
+	CHECK(strstr(text, "a=fingerprint:sha-256 AA:BB:CC:DD\r\n") != NULL);
+	CHECK(strstr(text, "a=ice-ufrag:Tty1\r\n") != NULL);
+	CHECK(strstr(text, "a=candidate:2 1 UDP 1679819007 203.0.113.9 41000 typ srflx") != NULL);
+	CHECK(strstr(text, "a=end-of-candidates\r\n") != NULL);
+	CHECK(strstr(text, "a=rtcp-mux\r\n") != NULL);
+	CHECK(strstr(text, "a=ice-options:trickle") == NULL);
+	CHECK(strstr(text, "a=crypto") == NULL);
+	CHECK(strstr(text, "m=video 0 UDP/TLS/RTP/SAVPF") != NULL);
+	CHECK_INT(sdp_parse_desc(text, (size_t)n, &back, why, sizeof(why)), 0);
+	CHECK_STR(back.audio.rtc.ice_pwd, ours.ice_pwd);
+
+	/* Without our side (no WebRTC here), the refusal names it. */
+	CHECK_INT(media_make_answer(&c, "198.51.100.5", 20000, &off, MEDIA_SENDRECV, &ans, &p,
+				    why, sizeof(why)), -1);
+	CHECK(strstr(why, "WebRTC media (UDP/TLS/RTP/SAVPF") != NULL);
+}
+
+static void test_answer_roles_follow_the_offer(void)
+{
+	static const struct { enum sdp_setup offered, ours; } cases[] = {
+		{ SETUP_ACTPASS, SETUP_ACTIVE }, { SETUP_ACTIVE, SETUP_PASSIVE },
+		{ SETUP_PASSIVE, SETUP_ACTIVE }, { SETUP_NONE, SETUP_PASSIVE },
+	};
+	struct media_cfg c = media_cfg_of(SRTP_OPTIONAL);
+	struct sdp_webrtc ours = our_side();
+	struct sdp_desc off, ans;
+	struct media_params p;
+	char why[300];
+
+	CHECK_INT(sdp_parse_desc(chrome_offer, sizeof(chrome_offer) - 1, &off, why, sizeof(why)), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		off.audio.rtc.setup = cases[i].offered;
+		CHECK_INT(media_make_answer_webrtc(&c, &off, &ours, MEDIA_SENDRECV, &ans, &p, why,
+						   sizeof(why)), 0);
+		CHECK_INT(ans.audio.rtc.setup, cases[i].ours);
+	}
+}
+
+static void test_webrtc_offers_missing_what_we_need_are_refused_by_name(void)
+{
+	struct media_cfg c = media_cfg_of(SRTP_OPTIONAL);
+	struct sdp_webrtc ours = our_side();
+	struct sdp_desc off, bad, ans;
+	struct media_params p;
+	char why[300];
+
+	CHECK_INT(sdp_parse_desc(chrome_offer, sizeof(chrome_offer) - 1, &off, why, sizeof(why)), 0);
+	bad = off;
+	bad.audio.rtcp_mux = false;
+	CHECK_INT(media_make_answer_webrtc(&c, &bad, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), -1);
+	CHECK(strstr(why, "no a=rtcp-mux") != NULL);
+	bad = off;
+	bad.audio.rtc.fp[0] = '\0';
+	CHECK_INT(media_make_answer_webrtc(&c, &bad, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), -1);
+	CHECK(strstr(why, "no DTLS fingerprint") != NULL);
+	bad = off;
+	bad.audio.rtc.ice_pwd[0] = '\0';
+	CHECK_INT(media_make_answer_webrtc(&c, &bad, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), -1);
+	CHECK(strstr(why, "no ICE credentials") != NULL);
+	bad = off;
+	bad.audio.rtc.setup = SETUP_HOLDCONN;
+	CHECK_INT(media_make_answer_webrtc(&c, &bad, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), -1);
+	CHECK(strstr(why, "holdconn") != NULL);
+	/* No codec in common stays the codec refusal. */
+	c.codecs[0] = CODEC_PCMU;
+	c.ncodecs = 1;
+	bad = off;
+	bad.audio.nfmts = 1;          /* opus only */
+	CHECK_INT(media_make_answer_webrtc(&c, &bad, &ours, MEDIA_SENDRECV, &ans, &p, why,
+					   sizeof(why)), -1);
+	CHECK(strstr(why, "no codec in common") != NULL);
+}
+
+/* Our WebRTC offer, answered by a peer built from our own answerer (as a browser would
+ * answer: active), and the answers we must refuse. */
+static void test_our_webrtc_offer_and_the_answers_we_take(void)
+{
+	struct media_cfg c = media_cfg_of(SRTP_MANDATORY);
+	struct sdp_webrtc ours = our_side(), theirs = our_side();
+	struct media_offer_state st;
+	struct sdp_desc ans, bad;
+	struct media_params pb, pa;
+	char text[4096], why[300];
+	int n;
+
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(media_make_offer_webrtc(&c, &ours, MEDIA_SENDRECV, &st), 0);
+	n = sdp_write_desc(&st.offer, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK(strstr(text, "m=audio 41000 UDP/TLS/RTP/SAVPF ") != NULL);
+	CHECK(strstr(text, "c=IN IP4 198.51.100.5\r\n") != NULL);
+	CHECK(strstr(text, "a=setup:actpass\r\n") != NULL);
+	CHECK(strstr(text, "a=group:BUNDLE 0\r\n") != NULL);
+	CHECK(strstr(text, "a=rtcp-mux\r\n") != NULL);
+	CHECK(strstr(text, "a=crypto") == NULL);  /* srtp = mandatory: DTLS gives the keys */
+
+	strcpy(theirs.ice_ufrag, "Brws");
+	strcpy(theirs.cand[0], "9 1 udp 2122260223 192.0.2.44 50000 typ host");
+	theirs.ncand = 1;
+	CHECK_INT(media_make_answer_webrtc(&c, &st.offer, &theirs, MEDIA_SENDRECV, &ans, &pb, why,
+					   sizeof(why)), 0);
+	CHECK_INT(ans.audio.rtc.setup, SETUP_ACTIVE);
+	CHECK_INT(media_take_answer(&c, &st, &ans, &pa, why, sizeof(why)), 0);
+	CHECK_INT(pa.suite, SUITE_NONE);
+	CHECK_INT(pa.codec, CODEC_OPUS);
+	CHECK_STR(pa.remote_addr, "192.0.2.44");
+	CHECK_INT(pa.remote_port, 50000);
+
+	bad = ans;
+	bad.audio.rtc.setup = SETUP_ACTPASS;
+	CHECK_INT(media_take_answer(&c, &st, &bad, &pa, why, sizeof(why)), -1);
+	CHECK(strstr(why, "actpass") != NULL);
+	bad = ans;
+	bad.audio.dtls = false;
+	CHECK_INT(media_take_answer(&c, &st, &bad, &pa, why, sizeof(why)), -1);
+	CHECK(strstr(why, "answered our WebRTC offer with plain RTP") != NULL);
+	bad = ans;
+	bad.audio.rtc.fp[0] = '\0';
+	CHECK_INT(media_take_answer(&c, &st, &bad, &pa, why, sizeof(why)), -1);
+	CHECK(strstr(why, "no DTLS fingerprint") != NULL);
+
+	/* A WebRTC answer to a plain offer is refused too. */
+	CHECK_INT(media_make_offer(&c, "198.51.100.5", 20000, MEDIA_SENDRECV, &st), 0);
+	CHECK_INT(media_take_answer(&c, &st, &ans, &pa, why, sizeof(why)), -1);
+	CHECK(strstr(why, "answered our RTP offer with WebRTC media") != NULL);
+}
+
+/* Before gathering gave a candidate, the line says so (RFC 8840's 9 and 0.0.0.0). */
+static void test_no_candidate_yet_gives_the_discard_address(void)
+{
+	struct media_cfg c = media_cfg_of(SRTP_OFF);
+	struct sdp_webrtc ours = our_side();
+	struct media_offer_state st;
+
+	ours.ncand = 0;
+	ours.end_of_candidates = false;
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(media_make_offer_webrtc(&c, &ours, MEDIA_SENDRECV, &st), 0);
+	CHECK_STR(st.offer.audio.addr, "0.0.0.0");
+	CHECK_INT(st.offer.audio.port, 9);
+}
+
 int main(void)
 {
 	RUN(test_chrome_offer_parses_with_ice_dtls_and_bundle);
 	RUN(test_session_level_fingerprint_and_setup_apply);
 	RUN(test_plain_rtp_offer_has_no_webrtc_fields);
 	RUN(test_webrtc_answer_round_trips);
+	RUN(test_chrome_offer_is_answered_as_webrtc_with_us_active);
+	RUN(test_answer_roles_follow_the_offer);
+	RUN(test_webrtc_offers_missing_what_we_need_are_refused_by_name);
+	RUN(test_our_webrtc_offer_and_the_answers_we_take);
+	RUN(test_no_candidate_yet_gives_the_discard_address);
 	printf("%d checks, %d failed\n", unit_checks, unit_failures);
 	return unit_failures != 0;
 }
