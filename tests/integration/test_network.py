@@ -97,8 +97,20 @@ class Network(ttylab.LabTestCase):
         # Losing the server must not un-REGISTER: a copy of that request arriving after the
         # new REGISTER would remove the binding the phone just made (it did, under load).
         self.assertEqual(nat.dropped_unregisters, 0)
+        # The binding is there, at the NAT's outside address, before the call is tried
+        # (CI once saw this call never reach alice under ASan: this tells which side).
+        dump = self.lab.kam.ul_dump()
+        self.assertIn("Received: sip:127.0.0.1:%d" % nat.outside.getsockname()[1],
+                      dump[dump.index("AoR: alice"):] if "AoR: alice" in dump else dump,
+                      dump)
+        since = b.mark()
         b.send("call alice")
-        a.wait_event(event="call", state="incoming")
+        try:
+            a.wait_event(event="call", state="incoming")
+        except AssertionError as e:
+            raise AssertionError("%s\nbob's events: %s\nlocation: %s\nkamailio: %s" % (
+                e, b.find_events(since=since), self.lab.kam.ul_dump(),
+                self.lab.kam.log_tail(60))) from None
 
 
 if __name__ == "__main__":
