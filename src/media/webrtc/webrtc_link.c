@@ -156,7 +156,10 @@ static void fail(struct webrtc_link *l, const char *fmt, ...)
 	if (l->failed || l->closing)
 		return;
 	l->failed = true;
-	ice_agent_set_timer(l->ice, -1);
+	/* Only a begun handshake has a timer; and before that l->ice may not be set yet
+	 * (ICE can fail, no local address, while ice_agent_alloc has not returned). */
+	if (l->begun)
+		ice_agent_set_timer(l->ice, -1);
 	set_state(l, "failed");
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = WL_EV_FAILED;
@@ -357,7 +360,8 @@ static void close_dtls(void *arg)
 	if (l->closing)
 		return;
 	l->closing = true;
-	ice_agent_set_timer(l->ice, -1);
+	if (l->begun)
+		ice_agent_set_timer(l->ice, -1);
 	wipe_early(l);
 	if (l->d) {
 		dtls_srtp_close(l->d);     /* close_notify, if the handshake began */
