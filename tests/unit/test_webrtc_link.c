@@ -637,7 +637,7 @@ static void dtls_never_answers(bool we_active)
 	took = wait_ev(&a, WL_EV_FAILED, 1, limit(6000));
 	CHECK(took >= 0);
 	took = a.first_ms[WL_EV_FAILED] - a.first_ms[WL_EV_ICE_CONNECTED];
-	CHECK(took >= 1990);
+	CHECK(took >= 2000);             /* our own clock: exact */
 	CHECK(took <= limit(3500));
 	if (we_active)
 		CHECK_STR(a.text[WL_EV_FAILED], "DTLS handshake did not finish in 2 s (nothing "
