@@ -321,7 +321,9 @@ static void call(bool offerer_active)
 	CHECK(sa.cipher[0] != '\0');
 	CHECK_STR(sa.cipher, sb.cipher);
 	CHECK_STR(sa.pair.local, a.pair.local);
-	CHECK_INT(sa.dtls.retransmits + sb.dtls.retransmits, 0);   /* nothing lost */
+	/* nothing lost, and no flight took the 1 s of a resend (valgrind's might) */
+	if (!slow)
+		CHECK_INT(sa.dtls.retransmits + sb.dtls.retransmits, 0);
 	CHECK(sa.dtls.in >= 1 && sa.dtls.out >= 1);
 	CHECK_INT(sa.ice.tx_datagrams, sa.dtls.out);   /* DTLS went out through ICE */
 	CHECK_INT(sb.ice.tx_datagrams, sb.dtls.out);
