@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@
 #include <openssl/x509.h>
 
 struct dtls_cert {
+	atomic_uint extra_refs;    /* references beyond the maker's (dtls_cert_ref): 0 from
+				    * calloc, where every maker starts */
 	X509 *x509;
 	EVP_PKEY *key;
 	time_t expires;
@@ -52,9 +55,18 @@ void dtls_cert_default_path(char *out, size_t size)
 			 DTLS_CERT_FILE);
 }
 
+struct dtls_cert *dtls_cert_ref(struct dtls_cert *c)
+{
+	atomic_fetch_add_explicit(&c->extra_refs, 1, memory_order_relaxed);
+	return c;
+}
+
 void dtls_cert_free(struct dtls_cert *c)
 {
 	if (!c)
+		return;
+	/* acq_rel: whoever frees last sees every other holder's reads done */
+	if (atomic_fetch_sub_explicit(&c->extra_refs, 1, memory_order_acq_rel) != 0)
 		return;
 	X509_free(c->x509);
 	EVP_PKEY_free(c->key);

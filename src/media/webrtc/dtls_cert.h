@@ -42,6 +42,10 @@ int dtls_cert_load(struct dtls_cert **cp, const char *path, time_t now, dtls_not
 /* A new certificate valid from now, in memory only (tests, or no data directory).
  * 0 or an errno with why. */
 int dtls_cert_make(struct dtls_cert **cp, time_t now, char *why, size_t whylen);
+/* Another reference to c, for a holder that outlives its maker's (a WebRTC link): c
+ * stays until every reference is given back with dtls_cert_free. Any thread. */
+struct dtls_cert *dtls_cert_ref(struct dtls_cert *c);
+/* Gives back one reference; the last one frees. NULL is fine. */
 void dtls_cert_free(struct dtls_cert *c);
 
 /* "sha-256 AB:CD:..." as the SDP attribute a=fingerprint takes it. */
