@@ -11,7 +11,7 @@
  *   +600 ms .. TAMPER_N packets A->B altered: B drops exactly those (srtp_dropped)
  *   +1000 ms . the wire stops taking A's packets for STALL_MS: A's ring fills, A counts
  *              what it refuses, keeps receiving and playing B; B hears A again after
- *   +4000 ms . end
+ *   +4000 ms . end (+5000 under ASan or valgrind)
  *
  * Real-time limits widen under ASan (TTY_SANITIZED=1) and valgrind; lower bounds do not. */
 #include "unit.h"
@@ -42,7 +42,7 @@
 #define TAMPER_AFTER_MS 600    /* after the keys */
 #define STALL_AFTER_MS 1000
 #define STALL_MS 1000
-#define RUN_AFTER_MS 4000      /* from the keys to the end */
+#define RUN_AFTER_MS (slow ? 5000 : 4000) /* from the keys to the end */
 /* After the stall B plays A's 16 late packets, then conceals the ~39 that A's full ring
  * refused (the jitter buffer plays out a sequence gap with later packets present: seen
  * 700-750 ms to be back on time), then hears A live: the last LIVE_MS are checked. */
@@ -55,7 +55,14 @@
 #define TONE_AMP 8000.0
 #define NPAIRS 2
 
-static bool slow;              /* ASan or valgrind: threads run late, now and then long */
+/* ASan or valgrind: threads run late, now and then long. Under valgrind (20-50x slower,
+ * every thread on one core) the media threads also fall behind real time (seen: 3.5 s
+ * of audio played in 4.4 s), so a session's speaker file no longer keeps the wall clock
+ * and wall-clock windows into it mean nothing: there the tone is checked where the file
+ * itself says (from its onset; its last LIVE_MS), and counts that follow from real time
+ * are halved. Protocol counts (what crossed, what was dropped, what was refused) hold
+ * exactly either way. */
+static bool slow;
 #define MAX_GAP_MS (slow ? 250.0 : 40.0)
 #define HZ_TOLERANCE(hz) ((hz) * (slow ? 0.1 : 0.01))
 
@@ -466,8 +473,9 @@ static void run_all(void)
 
 /* ---- the results ---- */
 
-/* The tone at hz in a speaker file from from_ms to to_ms (file time): frequency, level, no
- * gap. Returns the file's tone onset in ms. */
+/* The tone at hz in a speaker file in each window {from_ms, to_ms} (file time; negative:
+ * that long before the file's end; never before 100 ms after the tone's onset): frequency,
+ * level, no gap. Returns the file's tone onset in ms. */
 static double check_tone(const char *label, const char *path, double hz, double onset_max_ms,
 			 double (*windows)[2], int nwin)
 {
@@ -480,7 +488,9 @@ static double check_tone(const char *label, const char *path, double hz, double 
 	       n / 48000.0, on_ms);
 	CHECK(on_ms < onset_max_ms);
 	for (int w = 0; w < nwin; w++) {
-		size_t from = (size_t)(windows[w][0] * 48), to = (size_t)(windows[w][1] * 48);
+		double fm = windows[w][0] < 0 ? n / 48.0 + windows[w][0] : windows[w][0];
+		double tm = windows[w][1] < 0 ? n / 48.0 + windows[w][1] : windows[w][1];
+		size_t from = fm > 0 ? (size_t)(fm * 48) : 0, to = tm > 0 ? (size_t)(tm * 48) : 0;
 		double f = 0, db = -99, gap = 9999;
 
 		if (from < on + 4800)
@@ -541,25 +551,30 @@ static void test_after_the_keys_the_tone_is_heard_both_ways(void)
 		/* File times: the keys came keys_ms - file0 into each file. */
 		double ka = (double)(keys_ms - pr->a_file0_ms), kb = (double)(keys_ms - pr->b_file0_ms);
 		double onset_room = slow ? 1500 : 400;
-		double a_win[1][2] = { { ka, ka + RUN_AFTER_MS - 100 } };
+		double a_win[1][2] = { { 0, -100 } };
 		double b_win[2][2] = {
+			/* The end: A live again after the stall. */
+			{ -100 - LIVE_MS, -100 },
 			/* Until the tampering: its losses are concealed, and concealment's phase
 			 * jumps move a frequency read from zero crossings (seen up to 4.6 Hz). */
-			{ kb, kb + TAMPER_AFTER_MS - 50 },
-			{ kb + RUN_AFTER_MS - 100 - LIVE_MS, kb + RUN_AFTER_MS - 100 } };
+			{ kb, kb + TAMPER_AFTER_MS - 50 } };
 		double on;
+		unsigned rt = slow ? 2 : 1;    /* counts that follow from real time */
 
 		/* A hears B's 750 Hz throughout, the stall of its own sending included: its
 		 * thread never waited on the full ring. */
 		on = check_tone(pr->label, pr->a_out, B_HZ, ka + onset_room, a_win, 1);
-		CHECK(on >= ka - 40);          /* a tick's rounding either way of the keys */
-		/* B hears A's 1 kHz, before the tampering and the stall, and at the end. */
-		on = check_tone(pr->label, pr->b_out, A_HZ, kb + onset_room, b_win, 2);
-		CHECK(on >= kb - 40);
+		if (!slow)                     /* the file keeps the wall clock: a tick either way */
+			CHECK(on >= ka - 40);
+		/* B hears A's 1 kHz at the end (and, where the file keeps the wall clock, before
+		 * the tampering and the stall). */
+		on = check_tone(pr->label, pr->b_out, A_HZ, kb + onset_room, b_win, slow ? 1 : 2);
+		if (!slow)
+			CHECK(on >= kb - 40);
 		CHECK(pr->sa.srtp && pr->sb.srtp);
 		CHECK_INT(pr->sb.codec, pr->codec);
-		CHECK(pr->sa.pkts_sent >= (RUN_AFTER_MS - 300) / 20 - RING_SLOTS - STALL_MS / 20);
-		CHECK(pr->sb.pkts_sent >= (RUN_AFTER_MS - 300) / 20);
+		CHECK(pr->sa.pkts_sent >= ((RUN_AFTER_MS - 300) / 20 - RING_SLOTS - STALL_MS / 20) / rt);
+		CHECK(pr->sb.pkts_sent >= (RUN_AFTER_MS - 300) / 20 / rt);
 		CHECK_INT(pr->sa.wrong_source_dropped + pr->sb.wrong_source_dropped, 0);
 	}
 }
@@ -633,7 +648,9 @@ static void test_a_full_tx_ring_drops_and_counts_and_never_blocks(void)
 		       (unsigned long long)recv, (unsigned long long)after);
 		CHECK_INT(pr->sa_stall0.tx_ring_dropped, 0);
 		CHECK_INT(pr->a_tx_full, RING_SLOTS);
-		CHECK(sent <= RING_SLOTS);
+		/* What the ring holds, and what A sent between its last stats and the wire's
+		 * stop (a tick or two: stats are published at a tick's end). */
+		CHECK(sent <= RING_SLOTS + (slow ? 5 : 2));
 		/* 50 RTP and ~5 RTCP a second, 16 of them held. */
 		CHECK(dropped >= (slow ? 1 : STALL_MS / 20 - RING_SLOTS - 5));
 		CHECK_INT(pr->sa.tx_ring_dropped, pr->a_tx_ring_dropped);
@@ -655,8 +672,8 @@ static void test_ring_arrival_stamps_are_converted(void)
 		       pr->sb_stall0.jitter_ms, pr->sa.playout_wait_ms,
 		       pr->sb_stall0.playout_wait_ms, pr->sa.jb_delay_ms, pr->sb_stall0.jb_delay_ms);
 		/* A's incoming wire was never stalled; B's is read before its stall. */
-		CHECK(pr->sa.jitter_ms < (slow ? 30 : 5));
-		CHECK(pr->sb_stall0.jitter_ms < (slow ? 30 : 5));
+		CHECK(pr->sa.jitter_ms < (slow ? 80 : 5));
+		CHECK(pr->sb_stall0.jitter_ms < (slow ? 80 : 5));
 		/* From arrival to playout: a wrong offset makes this seconds (or years). */
 		CHECK(pr->sa.playout_wait_ms < (slow ? 400u : 100u));
 		CHECK(pr->sb_stall0.playout_wait_ms < (slow ? 400u : 100u));
