@@ -13,6 +13,7 @@
 
 struct evq;
 struct media_session;
+struct pkt_ring;
 
 enum srtp_suite { SUITE_NONE, SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_CM_128_HMAC_SHA1_32,
 	SUITE_AEAD_AES_128_GCM };
@@ -31,6 +32,17 @@ struct media_params {
 	uint8_t rx_key[46];        /* theirs */
 	unsigned key_len;
 	unsigned ptime;            /* ms, default 20 */
+	/* WebRTC (ICE owns the socket, src/media/webrtc/pkt_ring.h): both set, or neither. */
+	struct pkt_ring *rx_ring;  /* non-NULL: WebRTC: RTP and RTCP (rtcp-mux) come from this ring
+				    * and go into tx_ring, not the session's sockets; remote_addr and
+				    * remote_port are then informative only. The media thread is the
+				    * only consumer of rx_ring and the only producer of tx_ring; both
+				    * must outlive the session, and stay the same for its life */
+	struct pkt_ring *tx_ring;
+	bool keys_pending;         /* suite is set, the keys are not known yet (DTLS under way):
+				    * send nothing and drop what comes, until a media_session_start
+				    * with the keys and keys_pending false (suite and keys are not
+				    * looked at while it is true) */
 };
 
 /* Local state kept between our offer and the answer (the keys we offered). */
@@ -45,6 +57,8 @@ struct media_stats {
 	uint64_t concealed_ms;     /* audio made by PLC/FEC */
 	uint64_t srtp_dropped;     /* auth failures and replays */
 	uint64_t wrong_source_dropped;
+	uint64_t keys_pending_dropped; /* packets that came while keys_pending (DTLS under way) */
+	uint64_t tx_ring_dropped;  /* WebRTC: packets the tx ring refused (full): not sent */
 	double jitter_ms;          /* RFC 3550 interarrival jitter */
 	double rtt_ms;             /* from RTCP SR/RR, 0 = unknown */
 	double loss_pct;           /* reported by the peer's RTCP RR */
@@ -57,6 +71,7 @@ struct media_stats {
 	uint64_t playback_underruns; /* times the device's playback ran dry, or nearly */
 	float mic_level, spk_level;/* 0..1 peak over the last interval */
 	bool srtp;
+	bool keys_pending;         /* sending nothing yet: the SRTP keys are not known */
 	enum codec_id codec;
 	bool audio_ok;
 	bool aec;                  /* echo cancellation runs on the microphone */
@@ -74,7 +89,9 @@ uint16_t media_session_port(const struct media_session *ms);
  * what it receives, delay_ms later, instead of using an audio device. */
 void media_session_set_echo(struct media_session *ms, unsigned delay_ms);
 /* Start the thread with p, or apply new parameters to a running session without a gap.
- * remote_addr must be a numeric address of local_addr's family. */
+ * remote_addr must be a numeric address of local_addr's family (unless p has rings).
+ * EINVAL: one ring without the other, or rings other than the running session's (a
+ * session stays on the transport it started with). */
 int media_session_start(struct media_session *ms, const struct media_params *p);
 /* Queue an RFC 4733 digit (0-9 * # A-D); ENOTSUP if no telephone-event was negotiated. */
 int media_session_dtmf(struct media_session *ms, char digit);

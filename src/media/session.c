@@ -306,8 +306,16 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 
 	if (!ms || !p || !codec_get(p->codec) || p->pt > 127 || p->te_pt > 127)
 		return EINVAL;
-	if (p->suite != SUITE_NONE && (p->key_len != srtp_suite_key_len(p->suite) ||
-				       p->key_len > sizeof(p->tx_key)))
+	/* keys_pending: the suite and keys come later (DTLS chooses the profile too). */
+	if (!p->keys_pending && p->suite != SUITE_NONE &&
+	    (p->key_len != srtp_suite_key_len(p->suite) || p->key_len > sizeof(p->tx_key)))
+		return EINVAL;
+	/* WebRTC's rings: both (and two of them: the thread consumes one, produces the other),
+	 * and a running session keeps its transport: moving between the sockets and rings, or
+	 * to other rings, would hand a ring's one consumer or producer to another thread. */
+	if (!p->rx_ring != !p->tx_ring || (p->rx_ring && p->rx_ring == p->tx_ring))
+		return EINVAL;
+	if (ms->running && (p->rx_ring != ms->rx_ring || p->tx_ring != ms->tx_ring))
 		return EINVAL;
 	/* Negotiation loaded the codec's library already; params made by hand get it here,
 	 * before the media thread (which never loads) meets the codec. */
@@ -316,12 +324,18 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 		return ELIBACC;
 	memset(&u, 0, sizeof(u));
 	u.p = *p;
-	err = make_remote(ms, p, &u.remote, &u.remote_len);
+	/* Rings: ICE's selected pair is the remote; the address is informative only (it may
+	 * not even be of our sockets' family). */
+	err = p->rx_ring ? 0 : make_remote(ms, p, &u.remote, &u.remote_len);
 	if (err)
 		return err;
-	u.new_tx = !ms->running || !same_key(p, &ms->last, true);
-	u.new_rx = !ms->running || !same_key(p, &ms->last, false);
-	if (p->suite != SUITE_NONE) {
+	/* Keys that were pending are new whatever the bytes said; pending ones replace the
+	 * contexts with none (nothing is sent or opened until they come). */
+	u.new_tx = !ms->running || ms->last.keys_pending || p->keys_pending ||
+		   !same_key(p, &ms->last, true);
+	u.new_rx = !ms->running || ms->last.keys_pending || p->keys_pending ||
+		   !same_key(p, &ms->last, false);
+	if (p->suite != SUITE_NONE && !p->keys_pending) {
 		err = u.new_tx ? srtp_sess_alloc(&u.tx, p->suite, p->tx_key, p->key_len, true) : 0;
 		if (!err && u.new_rx)
 			err = srtp_sess_alloc(&u.rx, p->suite, p->rx_key, p->key_len, false);
@@ -333,6 +347,8 @@ static int start_or_update(struct media_session *ms, const struct media_params *
 	ms->last = *p;
 
 	if (!ms->running) {
+		ms->rx_ring = p->rx_ring;
+		ms->tx_ring = p->tx_ring;
 		session_apply(ms, &u);
 		open_device(ms);
 		if (!ms->dev_ops)

@@ -6,6 +6,7 @@
 #include "session_priv.h"
 #include "evq.h"
 #include "rtcp.h"
+#include "media/webrtc/pkt_ring.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,10 +20,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 
-/* Bounded, so a flood cannot stall playout, yet large: refusing a stranger's packet costs a
- * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
- * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
-#define MAX_RECV_PER_TICK 2048
 #define MEDIA_NICE -10          /* when real-time priority is not allowed */
 #define SRTP_FAIL_REPORT 25    /* auth failures in a row, none good yet: wrong key */
 #define FEC_MAX_LOSS 30        /* more redundancy than this costs more than it saves */
@@ -39,7 +36,7 @@ int64_t session_now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static int64_t mono_us(void)
+int64_t session_mono_us(void)
 {
 	struct timespec t;
 
@@ -47,7 +44,7 @@ static int64_t mono_us(void)
 	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static int64_t realtime_us(void)
+int64_t session_realtime_us(void)
 {
 	struct timespec t;
 
@@ -102,8 +99,8 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* RTCP goes to the RTP address's port + 1 (we do not do rtcp-mux) until the peer's own
- * RTCP shows where it really comes from. */
+/* RTCP goes to the RTP address's port + 1 (no rtcp-mux on sockets; WebRTC's rings mux it,
+ * session_ring.c) until the peer's own RTCP shows where it really comes from. */
 static void rtcp_from_rtp(struct media_session *ms)
 {
 	ms->rtcp_remote = ms->remote;
@@ -128,6 +125,8 @@ void session_apply(struct media_session *ms, struct session_update *u)
 {
 	const struct media_params *np = &u->p;
 	bool first = ms->codec == NULL;
+	/* The SRTP keys came (DTLS done): media starts now. */
+	bool keys_came = !first && ms->p.keys_pending && !np->keys_pending;
 	int64_t now = session_now_ms();
 
 	if (first || np->codec != ms->p.codec || np->pt != ms->p.pt) {
@@ -176,13 +175,17 @@ void session_apply(struct media_session *ms, struct session_update *u)
 		ms->latch_until_ms = now + LATCH_MS;
 		rtcp_from_rtp(ms);
 	}
-	if (first || ((np->dir & MEDIA_RECVONLY) && !(ms->p.dir & MEDIA_RECVONLY))) {
+	if (first || keys_came || ((np->dir & MEDIA_RECVONLY) && !(ms->p.dir & MEDIA_RECVONLY))) {
 		ms->last_rx_ms = now;         /* the RTP timeout counts from here */
 		ms->timeout_reported = false;
 	}
+	if (keys_came)
+		ms->marker_next = true;       /* our first packet starts a talkspurt */
 	if (first) {
 		ms->next_rtcp_ms = now + ms->rtcp_interval_ms / 2;
-		ms->t0_us = realtime_us();
+		ms->t0_us = session_realtime_us();
+		if (ms->rx_ring)
+			session_ring_clock(ms, true);
 	}
 	ms->p = *np;
 }
@@ -234,8 +237,9 @@ static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 	struct rtcp_info info;
 	const struct sockaddr_storage *peer = ms->is_latched ? &ms->latched : &ms->remote;
 
-	/* Same host as the media; the port is whatever the peer's RTCP uses. */
-	if (!same_addr(from, peer, false)) {
+	/* Same host as the media; the port is whatever the peer's RTCP uses. From the ring
+	 * (no from) ICE checked the path. */
+	if (from && !same_addr(from, peer, false)) {
 		ms->wrong_source++;
 		return;
 	}
@@ -245,7 +249,7 @@ static void handle_rtcp(struct media_session *ms, uint8_t *buf, size_t len,
 	}
 	if (rtcp_parse(buf, len, ms->ssrc, &info) < 0)
 		return;
-	if (!ms->rtcp_latched) {
+	if (from && !ms->rtcp_latched) {
 		ms->rtcp_remote = *from;
 		ms->rtcp_latched = true;
 	}
@@ -285,10 +289,13 @@ static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
 	bool in_window = now < ms->latch_until_ms;
 	/* From the peer's address before a re-INVITE moved it, in the first second after:
 	 * packets still on their way. */
-	bool from_prev = in_window && ms->have_prev_src && !same_addr(from, &ms->remote, true) &&
-			 same_addr(from, &ms->prev_src, true);
+	bool from_prev = from && in_window && ms->have_prev_src &&
+			 !same_addr(from, &ms->remote, true) && same_addr(from, &ms->prev_src, true);
 
-	if (ms->is_latched) {
+	if (!from) {
+		/* From the rx ring: ICE verified the path (and keeps consent), and the pair it
+		 * selected is where we send; nothing to check or latch. */
+	} else if (ms->is_latched) {
 		if (!same_addr(from, &ms->latched, true)) {
 			ms->wrong_source++;
 			return;
@@ -312,7 +319,7 @@ static void handle_rtp(struct media_session *ms, uint8_t *buf, size_t len,
 	}
 	if (rtp_parse(buf, len, &h) < 0)
 		return;
-	if (!ms->is_latched && !from_prev) {
+	if (from && !ms->is_latched && !from_prev) {
 		/* Symmetric RTP: send where the peer's packets come from (NAT). With SRTP only
 		 * an authenticated packet gets here, so a stranger cannot steer our audio. */
 		ms->latched = *from;
@@ -390,12 +397,23 @@ static void drain(struct media_session *ms, int fd, bool rtcp_sock)
 				arrival_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 			}
 		if (!arrival_us)
-			arrival_us = realtime_us();
-		if (rtcp_sock || rtp_is_rtcp(ms->rxbuf, (size_t)n))
-			handle_rtcp(ms, ms->rxbuf, (size_t)n, &from, arrival_us);
-		else
-			handle_rtp(ms, ms->rxbuf, (size_t)n, &from, arrival_us, session_now_ms());
+			arrival_us = session_realtime_us();
+		session_recv(ms, ms->rxbuf, (size_t)n, &from, arrival_us, rtcp_sock);
 	}
+}
+
+void session_recv(struct media_session *ms, uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *from, int64_t arrival_us, bool rtcp_sock)
+{
+	if (ms->p.keys_pending) {
+		/* DTLS under way: no key to open it with (nor, after a rekey, the right one). */
+		ms->keys_pending_dropped++;
+		return;
+	}
+	if (rtcp_sock || rtp_is_rtcp(buf, len))
+		handle_rtcp(ms, buf, len, from, arrival_us);
+	else
+		handle_rtp(ms, buf, len, from, arrival_us, session_now_ms());
 }
 
 /* ---- send ---- */
@@ -413,6 +431,26 @@ static float peak(const int16_t *pcm, unsigned n)
 	return (float)m / 32768.0f;
 }
 
+/* Whether there is anyone to send to: a negotiated address, or (WebRTC) ICE's pair. */
+static bool have_peer(const struct media_session *ms)
+{
+	return ms->tx_ring || ms->remote_len;
+}
+
+/* txbuf[n], protected, to the peer: into the tx ring, or by sendto. A failed send (no route
+ * yet, ICMP refused from the peer, a full ring) is not worth stopping for: false, and the
+ * next tick tries again. */
+static bool transmit(struct media_session *ms, size_t n, bool rtcp)
+{
+	if (ms->tx_ring)
+		return session_ring_send(ms, ms->txbuf, n);  /* rtcp-mux: RTCP on the same path */
+	if (rtcp)
+		return sendto(ms->rtcp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->rtcp_remote,
+			      ms->rtcp_remote_len) >= 0;
+	return sendto(ms->rtp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->remote,
+		      ms->remote_len) >= 0;
+}
+
 static void send_packet(struct media_session *ms, uint8_t pt, bool marker, uint32_t ts,
 			const uint8_t *payload, size_t len)
 {
@@ -424,9 +462,7 @@ static void send_packet(struct media_session *ms, uint8_t pt, bool marker, uint3
 	ms->seq++;
 	if (ms->tx && srtp_sess_protect(ms->tx, ms->txbuf, &n, PKT_BUF, false) < 0)
 		return;
-	/* A failed send (no route yet, ICMP refused from the peer) is not worth stopping for;
-	 * the next tick tries again. */
-	if (sendto(ms->rtp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->remote, ms->remote_len) < 0)
+	if (!transmit(ms, n, false))
 		return;
 	ms->sent_pkts++;
 	ms->sent_octets += (uint32_t)len;
@@ -442,7 +478,8 @@ static void send_tick(struct media_session *ms, int16_t *cap48)
 	bool marker;
 	int n;
 
-	if (ms->remote_len == 0 || !(ms->p.dir & MEDIA_SENDONLY))
+	/* keys_pending: nothing leaves before DTLS gave the keys (not even plain RTP). */
+	if (!have_peer(ms) || !(ms->p.dir & MEDIA_SENDONLY) || ms->p.keys_pending)
 		goto out;
 	if (ms->p.te_pt >= 0 &&
 	    dtmf_tx_tick(&ms->dtx, ms->ts, ms->p.te_rate ? ms->p.te_rate : 8000, CODEC_FRAME_MS,
@@ -569,23 +606,30 @@ static unsigned conceal(struct media_session *ms, const struct codec *c, int16_t
  * that deadline, and leaves a frame out when its successor will be here by then. */
 static void await_due_packet(struct media_session *ms, int64_t due)
 {
-	int64_t now = mono_us();
+	int64_t now = session_mono_us();
 
 	while (ms->jb.state != JB_IDLE && (ms->p.dir & MEDIA_RECVONLY) && !jb_peek(&ms->jb) &&
 	       now < due) {
-		struct pollfd pfd = { .fd = ms->rtp_fd, .events = POLLIN };
+		/* WebRTC: the rx ring's eventfd, readable once a packet was committed. */
+		struct pollfd pfd = { .fd = ms->rx_ring ? pkt_ring_fd(ms->rx_ring) : ms->rtp_fd,
+				      .events = POLLIN };
 		struct timespec left = { .tv_sec = 0, .tv_nsec = (long)(due - now) * 1000 };
 
-		if (ppoll(&pfd, 1, &left, NULL) > 0)
-			drain(ms, ms->rtp_fd, false);
-		now = mono_us();
+		/* EINTR or an error: look at the time and try again (bounded by due). */
+		if (ppoll(&pfd, 1, &left, NULL) > 0) {
+			if (ms->rx_ring)
+				session_ring_drain(ms);
+			else
+				drain(ms, ms->rtp_fd, false);
+		}
+		now = session_mono_us();
 	}
 }
 
 /* jb_pop at this moment, with playout's deadline `due` (monotonic) on the arrival clock. */
 static enum jb_pop_result pop_by(struct media_session *ms, int64_t due, const struct jb_frame **f)
 {
-	int64_t now = realtime_us() - ms->t0_us, left = due - mono_us();
+	int64_t now = session_realtime_us() - ms->t0_us, left = due - session_mono_us();
 
 	return jb_pop(&ms->jb, ms->quiet, now, left > 0 ? now + left : now, f);
 }
@@ -632,7 +676,7 @@ static void play_one(struct media_session *ms, int64_t due)
 			nold = continuation(ms);
 		}
 		c = fc;
-		ms->playout_wait_ms += ((realtime_us() - ms->t0_us - f->arrival_us) / 1000.0 -
+		ms->playout_wait_ms += ((session_realtime_us() - ms->t0_us - f->arrival_us) / 1000.0 -
 					ms->playout_wait_ms) / 16.0;
 		n = c->decode(ms->cst[c->id], f->data, f->len, ms->dec_buf, CODEC_MAX_DECODE);
 		if (n < 0)
@@ -724,7 +768,7 @@ static void rtcp_tick(struct media_session *ms, int64_t now)
 		return;
 	/* RFC 3550 6.2: randomise the interval between 0.5 and 1.5 times the nominal. */
 	ms->next_rtcp_ms = now + ms->rtcp_interval_ms / 2 + rand_r(&ms->rng) % ms->rtcp_interval_ms;
-	if (ms->remote_len == 0)
+	if (!have_peer(ms) || ms->p.keys_pending)
 		return;
 	if (have_rb) {
 		int64_t lost = rtp_rx_lost(&ms->rxs);
@@ -735,7 +779,7 @@ static void rtcp_tick(struct media_session *ms, int64_t now)
 		rb.ext_max_seq = rtp_rx_ext_max(&ms->rxs);
 		rb.jitter = (uint32_t)ms->rxs.jitter;
 		rb.lsr = ms->lsr;
-		rb.dlsr = ms->lsr ? (uint32_t)((realtime_us() - ms->lsr_at_us) * 65536 / 1000000) : 0;
+		rb.dlsr = ms->lsr ? (uint32_t)((session_realtime_us() - ms->lsr_at_us) * 65536 / 1000000) : 0;
 	}
 	sr.ntp = rtcp_ntp_now();
 	sr.rtp_ts = ms->ts;
@@ -747,17 +791,17 @@ static void rtcp_tick(struct media_session *ms, int64_t now)
 		return;
 	if (ms->tx && srtp_sess_protect(ms->tx, ms->txbuf, &n, PKT_BUF, true) < 0)
 		return;
-	if (sendto(ms->rtcp_fd, ms->txbuf, n, 0, (struct sockaddr *)&ms->rtcp_remote,
-		   ms->rtcp_remote_len) < 0)
-		return;                       /* as for RTP: next time */
+	(void)transmit(ms, n, true);          /* as for RTP: lost, next time */
 }
 
 static void timeout_tick(struct media_session *ms, int64_t now)
 {
 	unsigned limit = ms->mcfg.rtp_timeout;
 
-	/* Only while we expect to receive: on hold (sendonly, inactive) the peer is silent. */
-	if (!limit || ms->timeout_reported || !(ms->p.dir & MEDIA_RECVONLY) || ms->remote_len == 0)
+	/* Only while we expect to receive: on hold (sendonly, inactive) the peer is silent;
+	 * before the keys, DTLS's own deadline is what counts. */
+	if (!limit || ms->timeout_reported || !(ms->p.dir & MEDIA_RECVONLY) || !have_peer(ms) ||
+	    ms->p.keys_pending)
 		return;
 	if (now - ms->last_rx_ms >= (int64_t)limit * 1000) {
 		ms->timeout_reported = true;
@@ -778,6 +822,9 @@ static void publish_stats(struct media_session *ms)
 	s->concealed_ms = ms->concealed_ms;
 	s->srtp_dropped = ms->srtp_dropped;
 	s->wrong_source_dropped = ms->wrong_source;
+	s->keys_pending_dropped = ms->keys_pending_dropped;
+	s->tx_ring_dropped = ms->tx_ring_dropped;
+	s->keys_pending = ms->p.keys_pending;
 	s->jitter_ms = ms->rxs.jitter * 1000.0 / ms->codec->rtp_clock;
 	s->rtt_ms = ms->rtt_ms;
 	s->loss_pct = ms->loss_pct;
@@ -832,14 +879,19 @@ void *session_thread(void *arg)
 
 		take_control(ms);
 		ok = ms->dev_ops->read(ms->dev, cap) == 0;
-		tick_us = mono_us();
+		tick_us = session_mono_us();
 		if (ms->aec && ok)
 			aec_capture(ms, cap);
 		ms->audio_ok = ok;
 		if (atomic_load(&ms->mute))
 			memset(cap, 0, sizeof(cap));
-		drain(ms, ms->rtp_fd, false);
-		drain(ms, ms->rtcp_fd, true);
+		if (ms->rx_ring) {
+			session_ring_clock(ms, false);
+			session_ring_drain(ms);
+		} else {
+			drain(ms, ms->rtp_fd, false);
+			drain(ms, ms->rtcp_fd, true);
+		}
 		send_tick(ms, cap);
 		play_tick(ms, play, tick_us);
 		/* A failed write loses this frame only; a backend reports lasting trouble. */

@@ -29,6 +29,10 @@
  * a splice may add. */
 #define FIFO_CAP (AUDIO_FRAME + CODEC_MAX_DECODE + SPLICE_SHIFT)
 #define LATCH_MS 1000          /* symmetric RTP: follow the peer's source this long */
+/* Bounded, so a flood cannot stall playout, yet large: refusing a stranger's packet costs a
+ * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
+ * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
+#define MAX_RECV_PER_TICK 2048
 #define DTMF_PENDING 16
 
 /* Parameters handed from the control side to the media thread. */
@@ -52,7 +56,10 @@ struct media_session {
 	struct audio_cfg acfg;
 	unsigned call_id;
 	struct evq *evq;
-	int rtp_fd, rtcp_fd;
+	int rtp_fd, rtcp_fd;       /* bound even for WebRTC, where they stay unused */
+	/* WebRTC: set by the first start (and the same in every later one), else NULL. The
+	 * thread consumes rx_ring and produces tx_ring (session_ring.c), never the sockets. */
+	struct pkt_ring *rx_ring, *tx_ring;
 	int family;
 	uint16_t port;
 	bool echo;
@@ -116,6 +123,7 @@ struct media_session {
 	unsigned srtp_fail_run;    /* consecutive auth failures, for one SRTP_ERROR event */
 	bool srtp_ok_seen, srtp_error_reported;
 	int64_t t0_us;             /* arrival time origin, CLOCK_REALTIME (kernel stamps) */
+	int64_t ring_off_us;       /* CLOCK_REALTIME - CLOCK_MONOTONIC: ring stamps to ours */
 	struct dtmf_tx dtx;
 	struct dtmf_rx drx;
 	int16_t fifo[FIFO_CAP];    /* decoded audio at 48 kHz, waiting to be played */
@@ -139,6 +147,7 @@ struct media_session {
 	float mic_level, spk_level;
 	unsigned aec_ticks;        /* ticks since the echo canceller last asked for latency */
 	uint64_t pkts_recv, concealed_ms, srtp_dropped, wrong_source;
+	uint64_t keys_pending_dropped, tx_ring_dropped;
 	double playout_wait_ms;    /* smoothed: from a packet's arrival to its playout */
 	unsigned rng;              /* rand_r state for RTCP intervals */
 	_Alignas(8) uint8_t rxbuf[PKT_BUF];
@@ -153,6 +162,23 @@ void session_set_rtcp_interval(struct media_session *ms, unsigned ms_interval);
 void *session_thread(void *arg);
 void session_apply(struct media_session *ms, struct session_update *u);
 int64_t session_now_ms(void);
+int64_t session_mono_us(void);     /* CLOCK_MONOTONIC */
+int64_t session_realtime_us(void); /* CLOCK_REALTIME, the clock of the kernel's stamps */
 void session_post(struct media_session *ms, int kind, int a, const char *text);
+/* One datagram from the peer, in ms->rxbuf-like storage (4-byte aligned, room for the SRTP
+ * trailer): RTP or RTCP, told apart by rtcp_sock or RFC 5761's rule. from: its source on a
+ * socket, NULL from the rx ring (ICE checked the path: no source check, no latching).
+ * arrival_us: on CLOCK_REALTIME, like the kernel's stamps. */
+void session_recv(struct media_session *ms, uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *from, int64_t arrival_us, bool rtcp_sock);
+
+/* session_ring.c: the WebRTC transport, media thread only (ms->rx_ring set). */
+/* Read the ring stamps' offset to the session's clock: at start (first), and each tick,
+ * taking it again only if the wall clock was stepped. */
+void session_ring_clock(struct media_session *ms, bool first);
+/* Everything waiting in the rx ring into session_recv (at most MAX_RECV_PER_TICK). */
+void session_ring_drain(struct media_session *ms);
+/* pkt into the tx ring; false (dropped and counted, never waited for) when it is full. */
+bool session_ring_send(struct media_session *ms, const uint8_t *pkt, size_t len);
 
 #endif
