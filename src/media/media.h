@@ -90,8 +90,8 @@ uint16_t media_session_port(const struct media_session *ms);
 void media_session_set_echo(struct media_session *ms, unsigned delay_ms);
 /* Start the thread with p, or apply new parameters to a running session without a gap.
  * remote_addr must be a numeric address of local_addr's family (unless p has rings).
- * EINVAL: one ring without the other, or rings other than the running session's (a
- * session stays on the transport it started with). */
+ * EINVAL: one ring without the other, one ring both ways, or rings other than the
+ * running session's (a session stays on the transport it started with). */
 int media_session_start(struct media_session *ms, const struct media_params *p);
 /* Queue an RFC 4733 digit (0-9 * # A-D); ENOTSUP if no telephone-event was negotiated. */
 int media_session_dtmf(struct media_session *ms, char digit);
