@@ -5,6 +5,7 @@
  * event for the listeners (app_events.c); the call table is app_calls.c. */
 #include "ttyconf.h"
 #include "app_priv.h"
+#include "media/webrtc/dtls_cert.h"
 #include "evq.h"
 #include "strutil.h"
 #include "trace.h"
@@ -225,6 +226,7 @@ void app_free(struct app *a)
 		if (a->echo_calls[i].ms)
 			media_session_free(a->echo_calls[i].ms);
 	audio_probe_free(a->audio_probe);
+	dtls_cert_free(a->dtls_cert);    /* after the calls: each link held a reference */
 	tone_stop(a->ring);
 	tone_stop(a->ringback);
 	if (a->evq_watch >= 0)

@@ -34,6 +34,7 @@ void app_call_free(struct app *a, struct app_call *c)
 {
 	if (c->ms)
 		media_session_free(c->ms);
+	app_webrtc_end(c);
 	if (a->active == c->id)
 		a->active = 0;
 	c->used = false;
@@ -91,9 +92,16 @@ const char *app_local_addr_toward(struct app *a, const char *host, char *out, si
 int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, char *sdp,
 		       size_t size)
 {
-	if (media_make_offer(&a->cfg->media, c->local_addr, media_session_port(c->ms), dir,
-			     &c->offer) < 0)
+	if (c->wl) {
+		struct sdp_webrtc local;
+
+		app_webrtc_local(c, &local);
+		if (media_make_offer_webrtc(&a->cfg->media, &local, dir, &c->offer) < 0)
+			return -1;
+	} else if (media_make_offer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
+				    dir, &c->offer) < 0) {
 		return -1;
+	}
 	c->offer_pending = true;
 	return sdp_write_desc(&c->offer.offer, sdp, size) < 0 ? -1 : 0;
 }
@@ -109,7 +117,10 @@ static void report_media(struct app *a, struct app_call *c)
 	jw_int(&w, "id", c->id);
 	jw_str(&w, "codec", codec_config_name(c->params.codec));
 	jw_int(&w, "rate", codec_sample_rate(c->params.codec));
-	jw_bool(&w, "srtp", c->params.suite != SUITE_NONE);
+	jw_bool(&w, "srtp", c->params.suite != SUITE_NONE && !c->params.keys_pending);
+	if (c->wl)
+		jw_str(&w, "transport", c->params.keys_pending ? "webrtc (DTLS under way)" :
+		       "webrtc");
 	{
 		char remote[96];
 		snprintf(remote, sizeof(remote), "%s:%u", c->params.remote_addr, c->params.remote_port);
@@ -141,11 +152,17 @@ bool app_take_answer(struct app *a, struct app_call *c, const char *sdp, size_t 
 		     size_t whylen)
 {
 	struct sdp_desc ans;
+	struct media_params before = c->params, p;
 
 	if (sdp_parse_desc(sdp, len, &ans, why, whylen) != 0)
 		return false;
-	if (media_take_answer(&a->cfg->media, &c->offer, &ans, &c->params, why, whylen) < 0)
+	if (media_take_answer(&a->cfg->media, &c->offer, &ans, &p, why, whylen) < 0)
 		return false;
+	/* Our role is the opposite of the answer's (RFC 5763: active unless it says passive). */
+	if (c->wl && app_webrtc_apply(c, &ans.audio, ans.audio.rtc.setup == SETUP_PASSIVE ?
+				      SETUP_ACTIVE : SETUP_PASSIVE, &before, &p, why, whylen) < 0)
+		return false;
+	c->params = p;
 	c->offer_pending = false;
 	c->remote_hold = ans.audio.dir == MEDIA_SENDONLY || ans.audio.dir == MEDIA_INACTIVE;
 	app_start_media(a, c);
@@ -165,6 +182,12 @@ void app_hangup_call(struct app *a, struct app_call *c, int code, const char *re
 		str_copy(c->end_reason, sizeof(c->end_reason), reason);
 	}
 	c->hangup_state = c->state;
-	if (c->sc)
+	if (c->sc) {
 		sipua_call_hangup(c->sc);
+	} else if (c->invite_when_gathered) {
+		/* A WebRTC call whose INVITE still waited for ICE gathering: nothing was sent. */
+		c->invite_when_gathered = false;
+		app_set_state(a, c, CALL_ENDED, code, reason);
+		app_call_free(a, c);
+	}
 }

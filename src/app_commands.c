@@ -127,6 +127,22 @@ static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn 
 		app_call_free(a, c);
 		return;
 	}
+	if (acc && sipua_acc_cfg(acc)->webrtc_media) {
+		char why[300];
+
+		if (app_webrtc_begin(a, c, true, why, sizeof(why)) < 0) {
+			app_reply_error(reply, rarg, "cannot place the call to %s: %s", to, why);
+			app_call_free(a, c);
+			return;
+		}
+		/* The INVITE leaves when gathering is done (app_invite_now). */
+		str_copy(c->invite_to, sizeof(c->invite_to), to);
+		str_copy(c->peer, sizeof(c->peer), to);
+		c->invite_when_gathered = true;
+		a->active = c->id;
+		app_set_state(a, c, CALL_CALLING, 0, "");
+		return;
+	}
 	if (app_make_offer_sdp(a, c, MEDIA_SENDRECV, sdp, sizeof(sdp)) < 0 ||
 	    sipua_call_invite(a->ua, &c->sc, acc, to, sdp, NULL, NULL, NULL) != 0) {
 		app_reply_error(reply, rarg, "cannot place the call to %s", to);
@@ -137,6 +153,40 @@ static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn 
 	str_copy(c->peer, sizeof(c->peer), sipua_call_peer(c->sc));
 	a->active = c->id;
 	app_set_state(a, c, CALL_CALLING, 0, "");
+}
+
+void app_invite_now(struct app *a, struct app_call *c)
+{
+	char sdp[APP_SDP_MAX];
+
+	if (app_make_offer_sdp(a, c, MEDIA_SENDRECV, sdp, sizeof(sdp)) < 0 ||
+	    sipua_call_invite(a->ua, &c->sc, c->acc, c->invite_to, sdp, NULL, NULL, NULL) != 0) {
+		app_emit_log(a, "call %u: cannot place the call to %s", c->id, c->invite_to);
+		c->sc = NULL;
+		app_set_state(a, c, CALL_ENDED, 500, "cannot place the call");
+		app_call_free(a, c);
+		return;
+	}
+	sipua_call_set_owner(c->sc, c);
+	str_copy(c->peer, sizeof(c->peer), sipua_call_peer(c->sc));
+}
+
+/* Our answer to the call's offer: plain, or WebRTC over the call's link. */
+static int answer_offer(struct app *a, struct app_call *c, struct sdp_desc *answer, char *why,
+			size_t whylen)
+{
+	struct sdp_webrtc local;
+
+	if (!c->wl)
+		return media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
+					 &c->remote_offer, MEDIA_SENDRECV, answer, &c->params,
+					 why, whylen);
+	app_webrtc_local(c, &local);
+	if (media_make_answer_webrtc(&a->cfg->media, &c->remote_offer, &local, MEDIA_SENDRECV,
+				     answer, &c->params, why, whylen) < 0)
+		return -1;
+	return app_webrtc_apply(c, &c->remote_offer.audio, answer->audio.rtc.setup, NULL,
+				&c->params, why, whylen);
 }
 
 void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, void *rarg)
@@ -165,9 +215,13 @@ void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, voi
 		sipua_call_respond(c->sc, 200, NULL, sdp);
 		return;
 	}
-	if (media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
-			      &c->remote_offer, MEDIA_SENDRECV, &answer, &c->params, why,
-			      sizeof(why)) < 0 ||
+	if (c->wl && !c->wl_gathered) {
+		/* Our SDP needs every candidate: answer when gathering is done (milliseconds
+		 * for host candidates; app_webrtc.c). */
+		c->answer_when_gathered = true;
+		return;
+	}
+	if (answer_offer(a, c, &answer, why, sizeof(why)) < 0 ||
 	    sdp_write_desc(&answer, sdp, sizeof(sdp)) < 0) {
 		sipua_call_respond(c->sc, 488, "Not Acceptable Here", NULL);
 		str_copy(c->reason, sizeof(c->reason), why);

@@ -62,6 +62,9 @@ void app_on_evq(void *arg, int fd)
 		case EVQ_MEDIA_SRTP_ERROR:
 			app_emit_log(a, "call %u: SRTP: %s", c->id, ev.text);
 			break;
+		case EVQ_WEBRTC:
+			app_webrtc_on_event(a, c, &ev);
+			break;
 		case EVQ_MEDIA_NEW_SSRC:
 		case EVQ_WS_UP:      /* the WebSocket bridge has a queue of its own (src/sip) */
 		case EVQ_WS_DOWN:

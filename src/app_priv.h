@@ -23,6 +23,16 @@
 #define STATS_INTERVAL_MS 5000
 #define ECHO_DELAY_MS 500
 
+struct webrtc_link;
+struct dtls_cert;
+struct evq_event;
+
+/* What a call's WebRTC link hands to its ice thread's event hook. */
+struct app_webrtc_ctx {
+	struct evq *evq;
+	unsigned call_id;
+};
+
 struct app_call {
 	bool used;
 	unsigned id;
@@ -52,6 +62,13 @@ struct app_call {
 	unsigned transfer_from;           /* call id whose REFER made this call */
 	unsigned replaces_id;             /* incoming INVITE with Replaces for this call id */
 	bool hangup_after_transfer;
+	/* WebRTC media (app_webrtc.c): NULL for plain RTP */
+	struct webrtc_link *wl;
+	struct app_webrtc_ctx wctx;       /* what the link's ice thread reads: set before it */
+	bool wl_gathered;                 /* every local candidate known: SDP can be written */
+	bool answer_when_gathered;        /* answered before that: answer then */
+	bool invite_when_gathered;        /* an outgoing call's INVITE waits for that */
+	char invite_to[CFG_STR];
 };
 
 /* The built-in echo service: a second user agent on 127.0.0.1 that answers every call
@@ -94,6 +111,7 @@ struct app {
 	struct sipua *echo_ua;
 	struct echo_call echo_calls[4];
 	char echo_uri[96];
+	struct dtls_cert *dtls_cert;      /* ours for WebRTC calls, loaded by the first one */
 };
 
 /* The user agents' callbacks (app_sip_events.c, app_echo.c). */
@@ -134,5 +152,16 @@ void app_on_stats_timer(void *arg);
 
 /* app_commands.c: commands */
 void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, void *rarg);
+void app_invite_now(struct app *a, struct app_call *c);
+
+/* app_webrtc.c: a call's WebRTC link */
+int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *why,
+		     size_t whylen);
+void app_webrtc_end(struct app_call *c);
+void app_webrtc_local(struct app_call *c, struct sdp_webrtc *out);
+int app_webrtc_apply(struct app_call *c, const struct sdp_audio *peer, enum sdp_setup ours,
+		     const struct media_params *before, struct media_params *p, char *why,
+		     size_t whylen);
+void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);
 
 #endif

@@ -75,13 +75,16 @@ static void ua_incoming(void *arg, struct sipua_call *sc, struct sipua_acc *acc,
 					"Not Acceptable Here (bad SDP)", why);
 			return;
 		}
-		/* Refused now, not at answer: ringing for a call that cannot be answered
-		 * would have the user pick up into a 488. */
+		/* A WebRTC offer: ICE gathers while it rings, so that the answer can go at
+		 * once. Refused now, not at answer, when it cannot start. */
 		if (c->remote_offer.audio.dtls) {
-			refuse_incoming(a, c, "Not Acceptable Here (WebRTC media)",
-					"the offer is WebRTC media (ICE, DTLS-SRTP), which this "
-					"ttyphone cannot answer yet");
-			return;
+			app_local_addr_toward(a, c->acc ? sipua_acc_server_host(c->acc) :
+					      sipua_call_peer_host(sc), c->local_addr,
+					      sizeof(c->local_addr));
+			if (app_webrtc_begin(a, c, false, why, sizeof(why)) < 0) {
+				refuse_incoming(a, c, "Not Acceptable Here (WebRTC media)", why);
+				return;
+			}
 		}
 		c->has_remote_offer = true;
 	}
@@ -153,6 +156,29 @@ static void ua_response(void *arg, struct sipua_call *sc, int code, const char *
 	/* Failures end the call: ua_ended reports it with the code. */
 }
 
+/* Our answer to a re-INVITE's offer: a WebRTC call stays on its link and keys. */
+static int reanswer(struct app *a, struct app_call *c, const struct sdp_desc *offer,
+		    struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen)
+{
+	enum media_dir dir = c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV;
+	struct sdp_webrtc local;
+
+	if (!c->wl)
+		return media_make_answer(&a->cfg->media, c->local_addr,
+					 media_session_port(c->ms), offer, dir, answer, p, why,
+					 whylen);
+	if (!offer->audio.dtls) {
+		snprintf(why, whylen, "a WebRTC call cannot move to plain RTP");
+		return -1;
+	}
+	app_webrtc_local(c, &local);
+	if (media_make_answer_webrtc(&a->cfg->media, offer, &local, dir, answer, p, why,
+				     whylen) < 0)
+		return -1;
+	return app_webrtc_apply(c, &offer->audio, answer->audio.rtc.setup, &c->params, p, why,
+				whylen);
+}
+
 static void ua_reoffer(void *arg, struct sipua_call *sc, const char *sdp, size_t len)
 {
 	struct app *a = arg;
@@ -175,9 +201,7 @@ static void ua_reoffer(void *arg, struct sipua_call *sc, const char *sdp, size_t
 		return;
 	}
 	if (sdp_parse_desc(sdp, len, &offer, why, sizeof(why)) != 0 ||
-	    media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms), &offer,
-			      c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV, &answer, &p, why,
-			      sizeof(why)) < 0 ||
+	    reanswer(a, c, &offer, &answer, &p, why, sizeof(why)) < 0 ||
 	    sdp_write_desc(&answer, text, sizeof(text)) < 0) {
 		sipua_call_respond(sc, 488, "Not Acceptable Here", NULL);
 		app_emit_log(a, "call %u: re-INVITE refused: %s", c->id, why);

@@ -256,6 +256,11 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 			     "wss://..., comma-separated)", why);
 		else
 			set_str(c, a->socket, sizeof(a->socket), name, v);
+	} else if (!strcmp(name, "media")) {
+		if (!strcmp(v, "webrtc") || !strcmp(v, "rtp"))
+			a->webrtc_media = !strcmp(v, "webrtc");
+		else
+			diag(c->cfg, c->line, false, "unknown media \"%s\" (known: rtp, webrtc)", v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {
@@ -268,8 +273,8 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 		}
 	} else {
 		unknown_key(c, name, "uri, authorization_user, password, realm, display_name, "
-			    "registrar, outbound_proxy, transport, socket, register, register_expires, "
-			    "default");
+			    "registrar, outbound_proxy, transport, socket, media, register, "
+			    "register_expires, default");
 	}
 }
 

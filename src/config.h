@@ -33,6 +33,9 @@ struct account_cfg {
 	char socket[512];
 	bool do_register;
 	unsigned register_expires;
+	bool webrtc_media;         /* media = webrtc: our calls offer ICE + DTLS-SRTP (browsers);
+				    * media = rtp (default): plain RTP/SRTP. Either way a WebRTC
+				    * offer that comes in is answered with WebRTC media. */
 	bool is_default;
 	int line;                  /* line of the section title, for messages */
 };

@@ -17,6 +17,7 @@ enum evq_kind {
 	EVQ_WS_UP,             /* call_id: the bridge's tag (account); text: "connected to ..." */
 	EVQ_WS_DOWN,           /* text: why the WebSocket is down (lost, refused, certificate) */
 	EVQ_WS_INFO,           /* text: something the bridge did that a user should know */
+	EVQ_WEBRTC,            /* a: enum webrtc_link_ev; text; data: the SRTP keys (KEYS) */
 };
 
 struct evq_event {
@@ -24,6 +25,8 @@ struct evq_event {
 	unsigned call_id;
 	int a;
 	char text[400];            /* reasons carry their fix, e.g. the ssh -R line */
+	unsigned char data[128];   /* a binary payload (WebRTC's keys: wiped once taken) */
+	unsigned data_len;
 };
 
 struct evq;

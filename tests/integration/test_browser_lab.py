@@ -9,10 +9,9 @@ DTMF by SIP INFO arrives as an event and by RFC 4733 as the tone pair (Chromium 
 telephone-events out); hold silences both ways and unhold brings the audio back; hang-up
 from either side ends the call on both; a refusal reaches the caller with its cause.
 
-Then ttyphone, registered over wss to the same Kamailio, meets a browser as it can today
-(no WebRTC media yet): the browser's offer (UDP/TLS/RTP/SAVPF) reaches it and is refused
-with 488, ttyphone's plain RTP offer is refused by the browser, and both stay usable. Those
-tests say so where they assert it, for the WebRTC work to turn into real calls.
+Then ttyphone, registered over wss to the same Kamailio, calls and is called by a browser
+with WebRTC media (ICE, DTLS-SRTP, rtcp-mux): each hears the other's tone by frequency,
+the browser's stats show DTLS-SRTP, and both stay usable after the call.
 
 The browsers are started once per class (Chromium start-up is the costly part; it is
 printed); each test starts with no call open. Skips (77) without node, chromium or
@@ -30,6 +29,7 @@ import ttylab  # noqa: E402
 # and DTMF (ttylab_browser.DEFAULT_TONE_HZ says why 1123).
 ALICE_HZ = 1123.0
 BOB_HZ = 1531.0
+CAROL_HZ = 887.0     # ttyphone's microphone
 DTMF_5 = (770.0, 1336.0)     # row, column
 
 REG_TIMEOUT = 15    # the UA's first REGISTER waits for the page's WebSocket; ms on loopback
@@ -251,8 +251,10 @@ class BrowserToBrowser(SharedLab):
 
 
 class BrowserAndTtyphone(SharedLab):
-    """ttyphone and a browser on the same Kamailio, both over wss. ttyphone has no WebRTC
-    media yet (issue 14): these tests pin today's honest outcome."""
+    """ttyphone and a browser on the same Kamailio, both over wss, in WebRTC calls: ICE on
+    127.0.0.1, DTLS-SRTP, rtcp-mux, Opus. ttyphone's microphone is a WAV tone (CAROL_HZ)
+    and its speaker a WAV file, read after each call; the browser's analyser hears
+    ttyphone's tone."""
 
     users = (("alice", ALICE_HZ),)
 
@@ -264,8 +266,14 @@ class BrowserAndTtyphone(SharedLab):
         super().setUpClass()
         try:
             cls.trace = cls.shared.path("carol.trace")
+            cls.tone = cls.shared.path("carol-tone.wav")
+            cls.heard = cls.shared.path("carol-heard.wav")
+            ttylab.write_tone(cls.tone, freq=CAROL_HZ, seconds=3.0, rate=48000,
+                              amplitude=0.5)
             cls.phone = cls.shared.phone("carol", transport="wss",
-                                         args=["--sip-trace", cls.trace])
+                                         args=["--sip-trace", cls.trace],
+                                         account={"media": "webrtc"},
+                                         backend="file", input=cls.tone, output=cls.heard)
             cls.phone.wait_event(event="reg", state="registered", code=200)
         except BaseException:
             cls.tearDownClass()
@@ -292,52 +300,73 @@ class BrowserAndTtyphone(SharedLab):
         self.assertTrue(k.is_registered("alice") and k.is_registered("carol"))
         self.assertTrue(p.alive())
 
-    def test_browser_calls_ttyphone_and_is_refused_with_488(self):
+    def assert_audio_both_ways(self, bid, pid):
+        """The browser hears carol's tone; carol's connected event names DTLS-SRTP, and
+        her media event says srtp; the browser's stats show DTLS-SRTP inbound growing."""
+        a, p = self.browsers["alice"], self.phone
+        conn = p.wait_event(event="webrtc", id=pid, state="connected", since=self.since,
+                            timeout=MEDIA_TIMEOUT)
+        self.assertIn("DTLS: connected", conn["text"])
+        media = p.wait_event(event="media", id=pid, srtp=True, since=self.since)
+        self.assertEqual(media["codec"], "opus")
+        m = a.wait_tone(CAROL_HZ, id=bid, timeout=MEDIA_TIMEOUT)
+        self.assertLess(abs(m["freq"] - CAROL_HZ), 3.0, m)
+        self.assertGreater(m["tones"][ttylab.tone_key(CAROL_HZ)]["dbfs"], -30.0, m)
+        s1 = a.stats(bid)
+        self.assertEqual(s1["transport"]["dtlsState"], "connected", s1)
+        self.assertTrue(s1["transport"]["srtpCipher"], s1)
+        self.assertEqual(s1["inbound"]["codec"], "audio/opus/48000/2", s1)
+        n1 = s1["inbound"]["packetsReceived"]
+        a.wait_stats(lambda s: s["inbound"]["packetsReceived"] >= n1 + 25, id=bid,
+                     what="25 more inbound packets (0.5 s of 20 ms)")
+        time.sleep(1.0)          # carol's speaker file gets a second of alice's tone
+
+    def assert_carol_heard_alice(self):
+        """After the call (the WAV is closed then): alice's tone, at its level, whole."""
+        r = ttylab.analyze(self.heard)
+        self.assertIsNotNone(r["onset_ms"], r)
+        self.assertLess(abs(r["freq"] - ALICE_HZ) / ALICE_HZ, 0.01, r)
+        self.assertGreater(r["rms_dbfs"], -40.0, r)
+
+    def test_browser_calls_ttyphone_over_webrtc_and_both_hear_each_other(self):
         k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
         out_id = a.call(k.aor("carol"))
-        # TODAY (no WebRTC media in ttyphone): the WebRTC offer reaches ttyphone, which
-        # parses it, names it WebRTC (UDP/TLS/RTP/SAVPF) and refuses with 488 before
-        # any call event; JsSIP reports "Incompatible SDP". When ttyphone does WebRTC, this
-        # becomes: p.wait_event(event="call", state="incoming"), answer, tones both ways.
-        ev = a.wait_event(("call_failed", "call_accepted"), id=out_id, timeout=CALL_TIMEOUT)
-        self.assertEqual((ev["event"], ev["status"], ev["cause"], ev["originator"]),
-                         ("call_failed", 488, "Incompatible SDP", "remote"), ev)
-        why = p.wait_event(event="log", since=self.since,
-                           text=lambda t: "incoming call from sip:alice@" in t)
-        self.assertIn("refused: the offer is WebRTC media (ICE, DTLS-SRTP)", why["text"])
-        self.assertFalse(p.find_events(event="call", since=self.since))
-        # What ttyphone received is the browser's WebRTC offer, as a browser writes it.
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        self.assertIn("sip:alice@", inc["peer"])
+        p.send("answer %d" % inc["id"])
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        p.wait_event(event="call", id=inc["id"], state="established", since=self.since)
+        self.assert_audio_both_ways(out_id, inc["id"])
+        # What went over SIP: the browser's WebRTC offer and our WebRTC answer.
         trace = self.trace_text()
-        self.assertRegex(trace, r"recv from wss [\d.:]+\nINVITE sip:")
-        self.assertIn("To: <sip:carol@", trace)
-        self.assertIn("User-Agent: JsSIP 3.", trace)
         self.assertRegex(trace, r"m=audio \d+ UDP/TLS/RTP/SAVPF 111 ")
-        for line in ("a=fingerprint:sha-256 ", "a=setup:actpass", "a=ice-ufrag:",
-                     "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "c=IN IP4 127.0.0.1"):
-            self.assertIn(line, trace)
-        self.assertRegex(trace, r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host")
-        self.assertIn("SIP/2.0 488 Not Acceptable Here (WebRTC media)", trace)
+        self.assertIn("a=setup:active", trace)            # ours: we are the DTLS client
+        self.assertRegex(trace, r"a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 \d+ typ host")
+        a.hangup(out_id)
+        ended = p.wait_event(event="call", id=inc["id"], state="ended", since=self.since)
+        self.assertIn("peer", ended["reason"].lower() + " peer")
+        self.assert_carol_heard_alice()
         self.assert_both_usable()
 
-    def test_ttyphone_calls_the_browser_whose_webrtc_refuses_plain_rtp(self):
+    def test_ttyphone_calls_the_browser_over_webrtc_and_hangs_up(self):
         a, p = self.browsers["alice"], self.phone
         p.send("call alice")
-        # TODAY: ttyphone offers plain RTP/AVP; the page's RTCPeerConnection cannot take
-        # an offer without ICE and DTLS, so JsSIP answers 488 when told to answer. When
-        # ttyphone does WebRTC, this becomes a real call: answer, tones both ways.
         inc = a.wait_event("call_in", timeout=CALL_TIMEOUT)
         self.assertIn("carol", inc["from"])
-        self.assertRegex(inc["sdp"], r"m=audio \d+ RTP/(S)?AVP ")
+        self.assertRegex(inc["sdp"], r"m=audio \d+ UDP/TLS/RTP/SAVPF ")
+        self.assertIn("a=setup:actpass", inc["sdp"])
         a.answer(inc["id"])
-        ev = a.wait_event(("call_failed", "call_confirmed"), id=inc["id"],
-                          timeout=CALL_TIMEOUT)
-        self.assertEqual((ev["event"], ev["cause"]), ("call_failed", "WebRTC Error"), ev)
-        mf = a.wait_event("media_failed", id=inc["id"])
-        self.assertEqual(mf["stage"], "peerconnection:setremotedescriptionfailed", mf)
-        ended = p.wait_event(event="call", state="ended", since=self.since,
-                             timeout=CALL_TIMEOUT)
-        self.assertIn("488", "%s %s" % (ended.get("code"), ended.get("reason")), ended)
+        a.wait_event("call_confirmed", id=inc["id"], timeout=CALL_TIMEOUT)
+        est = p.wait_event(event="call", state="established", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        self.assert_audio_both_ways(inc["id"], est["id"])
+        p.send("hangup %d" % est["id"])
+        ev = a.wait_event("call_ended", id=inc["id"])
+        self.assertEqual(ev["originator"], "remote", ev)
+        p.wait_event(event="call", id=est["id"], state="ended", since=self.since)
+        self.assert_carol_heard_alice()
         self.assert_both_usable()
 
 

@@ -1,0 +1,181 @@
+/* app_webrtc.c: a call's WebRTC media (ICE, DTLS-SRTP, rtcp-mux) on the app's side. A call
+ * whose offer is WebRTC, or made from an account with media = webrtc, gets a webrtc_link
+ * (src/media/webrtc/webrtc_link.h): its ICE gathers at once, our SDP is written when
+ * gathering is done (SIP carries whole descriptions, so every candidate must be in it),
+ * the media session runs over the link's rings with its keys pending, and the keys come
+ * from the DTLS handshake as an event, on this thread, to be handed to the session. The
+ * link's events are posted from its ice thread into the evq (app_on_evq brings them here).
+ * Part of the application state (app.c, app_priv.h). */
+#include "ttyconf.h"
+#include "app_priv.h"
+#include "evq.h"
+#include "strutil.h"
+#include "media/webrtc/dtls_cert.h"
+#include "media/webrtc/webrtc_link.h"
+
+#include <string.h>
+
+/* On the link's ice thread: copy the event into the evq. The keys travel in data and are
+ * wiped here and where they are taken. A full evq drops the event: for KEYS that leaves
+ * the call silent, so the evq is sized for a burst (app.c). */
+static void on_link_event(void *arg, const struct webrtc_link_event *ev)
+{
+	const struct app_webrtc_ctx *ctx = arg;
+	struct evq_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = EVQ_WEBRTC;
+	e.call_id = ctx->call_id;
+	e.a = (int)ev->kind;
+	if (ev->kind == WL_EV_ICE_CONNECTED)
+		snprintf(e.text, sizeof(e.text), "%s %s -> %s %s", ev->pair.local_type,
+			 ev->pair.local, ev->pair.remote_type, ev->pair.remote);
+	else
+		snprintf(e.text, sizeof(e.text), "%s", ev->text);
+	if (ev->kind == WL_EV_KEYS) {
+		memcpy(e.data, &ev->keys, sizeof(ev->keys));
+		e.data_len = sizeof(ev->keys);
+	}
+	(void)evq_post(ctx->evq, &e);
+	explicit_bzero(&e, sizeof(e));
+}
+
+static void cert_note(void *arg, const char *line)
+{
+	app_emit_log(arg, "WebRTC: %s", line);
+}
+
+int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *why,
+		     size_t whylen)
+{
+	struct webrtc_link_opts o;
+
+	if (!a->dtls_cert &&
+	    dtls_cert_load(&a->dtls_cert, NULL, time(NULL), cert_note, a, why, whylen) != 0)
+		return -1;
+	c->wctx.evq = a->evq;
+	c->wctx.call_id = c->id;
+	memset(&o, 0, sizeof(o));
+	o.controlling = controlling;
+	/* Host candidates on the address toward the server only: the one a peer can reach
+	 * without a STUN server, and no leak of the machine's other interfaces. */
+	o.local_addr = c->local_addr[0] ? c->local_addr : NULL;
+	o.port_min = a->cfg->media.rtp_port_min;
+	o.port_max = a->cfg->media.rtp_port_max;
+	o.cert = a->dtls_cert;
+	if (webrtc_link_alloc(&c->wl, &o, on_link_event, &c->wctx, why, whylen) != 0) {
+		c->wl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void app_webrtc_end(struct app_call *c)
+{
+	/* After the media session: its thread is done with the rings. */
+	webrtc_link_free(c->wl);
+	c->wl = NULL;
+}
+
+void app_webrtc_local(struct app_call *c, struct sdp_webrtc *out)
+{
+	webrtc_link_local(c->wl, out);
+}
+
+/* The peer's side and our DTLS role, then the session's parameters over the link's rings:
+ * keys pending until DTLS gives them, or the keys of the running session (a re-INVITE
+ * keeps the link and its keys). */
+int app_webrtc_apply(struct app_call *c, const struct sdp_audio *peer, enum sdp_setup ours,
+		     const struct media_params *before, struct media_params *p, char *why,
+		     size_t whylen)
+{
+	enum dtls_setup role = ours == SETUP_ACTIVE ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
+
+	if (webrtc_link_set_remote(c->wl, &peer->rtc, role, why, whylen) != 0)
+		return -1;
+	p->rx_ring = webrtc_link_rx_ring(c->wl);
+	p->tx_ring = webrtc_link_tx_ring(c->wl);
+	if (before && before->rx_ring && !before->keys_pending) {
+		p->suite = before->suite;
+		p->key_len = before->key_len;
+		memcpy(p->tx_key, before->tx_key, sizeof(p->tx_key));
+		memcpy(p->rx_key, before->rx_key, sizeof(p->rx_key));
+		p->keys_pending = false;
+	} else {
+		p->keys_pending = true;
+	}
+	return 0;
+}
+
+static void emit_webrtc(struct app *a, struct app_call *c, const char *state, const char *text)
+{
+	char buf[700];
+	struct jw w;
+
+	jw_begin(&w, buf, sizeof(buf));
+	jw_str(&w, "event", "webrtc");
+	jw_int(&w, "id", c->id);
+	jw_str(&w, "state", state);
+	jw_str(&w, "text", text);
+	app_emit_w(a, &w);
+}
+
+static void take_keys(struct app *a, struct app_call *c, struct evq_event *ev)
+{
+	struct dtls_srtp_keys k;
+
+	if (ev->data_len != sizeof(k))
+		return;
+	memcpy(&k, ev->data, sizeof(k));
+	explicit_bzero(ev->data, sizeof(ev->data));
+	c->params.suite = k.suite;
+	c->params.key_len = k.key_len;
+	memcpy(c->params.tx_key, k.tx_key, sizeof(c->params.tx_key));
+	memcpy(c->params.rx_key, k.rx_key, sizeof(c->params.rx_key));
+	c->params.keys_pending = false;
+	explicit_bzero(&k, sizeof(k));
+	emit_webrtc(a, c, "connected", ev->text);
+	if (c->media_running)
+		app_start_media(a, c);   /* the session now sends and plays: a media event */
+}
+
+void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev)
+{
+	if (!c->wl) {
+		explicit_bzero(ev->data, sizeof(ev->data));
+		return;
+	}
+	switch ((enum webrtc_link_ev)ev->a) {
+	case WL_EV_GATHERING_DONE:
+		c->wl_gathered = true;
+		if (c->answer_when_gathered) {
+			c->answer_when_gathered = false;
+			app_answer_call(a, c, NULL, NULL);
+		}
+		if (c->invite_when_gathered) {
+			c->invite_when_gathered = false;
+			app_invite_now(a, c);
+		}
+		break;
+	case WL_EV_ICE_CONNECTED:
+		app_emit_log(a, "call %u: ICE connected: %s", c->id, ev->text);
+		emit_webrtc(a, c, "ice-connected", ev->text);
+		break;
+	case WL_EV_KEYS:
+		app_emit_log(a, "call %u: %s", c->id, ev->text);
+		take_keys(a, c, ev);
+		break;
+	case WL_EV_FAILED:
+		app_emit_log(a, "call %u: %s", c->id, ev->text);
+		emit_webrtc(a, c, "failed", ev->text);
+		c->answer_when_gathered = false;
+		app_hangup_call(a, c, 488, ev->text);   /* may free c */
+		break;
+	case WL_EV_WARNING:
+		app_emit_log(a, "call %u: WebRTC: %s", c->id, ev->text);
+		break;
+	case WL_EV_CANDIDATE:     /* in the SDP once gathering is done: SIP does not trickle */
+	case WL_EV_CLOSED:
+		break;
+	}
+}
