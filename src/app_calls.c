@@ -34,7 +34,7 @@ void app_call_free(struct app *a, struct app_call *c)
 {
 	if (c->ms)
 		media_session_free(c->ms);
-	app_webrtc_end(c);
+	app_webrtc_end(a, c);
 	if (a->active == c->id)
 		a->active = 0;
 	c->used = false;
@@ -95,7 +95,7 @@ int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, ch
 	if (c->wl) {
 		struct sdp_webrtc local;
 
-		app_webrtc_local(c, &local);
+		app_webrtc_local(a, c, &local);
 		if (media_make_offer_webrtc(&a->cfg->media, &local, dir, &c->offer) < 0)
 			return -1;
 	} else if (media_make_offer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
@@ -159,7 +159,7 @@ bool app_take_answer(struct app *a, struct app_call *c, const char *sdp, size_t 
 	if (media_take_answer(&a->cfg->media, &c->offer, &ans, &p, why, whylen) < 0)
 		return false;
 	/* Our role is the opposite of the answer's (RFC 5763: active unless it says passive). */
-	if (c->wl && app_webrtc_apply(c, &ans.audio, ans.audio.rtc.setup == SETUP_PASSIVE ?
+	if (c->wl && app_webrtc_apply(a, c, &ans.audio, ans.audio.rtc.setup == SETUP_PASSIVE ?
 				      SETUP_ACTIVE : SETUP_PASSIVE, &before, &p, why, whylen) < 0)
 		return false;
 	c->params = p;

@@ -56,6 +56,13 @@ static bool is_echo_target(const char *to)
 	return !strcasecmp(to, "echo") || !strcasecmp(to, "sip:echo@local");
 }
 
+/* Whether an account's calls offer WebRTC media ([account] media). */
+static bool offers_webrtc(const struct account_cfg *ac)
+{
+	return ac->media == ACC_MEDIA_WEBRTC ||
+	       (ac->media == ACC_MEDIA_AUTO && ac->transport >= TP_WS);
+}
+
 static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn *reply,
 		     void *rarg)
 {
@@ -127,7 +134,7 @@ static void cmd_call(struct app *a, const struct command_line *cl, app_reply_fn 
 		app_call_free(a, c);
 		return;
 	}
-	if (acc && sipua_acc_cfg(acc)->webrtc_media) {
+	if (acc && offers_webrtc(sipua_acc_cfg(acc))) {
 		char why[300];
 
 		if (app_webrtc_begin(a, c, true, why, sizeof(why)) < 0) {
@@ -181,11 +188,11 @@ static int answer_offer(struct app *a, struct app_call *c, struct sdp_desc *answ
 		return media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
 					 &c->remote_offer, MEDIA_SENDRECV, answer, &c->params,
 					 why, whylen);
-	app_webrtc_local(c, &local);
+	app_webrtc_local(a, c, &local);
 	if (media_make_answer_webrtc(&a->cfg->media, &c->remote_offer, &local, MEDIA_SENDRECV,
 				     answer, &c->params, why, whylen) < 0)
 		return -1;
-	return app_webrtc_apply(c, &c->remote_offer.audio, answer->audio.rtc.setup, NULL,
+	return app_webrtc_apply(a, c, &c->remote_offer.audio, answer->audio.rtc.setup, NULL,
 				&c->params, why, whylen);
 }
 

@@ -25,6 +25,7 @@
 
 struct webrtc_link;
 struct dtls_cert;
+struct webrtc_api;
 struct evq_event;
 
 /* What a call's WebRTC link hands to its ice thread's event hook. */
@@ -112,6 +113,7 @@ struct app {
 	struct echo_call echo_calls[4];
 	char echo_uri[96];
 	struct dtls_cert *dtls_cert;      /* ours for WebRTC calls, loaded by the first one */
+	const struct webrtc_api *webrtc;  /* ttyphone-webrtc.so, opened by the first one */
 };
 
 /* The user agents' callbacks (app_sip_events.c, app_echo.c). */
@@ -157,9 +159,10 @@ void app_invite_now(struct app *a, struct app_call *c);
 /* app_webrtc.c: a call's WebRTC link */
 int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *why,
 		     size_t whylen);
-void app_webrtc_end(struct app_call *c);
-void app_webrtc_local(struct app_call *c, struct sdp_webrtc *out);
-int app_webrtc_apply(struct app_call *c, const struct sdp_audio *peer, enum sdp_setup ours,
+void app_webrtc_end(struct app *a, struct app_call *c);
+void app_webrtc_local(struct app *a, struct app_call *c, struct sdp_webrtc *out);
+int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *peer,
+		     enum sdp_setup ours,
 		     const struct media_params *before, struct media_params *p, char *why,
 		     size_t whylen);
 void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);

@@ -171,11 +171,11 @@ static int reanswer(struct app *a, struct app_call *c, const struct sdp_desc *of
 		snprintf(why, whylen, "a WebRTC call cannot move to plain RTP");
 		return -1;
 	}
-	app_webrtc_local(c, &local);
+	app_webrtc_local(a, c, &local);
 	if (media_make_answer_webrtc(&a->cfg->media, offer, &local, dir, answer, p, why,
 				     whylen) < 0)
 		return -1;
-	return app_webrtc_apply(c, &offer->audio, answer->audio.rtc.setup, &c->params, p, why,
+	return app_webrtc_apply(a, c, &offer->audio, answer->audio.rtc.setup, &c->params, p, why,
 				whylen);
 }
 

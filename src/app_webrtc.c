@@ -11,7 +11,7 @@
 #include "evq.h"
 #include "strutil.h"
 #include "media/webrtc/dtls_cert.h"
-#include "media/webrtc/webrtc_link.h"
+#include "media/webrtc/webrtc_api.h"
 
 #include <string.h>
 
@@ -50,6 +50,14 @@ int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *
 {
 	struct webrtc_link_opts o;
 
+	if (!a->webrtc) {
+		char lwhy[600];
+
+		if (!(a->webrtc = webrtc_api_load(lwhy, sizeof(lwhy)))) {
+			snprintf(why, whylen, "WebRTC media is unavailable: %s", lwhy);
+			return -1;
+		}
+	}
 	if (!a->dtls_cert &&
 	    dtls_cert_load(&a->dtls_cert, NULL, time(NULL), cert_note, a, why, whylen) != 0)
 		return -1;
@@ -63,38 +71,44 @@ int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *
 	o.port_min = a->cfg->media.rtp_port_min;
 	o.port_max = a->cfg->media.rtp_port_max;
 	o.cert = a->dtls_cert;
-	if (webrtc_link_alloc(&c->wl, &o, on_link_event, &c->wctx, why, whylen) != 0) {
+	o.stun_server = a->cfg->media.stun_server;
+	o.turn_server = a->cfg->media.turn_server[0] ? a->cfg->media.turn_server : NULL;
+	o.turn_user = a->cfg->media.turn_user;
+	o.turn_password = a->cfg->media.turn_password;
+	if (a->webrtc->alloc(&c->wl, &o, on_link_event, &c->wctx, why, whylen) != 0) {
 		c->wl = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-void app_webrtc_end(struct app_call *c)
+void app_webrtc_end(struct app *a, struct app_call *c)
 {
 	/* After the media session: its thread is done with the rings. */
-	webrtc_link_free(c->wl);
+	if (c->wl)
+		a->webrtc->free(c->wl);
 	c->wl = NULL;
 }
 
-void app_webrtc_local(struct app_call *c, struct sdp_webrtc *out)
+void app_webrtc_local(struct app *a, struct app_call *c, struct sdp_webrtc *out)
 {
-	webrtc_link_local(c->wl, out);
+	a->webrtc->local(c->wl, out);
 }
 
 /* The peer's side and our DTLS role, then the session's parameters over the link's rings:
  * keys pending until DTLS gives them, or the keys of the running session (a re-INVITE
  * keeps the link and its keys). */
-int app_webrtc_apply(struct app_call *c, const struct sdp_audio *peer, enum sdp_setup ours,
+int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *peer,
+		     enum sdp_setup ours,
 		     const struct media_params *before, struct media_params *p, char *why,
 		     size_t whylen)
 {
 	enum dtls_setup role = ours == SETUP_ACTIVE ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
 
-	if (webrtc_link_set_remote(c->wl, &peer->rtc, role, why, whylen) != 0)
+	if (a->webrtc->set_remote(c->wl, &peer->rtc, role, why, whylen) != 0)
 		return -1;
-	p->rx_ring = webrtc_link_rx_ring(c->wl);
-	p->tx_ring = webrtc_link_tx_ring(c->wl);
+	p->rx_ring = a->webrtc->rx_ring(c->wl);
+	p->tx_ring = a->webrtc->tx_ring(c->wl);
 	if (before && before->rx_ring && !before->keys_pending) {
 		p->suite = before->suite;
 		p->key_len = before->key_len;

@@ -257,10 +257,15 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 		else
 			set_str(c, a->socket, sizeof(a->socket), name, v);
 	} else if (!strcmp(name, "media")) {
-		if (!strcmp(v, "webrtc") || !strcmp(v, "rtp"))
-			a->webrtc_media = !strcmp(v, "webrtc");
+		if (str_ieq(v, "rtp"))
+			a->media = ACC_MEDIA_RTP;
+		else if (str_ieq(v, "webrtc"))
+			a->media = ACC_MEDIA_WEBRTC;
+		else if (str_ieq(v, "auto"))
+			a->media = ACC_MEDIA_AUTO;
 		else
-			diag(c->cfg, c->line, false, "unknown media \"%s\" (known: rtp, webrtc)", v);
+			diag(c->cfg, c->line, false,
+			     "unknown media \"%s\" (known: rtp, webrtc, auto)", v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {
@@ -412,9 +417,18 @@ static void media_key(struct parse_ctx *c, const char *name, const char *v)
 		set_uint(c, &m->opus_complexity, name, v, 0, 10);
 	} else if (!strcmp(name, "realtime")) {
 		set_bool(c, &m->realtime, name, v);
+	} else if (!strcmp(name, "stun_server")) {
+		set_str(c, m->stun_server, sizeof(m->stun_server), name, v);
+	} else if (!strcmp(name, "turn_server")) {
+		set_str(c, m->turn_server, sizeof(m->turn_server), name, v);
+	} else if (!strcmp(name, "turn_user")) {
+		set_str(c, m->turn_user, sizeof(m->turn_user), name, v);
+	} else if (!strcmp(name, "turn_password")) {
+		set_str(c, m->turn_password, sizeof(m->turn_password), name, v);
 	} else {
 		unknown_key(c, name, "codecs, srtp, rtp_ports, rtp_timeout, jitter_min, jitter_max, "
-			    "opus_bitrate, opus_dtx, opus_complexity, realtime");
+			    "opus_bitrate, opus_dtx, opus_complexity, realtime, stun_server, "
+			    "turn_server, turn_user, turn_password");
 	}
 }
 

@@ -18,6 +18,8 @@ enum srtp_mode { SRTP_OFF, SRTP_OPTIONAL, SRTP_MANDATORY };
 enum audio_backend_kind { AUDIO_PULSE, AUDIO_FILE, AUDIO_NULL };
 enum dtmf_mode { DTMF_RFC4733, DTMF_INFO };
 
+enum acc_media { ACC_MEDIA_RTP, ACC_MEDIA_WEBRTC, ACC_MEDIA_AUTO };
+
 struct account_cfg {
 	char name[64];             /* from the section title: [account NAME] */
 	char uri[CFG_STR];         /* sip:alice@example.org */
@@ -33,9 +35,9 @@ struct account_cfg {
 	char socket[512];
 	bool do_register;
 	unsigned register_expires;
-	bool webrtc_media;         /* media = webrtc: our calls offer ICE + DTLS-SRTP (browsers);
-				    * media = rtp (default): plain RTP/SRTP. Either way a WebRTC
-				    * offer that comes in is answered with WebRTC media. */
+	enum acc_media media;      /* what our calls offer: plain RTP/SRTP (default), WebRTC
+				    * (ICE + DTLS-SRTP, for browsers), or WebRTC on ws/wss only.
+				    * Either way an offer that comes in is answered in its kind. */
 	bool is_default;
 	int line;                  /* line of the section title, for messages */
 };
@@ -64,6 +66,12 @@ struct media_cfg {
 	bool opus_dtx;
 	unsigned opus_complexity;  /* encoder complexity 0-10 */
 	bool realtime;             /* media threads at real-time priority when allowed */
+	/* WebRTC calls' ICE servers: "host[:port]" (3478), empty = none. The TURN password
+	 * is never printed. */
+	char stun_server[CFG_STR];
+	char turn_server[CFG_STR];
+	char turn_user[128];
+	char turn_password[128];
 };
 
 struct audio_cfg {

@@ -4,10 +4,14 @@
  *   - answered, as the callee would (media_make_answer), under three configs: srtp off,
  *     optional and mandatory; a successful answer must write as SDP (sdp_write_desc) that
  *     parses again with its audio port, payload type and direction intact;
- *   - taken as the answer to a fixed offer of ours (media_take_answer), as the caller would.
+ *   - taken as the answer to a fixed offer of ours (media_take_answer), as the caller would;
+ *   - answered with WebRTC media (media_make_answer_webrtc) with a fixed local ICE/DTLS
+ *     side: the answer to a WebRTC offer is UDP/TLS/RTP/SAVPF with rtcp-mux and a DTLS
+ *     role, without keys; a plain offer's answer stays plain.
  * Whatever negotiation accepts must describe something the media engine can run: a
  * codec's payload type below 128 and, with SRTP, a whole key of the suite's length. */
 #include "fuzz.h"
+#include <string.h>
 #include "media/media.h"
 #include "media/srtp_sess.h"
 
@@ -101,6 +105,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (media_make_answer(&cfgs[i], "192.0.2.1", 20004, &desc, MEDIA_SENDONLY,
 				      &answer, &params, why, sizeof(why)) == 0)
 			FUZZ_ASSERT(!(params.dir & MEDIA_RECVONLY));
+	}
+	{
+		struct sdp_webrtc local;
+
+		memset(&local, 0, sizeof(local));
+		strcpy(local.ice_ufrag, "Fuzz");
+		strcpy(local.ice_pwd, "fuzzfuzzfuzzfuzzfuzzfu");
+		strcpy(local.cand[0], "1 1 UDP 2015364095 192.0.2.1 20006 typ host");
+		local.ncand = 1;
+		local.end_of_candidates = true;
+		strcpy(local.fp_alg, "sha-256");
+		strcpy(local.fp, "AA:BB");
+		if (media_make_answer_webrtc(&cfgs[1], &desc, &local, MEDIA_SENDRECV, &answer,
+					     &params, why, sizeof(why)) == 0) {
+			/* A plain offer gets a plain answer: only a WebRTC one uses our side. */
+			FUZZ_ASSERT(answer.audio.dtls == desc.audio.dtls);
+			if (desc.audio.dtls) {
+				FUZZ_ASSERT(answer.audio.rtcp_mux && answer.audio.ncrypto == 0);
+				FUZZ_ASSERT(answer.audio.rtc.setup == SETUP_ACTIVE ||
+					    answer.audio.rtc.setup == SETUP_PASSIVE);
+				FUZZ_ASSERT(params.suite == SUITE_NONE);
+			}
+			check_answer_text(&answer);
+		}
 	}
 	if (media_take_answer(&cfgs[0], &offer_plain, &desc, &params, why, sizeof(why)) == 0) {
 		check_params(&params);

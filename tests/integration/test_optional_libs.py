@@ -30,7 +30,8 @@ ttylab.require_tools("kamailio")
 SNDFILE = ["libsndfile", "libFLAC", "libvorbis", "libmp3lame", "libmpg123"]
 BAGGAGE = ["libnss3", "libnspr4", "libtiff", "libstdc++", "libjpeg", "libX11", "libxcb",
            "libdbus-1", "libsystemd", "libgcrypt"]
-OPTIONAL = ["libpulse", "libsrtp2", "libspandsp"]
+OPTIONAL = ["libpulse", "libsrtp2", "libspandsp",
+            "ttyphone-webrtc", "libnice", "libglib-2.0", "libgio-2.0"]  # WebRTC's module
 if ttylab.sanitized():
     BAGGAGE.remove("libstdc++")    # libasan needs it
 

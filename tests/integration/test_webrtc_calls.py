@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""WebRTC media between two ttyphones (issue 14), without a browser: alice's account says
+media = webrtc, so her INVITE offers UDP/TLS/RTP/SAVPF with ICE candidates, a DTLS
+fingerprint and a=setup:actpass; bob (media = rtp, the default) answers the WebRTC offer
+in its own kind. Through the lab's Kamailio over UDP: ICE connects on 127.0.0.1, DTLS
+gives both the same SRTP suite, each speaker WAV has the other's microphone tone by
+frequency and level; DTMF by RFC 4733 arrives; hold and resume go by re-INVITE on the same
+ICE path and keys; hang-up ends both. An account with media = auto offers plain RTP over
+UDP. The WebRTC module (with libnice) is mapped once a WebRTC call began. A broken config
+value is refused with a reason."""
+
+import re
+import time
+
+import ttylab
+from ttylab import analyze, write_tone
+
+ttylab.require_ttyphone()
+ttylab.require_tools("kamailio")
+
+ALICE_HZ = 1019.0
+BOB_HZ = 743.0
+CONNECT_TIMEOUT = 15     # gathering, INVITE through Kamailio, ICE checks, DTLS
+
+
+class WebrtcCalls(ttylab.LabTestCase):
+
+    def pair(self, alice_media="webrtc", bob_media=None):
+        """alice and bob with WAV microphones and speakers, bob answering by himself."""
+        tones = {}
+        for user, hz in (("alice", ALICE_HZ), ("bob", BOB_HZ)):
+            tones[user] = self.lab.path("%s-tone.wav" % user)
+            write_tone(tones[user], freq=hz, seconds=3.0, rate=48000, amplitude=0.5)
+        self.heard = {u: self.lab.path("%s-heard.wav" % u) for u in ("alice", "bob")}
+        a = self.lab.phone("alice", account={"media": alice_media}, backend="file",
+                           input=tones["alice"], output=self.heard["alice"],
+                           args=["--sip-trace", self.lab.path("alice.trace")])
+        b = self.lab.phone("bob", account={"media": bob_media} if bob_media else {},
+                           backend="file", input=tones["bob"], output=self.heard["bob"],
+                           auto_answer=True)
+        for p in (a, b):
+            p.wait_event(event="reg", state="registered")
+        return a, b
+
+    def trace(self):
+        with open(self.lab.path("alice.trace"), encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def assert_heard(self, user, hz):
+        r = analyze(self.heard[user])
+        self.assertIsNotNone(r["onset_ms"], "%s heard silence: %r" % (user, r))
+        self.assertLess(abs(r["freq"] - hz) / hz, 0.01, "%s: %r" % (user, r))
+        self.assertLess(abs(r["rms_dbfs"] - (-9.0)), 3.0, "%s: %r" % (user, r))
+
+    def test_two_ttyphones_talk_over_webrtc_with_dtmf_hold_and_hangup(self):
+        a, b = self.pair()
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established", timeout=CONNECT_TIMEOUT)
+        ida = est["id"]
+        idb = b.wait_event(event="call", state="established")["id"]
+        # Both keyed by DTLS, the same suite; both media events say webrtc with SRTP.
+        suites = []
+        for p, cid in ((a, ida), (b, idb)):
+            ice = p.wait_event(event="webrtc", id=cid, state="ice-connected",
+                               timeout=CONNECT_TIMEOUT)
+            self.assertIn("127.0.0.1:", ice["text"])
+            conn = p.wait_event(event="webrtc", id=cid, state="connected",
+                                timeout=CONNECT_TIMEOUT)
+            suites.append(re.search(r"SRTP (\S+)", conn["text"]).group(1))
+            m = p.wait_event(event="media", id=cid, srtp=True)
+            self.assertEqual((m["codec"], m["transport"]), ("opus", "webrtc"))
+        self.assertEqual(suites[0], suites[1])
+        self.assertEqual(suites[0], "AEAD_AES_128_GCM")     # the DTLS server's first choice
+        # libnice came with the WebRTC module, opened for this call (webrtc_api.h).
+        for p in (a, b):
+            with open("/proc/%d/maps" % p.pid) as f:
+                maps = f.read()
+            self.assertIn("ttyphone-webrtc.so", maps)
+            self.assertIn("libnice.so", maps)
+        # What alice offered and bob answered.
+        t = self.trace()
+        self.assertRegex(t, r"m=audio \d+ UDP/TLS/RTP/SAVPF ")
+        for line in ("a=setup:actpass", "a=setup:active", "a=rtcp-mux", "a=group:BUNDLE 0",
+                     "a=fingerprint:sha-256 ", "a=end-of-candidates"):
+            self.assertIn(line, t)
+        self.assertNotIn("a=crypto", t)
+        # DTMF by RFC 4733 over the SRTP path.
+        a.send("dtmf 4#")
+        got = [b.wait_event(event="dtmf", id=idb)["digit"] for _ in range(2)]
+        self.assertEqual(got, ["4", "#"])
+        self.assertEqual(b.find_events(event="dtmf")[0]["via"], "rfc4733")
+        # Hold and resume: re-INVITEs on the same link and keys (no second connected).
+        a.send("hold %d" % ida)
+        a.wait_event(event="call", state="held", id=ida, local_hold=True)
+        b.wait_event(event="call", state="held", id=idb, remote_hold=True)
+        mark_a = a.mark()
+        a.send("resume %d" % ida)
+        a.wait_event(event="call", state="established", id=ida, since=mark_a)
+        time.sleep(1.5)
+        self.assertEqual(len(a.find_events(event="webrtc", state="connected")), 1)
+        self.assertEqual(len(b.find_events(event="webrtc", state="connected")), 1)
+        self.assertFalse(a.find_events(event="webrtc", state="failed"))
+        a.send("hangup %d" % ida)
+        b.wait_event(event="call", state="ended", id=idb)
+        a.wait_event(event="call", state="ended", id=ida)
+        self.assert_heard("bob", ALICE_HZ)
+        self.assert_heard("alice", BOB_HZ)
+        # Both still usable: a plain call afterwards (bob offers RTP: media = rtp).
+        b.send("call alice")
+        inc = a.wait_event(event="call", state="incoming", since=mark_a)
+        a.send("answer %d" % inc["id"])
+        m = a.wait_event(event="media", id=inc["id"], since=0)
+        self.assertNotIn("transport", m)
+        mark_b = b.mark()
+        a.send("hangup %d" % inc["id"])
+        b.wait_event(event="call", state="ended", since=mark_b)
+
+    def test_media_auto_offers_plain_rtp_over_udp(self):
+        a, b = self.pair(alice_media="auto")
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established", timeout=CONNECT_TIMEOUT)
+        m = a.wait_event(event="media", id=est["id"], since=0)
+        self.assertNotIn("transport", m)
+        self.assertRegex(self.trace(), r"m=audio \d+ RTP/AVP ")
+        self.assertFalse(a.find_events(event="webrtc"))
+        a.send("hangup")
+        b.wait_event(event="call", state="ended")
+
+    def test_unknown_media_value_is_refused_with_the_known_ones(self):
+        path = self.lab.path("bad.ini")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("[account x]\nuri = sip:x@127.0.0.1\nmedia = srtp\n")
+        r = ttylab.run([ttylab.ttyphone_bin(), "--check-config", "-c", path], check=False)
+        self.assertIn('unknown media "srtp" (known: rtp, webrtc, auto)',
+                      r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    ttylab.main()
