@@ -34,6 +34,9 @@ OPTIONAL = ["libpulse", "libsrtp2", "libspandsp",
             "ttyphone-webrtc", "libnice", "libglib-2.0", "libgio-2.0"]  # WebRTC's module
 if ttylab.sanitized():
     BAGGAGE.remove("libstdc++")    # libasan needs it
+    # the ASan build links libnice (its runtime refuses the module's RTLD_DEEPBIND)
+    for lib in ("libnice", "libglib-2.0", "libgio-2.0"):
+        OPTIONAL.remove(lib)
 
 
 def mapped_libs(pid):
