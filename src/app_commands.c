@@ -182,18 +182,12 @@ void app_invite_now(struct app *a, struct app_call *c)
 static int answer_offer(struct app *a, struct app_call *c, struct sdp_desc *answer, char *why,
 			size_t whylen)
 {
-	struct sdp_webrtc local;
-
 	if (!c->wl)
 		return media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
 					 &c->remote_offer, MEDIA_SENDRECV, answer, &c->params,
 					 why, whylen);
-	app_webrtc_local(a, c, &local);
-	if (media_make_answer_webrtc(&a->cfg->media, &c->remote_offer, &local, MEDIA_SENDRECV,
-				     answer, &c->params, why, whylen) < 0)
-		return -1;
-	return app_webrtc_apply(a, c, &c->remote_offer.audio, answer->audio.rtc.setup, NULL,
-				&c->params, why, whylen);
+	return app_webrtc_answer(a, c, &c->remote_offer, MEDIA_SENDRECV, NULL, answer,
+				 &c->params, why, whylen);
 }
 
 void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, void *rarg)

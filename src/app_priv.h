@@ -165,6 +165,11 @@ int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *
 		     enum sdp_setup ours,
 		     const struct media_params *before, struct media_params *p, char *why,
 		     size_t whylen);
+/* Our WebRTC answer to offer over the call's link (first answer: before NULL; a
+ * re-INVITE: the running parameters, whose keys it keeps). */
+int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *offer,
+		      enum media_dir dir, const struct media_params *before,
+		      struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen);
 void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);
 
 #endif

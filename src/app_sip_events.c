@@ -161,7 +161,6 @@ static int reanswer(struct app *a, struct app_call *c, const struct sdp_desc *of
 		    struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen)
 {
 	enum media_dir dir = c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV;
-	struct sdp_webrtc local;
 
 	if (!c->wl)
 		return media_make_answer(&a->cfg->media, c->local_addr,
@@ -171,12 +170,7 @@ static int reanswer(struct app *a, struct app_call *c, const struct sdp_desc *of
 		snprintf(why, whylen, "a WebRTC call cannot move to plain RTP");
 		return -1;
 	}
-	app_webrtc_local(a, c, &local);
-	if (media_make_answer_webrtc(&a->cfg->media, offer, &local, dir, answer, p, why,
-				     whylen) < 0)
-		return -1;
-	return app_webrtc_apply(a, c, &offer->audio, answer->audio.rtc.setup, &c->params, p, why,
-				whylen);
+	return app_webrtc_answer(a, c, offer, dir, &c->params, answer, p, why, whylen);
 }
 
 static void ua_reoffer(void *arg, struct sipua_call *sc, const char *sdp, size_t len)

@@ -121,6 +121,20 @@ int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *
 	return 0;
 }
 
+int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *offer,
+		      enum media_dir dir, const struct media_params *before,
+		      struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen)
+{
+	struct sdp_webrtc local;
+
+	a->webrtc->local(c->wl, &local);
+	if (media_make_answer_webrtc(&a->cfg->media, offer, &local, dir, answer, p, why,
+				     whylen) < 0)
+		return -1;
+	return app_webrtc_apply(a, c, &offer->audio, answer->audio.rtc.setup, before, p, why,
+				whylen);
+}
+
 static void emit_webrtc(struct app *a, struct app_call *c, const char *state, const char *text)
 {
 	char buf[700];

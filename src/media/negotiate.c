@@ -190,12 +190,12 @@ int media_make_offer(const struct media_cfg *cfg, const char *addr, uint16_t por
 int media_make_offer_webrtc(const struct media_cfg *cfg, const struct sdp_webrtc *local,
 			    enum media_dir dir, struct media_offer_state *st)
 {
-	struct sdp_audio probe;
+	char addr[64];
+	uint16_t port;
 
 	/* The default candidate is the address on our lines. */
-	memset(&probe, 0, sizeof(probe));
-	webrtc_fill_local(&probe, local, SETUP_ACTPASS, "0", true);
-	return make_offer(cfg, probe.addr, probe.port, dir, local, st);
+	webrtc_default_addr(local, addr, sizeof(addr), &port);
+	return make_offer(cfg, addr, port, dir, local, st);
 }
 
 /* rtc: our ICE and DTLS side when we can answer a WebRTC offer, NULL when we cannot. */
@@ -349,11 +349,11 @@ int media_make_answer_webrtc(const struct media_cfg *cfg, const struct sdp_desc 
 			     struct sdp_desc *answer, struct media_params *out, char *why,
 			     size_t whylen)
 {
-	struct sdp_audio probe;
+	char addr[64];
+	uint16_t port;
 
-	memset(&probe, 0, sizeof(probe));
-	webrtc_fill_local(&probe, local, SETUP_ACTIVE, NULL, false);
-	return make_answer(cfg, probe.addr, probe.port, offer, local, hold_dir, answer, out,
+	webrtc_default_addr(local, addr, sizeof(addr), &port);
+	return make_answer(cfg, addr, port, offer, local, hold_dir, answer, out,
 			   why, whylen);
 }
 

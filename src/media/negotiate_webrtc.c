@@ -67,8 +67,14 @@ void webrtc_fill_local(struct sdp_audio *a, const struct sdp_webrtc *local,
 	a->savp = false;
 	a->rtcp_mux = true;
 	a->ncrypto = 0;
-	if (local->ncand == 0 || !cand_addr(local->cand[0], a->addr, sizeof(a->addr), &a->port)) {
-		snprintf(a->addr, sizeof(a->addr), "0.0.0.0");
-		a->port = 9;       /* RFC 8840: the discard port while candidates are unknown */
+	webrtc_default_addr(local, a->addr, sizeof(a->addr), &a->port);
+}
+
+void webrtc_default_addr(const struct sdp_webrtc *local, char *addr, size_t addrlen,
+			 uint16_t *port)
+{
+	if (local->ncand == 0 || !cand_addr(local->cand[0], addr, addrlen, port)) {
+		snprintf(addr, addrlen, "0.0.0.0");
+		*port = 9;         /* RFC 8840: the discard port while candidates are unknown */
 	}
 }

@@ -22,5 +22,8 @@ enum sdp_setup webrtc_role_from_answer(enum sdp_setup answered);
  * when there is none yet. */
 void webrtc_fill_local(struct sdp_audio *a, const struct sdp_webrtc *local,
 		       enum sdp_setup setup, const char *mid, bool bundled);
+/* The default candidate's address and port (the first candidate), or 0.0.0.0 and 9. */
+void webrtc_default_addr(const struct sdp_webrtc *local, char *addr, size_t addrlen,
+			 uint16_t *port);
 
 #endif
