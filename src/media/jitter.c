@@ -50,6 +50,7 @@ static void flush_slots(struct jitter *jb)
 		jb->slot[i].used = false;
 	jb->count = 0;
 	jb->played = 0;
+	jb->dropped = NULL;
 }
 
 void jb_reset(struct jitter *jb, unsigned clock_rate)
@@ -256,6 +257,7 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 	int d;
 	enum jb_put_result res = JB_PUT_OK;
 
+	jb->dropped = NULL;        /* its slot may take this packet */
 	if (len > JB_MAX_PAYLOAD || (len && !payload))
 		return JB_PUT_BAD;
 	if (jb->state == JB_IDLE)
@@ -329,6 +331,11 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
 	return res;
 }
 
+const struct jb_frame *jb_dropped(const struct jitter *jb)
+{
+	return jb->dropped;
+}
+
 const struct jb_frame *jb_peek(const struct jitter *jb)
 {
 	const struct jb_slot *s = &jb->slot[jb->next % JB_SLOTS];
@@ -345,6 +352,7 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, int64_t now_us, int64_t
 	bool far;
 
 	*out = NULL;
+	jb->dropped = NULL;
 	if (jb->state == JB_IDLE)
 		return JB_EMPTY;
 	level = cushion_level_ms(jb, now_us, due_us);
@@ -367,6 +375,9 @@ enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, int64_t now_us, int64_t
 	if (jb->since_adjust >= (!far ? DRIFT_MIN_POPS : quiet ? DRIFT_FAST_POPS : DRIFT_LOUD_POPS) &&
 	    (jb_level_ms(jb) >= 2 * jb->frame_ms || (jb->count && due_us > now_us)) &&
 	    jb->avg_level_ms > target + jb->frame_ms && (quiet || far)) {
+		s = &jb->slot[jb->next % JB_SLOTS];
+		if (s->used && s->f.seq == jb->next)
+			jb->dropped = &s->f;   /* advance frees the slot; its bytes stay */
 		advance(jb);
 		jb->st.drift_drops++;
 		jb->avg_level_ms -= jb->frame_ms;

@@ -84,6 +84,7 @@ struct jitter {
 
 	bool stray;                /* a far packet is on probation */
 	uint16_t stray_next;
+	const struct jb_frame *dropped; /* see jb_dropped */
 
 	struct jb_stats st;
 };
@@ -107,6 +108,13 @@ enum jb_put_result jb_put(struct jitter *jb, uint16_t seq, uint32_t ts, uint8_t 
  * until the next jb_put or jb_reset. */
 enum jb_pop_result jb_pop(struct jitter *jb, bool quiet, int64_t now_us, int64_t due_us,
 			  const struct jb_frame **out);
+/* The packet the last jb_pop left out to cut delay (a drift drop), if it had arrived;
+ * NULL otherwise. The caller decodes it and throws the sound away: a decoder that predicts
+ * from its own past (Opus's SILK and CELT, G.722's ADPCM) and never sees a packet the
+ * encoder sent drifts from the encoder's state; on a steady tone Opus then overshot to
+ * full scale for a quarter of a second and beat for half a second more. Valid until the
+ * next jb_pop, jb_put or jb_reset. */
+const struct jb_frame *jb_dropped(const struct jitter *jb);
 /* The packet that will be played next, if buffered (for FEC after JB_LOST). */
 const struct jb_frame *jb_peek(const struct jitter *jb);
 unsigned jb_target_ms(const struct jitter *jb);

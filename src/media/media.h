@@ -67,6 +67,7 @@ struct media_stats {
 	unsigned playout_wait_ms;  /* how long the packets played lately waited between their
 				    * arrival and their playout (in the socket and the buffer) */
 	uint64_t jb_underruns;     /* frames due while the jitter buffer had nothing */
+	uint64_t jb_drift_drops;   /* packets it left out to cut delay (decoded, not played) */
 	int capture_ms, playback_ms; /* queued in the audio device each way, -1 = unknown */
 	uint64_t playback_underruns; /* times the device's playback ran dry, or nearly */
 	float mic_level, spk_level;/* 0..1 peak over the last interval */

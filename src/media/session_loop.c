@@ -626,12 +626,29 @@ static void await_due_packet(struct media_session *ms, int64_t due)
 	}
 }
 
+/* A packet the jitter buffer left out to cut delay still goes through the decoder, its
+ * sound thrown away (jb_dropped says why); play_one joins across the cut. Not when the
+ * decoder is about to change (another codec's packet, another source's): the new decoder
+ * starts afresh anyway. */
+static void decode_dropped(struct media_session *ms)
+{
+	const struct jb_frame *d = jb_dropped(&ms->jb);
+
+	if (!d || d->len == 0 || !ms->dec || codec_for_pt(ms, d->pt) != ms->dec ||
+	    (ms->splice_pending && (int16_t)(uint16_t)(d->seq - ms->splice_seq) >= 0))
+		return;
+	(void)ms->dec->decode(ms->cst[ms->dec->id], d->data, d->len, ms->dec_buf,
+			      CODEC_MAX_DECODE);
+}
+
 /* jb_pop at this moment, with playout's deadline `due` (monotonic) on the arrival clock. */
 static enum jb_pop_result pop_by(struct media_session *ms, int64_t due, const struct jb_frame **f)
 {
 	int64_t now = session_realtime_us() - ms->t0_us, left = due - session_mono_us();
+	enum jb_pop_result r = jb_pop(&ms->jb, ms->quiet, now, left > 0 ? now + left : now, f);
 
-	return jb_pop(&ms->jb, ms->quiet, now, left > 0 ? now + left : now, f);
+	decode_dropped(ms);
+	return r;
 }
 
 /* One packet's worth (or a lost one's, or silence) from the jitter buffer onto the playout
@@ -832,6 +849,7 @@ static void publish_stats(struct media_session *ms)
 	s->jb_level_ms = jb_level_ms(&ms->jb) + ms->fifo_len * 1000 / AUDIO_RATE;
 	s->playout_wait_ms = ms->playout_wait_ms > 0 ? (unsigned)lround(ms->playout_wait_ms) : 0;
 	s->jb_underruns = ms->jb.st.underruns;
+	s->jb_drift_drops = ms->jb.st.drift_drops;
 	s->capture_ms = s->playback_ms = -1;
 	if (ms->dev_ops->latency)
 		ms->dev_ops->latency(ms->dev, &s->capture_ms, &s->playback_ms);

@@ -33,6 +33,9 @@
  * recvmsg and a compare, and reading too few lets the kernel drop the peer's packets with
  * the flood's (seen: ~9000 junk packets/s silenced a call at 64 per tick). */
 #define MAX_RECV_PER_TICK 2048
+/* WebRTC: while the keys are pending, the peer's packets wait in the rx ring, at most this
+ * many (the newest): 500 ms of 20 ms packets, half of ICE's ring (session_ring.c). */
+#define KEYS_WAIT_PKTS 25
 #define DTMF_PENDING 16
 
 /* Parameters handed from the control side to the media thread. */

@@ -48,11 +48,32 @@ void session_ring_clock(struct media_session *ms, bool first)
 		ms->ring_off_us = off;
 }
 
+/* The keys are not here yet, but the peer's packets may be: each side gets its keys when
+ * its own DTLS handshake ends and the event reaches its main loop and then its media
+ * thread, so the side that finished first sends a few packets before the other can open
+ * them. Those are the first packets of the peer's stream, and an Opus decoder that starts
+ * without them overshoots to full scale for a quarter of a second on a steady tone (it
+ * predicts from frames it never saw). So they wait in the ring, and play (as a backlog
+ * the jitter buffer then cuts) once the keys came; only what is older than the newest
+ * KEYS_WAIT_PKTS (session_priv.h) is dropped, and counted. */
+static void hold_for_keys(struct media_session *ms)
+{
+	while (pkt_ring_count(ms->rx_ring) > KEYS_WAIT_PKTS &&
+	       pkt_ring_peek(ms->rx_ring, NULL, NULL)) {
+		pkt_ring_pop(ms->rx_ring);
+		ms->keys_pending_dropped++;
+	}
+}
+
 void session_ring_drain(struct media_session *ms)
 {
 	/* Before draining, never after: a packet committed after our last peek leaves the
 	 * fd readable, so the next ppoll wakes for it. */
 	pkt_ring_clear_wake(ms->rx_ring);
+	if (ms->p.keys_pending) {
+		hold_for_keys(ms);
+		return;
+	}
 	/* Bounded like a socket's drain. Whatever is left past the bound waits for the next
 	 * tick's drain (the fd is clear then, so a playout wait does not see it early). */
 	for (int i = 0; i < MAX_RECV_PER_TICK; i++) {

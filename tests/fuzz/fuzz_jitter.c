@@ -94,6 +94,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				FUZZ_ASSERT(f == NULL);
 			}
+			/* a drift drop that had arrived is handed back: `next`, before f */
+			if (jb_dropped(&jb)) {
+				FUZZ_ASSERT(jb_dropped(&jb)->seq == next);
+				check_frame(jb_dropped(&jb), next);
+				FUZZ_ASSERT(r != JB_FRAME || f->seq == (uint16_t)(next + 1));
+			}
 			/* a frame left out for a successor due by the deadline: only if waiting */
 			if (r == JB_SKIPPED)
 				FUZZ_ASSERT((op >> 6) != 0 && jb_peek(&jb) == NULL);

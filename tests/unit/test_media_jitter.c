@@ -17,6 +17,7 @@ struct pkt {
 
 struct outcome {
 	unsigned frames, lost, underruns, empty, stretches, skips;
+	unsigned dropped;             /* drift drops handed back by jb_dropped, in order */
 	unsigned order_errors;        /* a frame not after the previous one */
 	unsigned max_level_ms, max_target_ms;
 	unsigned tail_level_ms;       /* level at the last pop */
@@ -51,7 +52,18 @@ static struct outcome run(size_t n, unsigned ticks, bool quiet)
 
 			jb_put(&JB, P[next].seq, P[next].ts, 0, false, &b, 1, P[next].at_us);
 		}
-		switch (jb_pop(&JB, quiet, now, now, &f)) {
+		enum jb_pop_result r = jb_pop(&JB, quiet, now, now, &f);
+		const struct jb_frame *d = jb_dropped(&JB);
+
+		if (d) {                          /* left out before f, for the decoder */
+			o.dropped++;
+			if ((have_last && (int16_t)(uint16_t)(d->seq - last) <= 0) ||
+			    d->data[0] != (uint8_t)d->seq || (f && f->seq != (uint16_t)(d->seq + 1)))
+				o.order_errors++;
+			last = d->seq;
+			have_last = true;
+		}
+		switch (r) {
 		case JB_FRAME:
 			o.frames++;
 			if ((have_last && (int16_t)(uint16_t)(f->seq - last) <= 0) ||
@@ -221,6 +233,8 @@ static void test_jitter_burst_late_is_waited_for_then_target_grows(void)
 	CHECK(o.underruns > 0);
 	CHECK(o.max_target_ms >= 120);
 	CHECK_INT(o.frames + JB.st.drift_drops, 300);
+	CHECK(JB.st.drift_drops > 0);
+	CHECK_INT(o.dropped, JB.st.drift_drops);   /* each one given back to decode */
 }
 
 /* The sender stalls once for 300 ms (its packets then come all at once). The target grows,
