@@ -350,6 +350,78 @@ class BrowserAndTtyphone(SharedLab):
         self.assert_carol_heard_alice()
         self.assert_both_usable()
 
+    def test_dtmf_both_ways_and_hold_from_each_side_keep_one_dtls_link(self):
+        """DTMF: the browser's RFC 4733 (RTCDTMFSender) and INFO digits reach carol as
+        dtmf events; carol's RFC 4733 digit is played out by the browser's NetEq. Hold:
+        carol holds and resumes, then the browser does; each re-INVITE keeps the ICE path
+        and the DTLS keys (one connected event, no failure), and the audio comes back
+        both ways after each."""
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        out_id = a.call(k.aor("carol"))
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        pid = inc["id"]
+        p.send("answer %d" % pid)
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        self.assert_audio_both_ways(out_id, pid)
+        # Browser -> carol: RFC 4733 over SRTP, then INFO.
+        a.dtmf("3", transport="RFC2833", id=out_id)
+        ev = p.wait_event(event="dtmf", id=pid, since=self.since)
+        self.assertEqual((ev["digit"], ev["via"]), ("3", "rfc4733"), ev)
+        a.dtmf("9", transport="INFO", id=out_id)
+        ev = p.wait_event(event="dtmf", id=pid, via="info", since=self.since)
+        self.assertEqual(ev["digit"], "9", ev)
+        # carol -> browser: RFC 4733, which the browser plays out (no event in WebRTC).
+        # Each DTMF frequency against its mirror across carol's tone (see BrowserToBrowser).
+        key = ttylab.tone_key
+        mirror = {f: 2 * CAROL_HZ - f for f in DTMF_5}      # 770 -> 1004, 1336 -> 438
+        probe = DTMF_5 + tuple(mirror.values())
+
+        def dtmf_5_heard(m):
+            return all(m["tones"][key(f)]["dbfs"] > -40.0 and
+                       m["tones"][key(f)]["dbfs"] > m["tones"][key(mirror[f])]["dbfs"] + 15.0
+                       for f in DTMF_5)
+        self.assertFalse(dtmf_5_heard(a.measure(probe, id=out_id)))
+        p.send("dtmf 5555 %d" % pid)       # four digits back to back: 0.4 s and more
+        a.wait_measure(dtmf_5_heard, probe, id=out_id, timeout=3.0,
+                       what="carol's DTMF 5 (770+1336 Hz, 15 dB over 1004+438 Hz)")
+        # carol holds: the browser is told (its hold event) and stops sending (recvonly).
+        mark = p.mark()
+        p.send("hold %d" % pid)
+        p.wait_event(event="call", id=pid, state="held", local_hold=True, since=mark)
+        self.assertEqual(a.wait_event("hold", id=out_id)["originator"], "remote")
+        a.wait_stats(lambda s: s["inbound"]["packetsReceived"] > 0, id=out_id)
+        n1 = a.stats(out_id)["outbound"]["packetsSent"]
+        time.sleep(0.5)
+        self.assertEqual(a.stats(out_id)["outbound"]["packetsSent"], n1,
+                         "the held browser sends nothing (recvonly)")
+        p.send("resume %d" % pid)
+        p.wait_event(event="call", id=pid, state="established", since=mark)
+        self.assertEqual(a.wait_event("unhold", id=out_id)["originator"], "remote")
+        a.wait_stats(lambda s: s["outbound"]["packetsSent"] >= n1 + 25, id=out_id,
+                     what="the browser sending again after carol's resume")
+        a.wait_tone(CAROL_HZ, id=out_id, timeout=MEDIA_TIMEOUT)
+        # The browser holds: carol is held by her peer, then resumed.
+        mark = p.mark()
+        a.hold(out_id)
+        p.wait_event(event="call", id=pid, state="held", remote_hold=True, since=mark)
+        a.wait_no_tone(CAROL_HZ, id=out_id)     # carol answered recvonly: she is silent
+        a.unhold(out_id)
+        ev = p.wait_event(event="call", id=pid, state="established", since=mark)
+        self.assertEqual(ev["reason"], "resumed by peer", ev)
+        a.wait_tone(CAROL_HZ, id=out_id, timeout=MEDIA_TIMEOUT)
+        # One DTLS handshake for the whole call, nothing failed.
+        self.assertEqual(len(p.find_events(event="webrtc", id=pid, state="connected",
+                                           since=self.since)), 1)
+        self.assertFalse(p.find_events(event="webrtc", id=pid, state="failed",
+                                       since=self.since))
+        self.assertEqual(a.stats(out_id)["transport"]["dtlsState"], "connected")
+        a.hangup(out_id)
+        p.wait_event(event="call", id=pid, state="ended", since=self.since)
+        self.assert_carol_heard_alice()
+        self.assert_both_usable()
+
     def test_ttyphone_calls_the_browser_over_webrtc_and_hangs_up(self):
         a, p = self.browsers["alice"], self.phone
         p.send("call alice")

@@ -896,10 +896,10 @@ static void test_bad_input_is_refused_with_a_reason(void)
 						 "host", why, sizeof(why)), EINVAL);
 	CHECK_INT(ice_agent_add_remote_candidate(a.a, "candidate:2 1 tcp 1518280447 "
 						 "127.0.0.1 9 typ host tcptype active "
-						 "generation 0", why, sizeof(why)), ENOTSUP);
+						 "generation 0", why, sizeof(why)), EPROTONOSUPPORT);
 	CHECK(strstr(why, "TCP") != NULL);
 	CHECK_INT(ice_agent_add_remote_candidate(a.a, "candidate:1 2 UDP 1 127.0.0.1 9 typ "
-						 "host", why, sizeof(why)), ENOTSUP);
+						 "host", why, sizeof(why)), EPROTONOSUPPORT);
 	CHECK(strstr(why, "component 2") != NULL);
 	CHECK_INT(ice_agent_add_remote_candidate(a.a, "candidate:1 1 udp 1 abc.local 9 typ "
 						 "host", why, sizeof(why)), ENOTSUP);

@@ -334,11 +334,11 @@ int ice_agent_add_remote_candidate(struct ice_agent *a, const char *line, char *
 			   sdp + 2);
 	if (cand->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
 		nice_candidate_free(cand);
-		return bad(why, whylen, ENOTSUP, "ICE: TCP candidate skipped (ICE-TCP is off): "
+		return bad(why, whylen, EPROTONOSUPPORT, "ICE: TCP candidate skipped (ICE-TCP is off): "
 			   "\"%.200s\"", sdp + 2);
 	}
 	if (cand->component_id != 1) {
-		e = bad(why, whylen, ENOTSUP, "ICE: candidate for component %u skipped "
+		e = bad(why, whylen, EPROTONOSUPPORT, "ICE: candidate for component %u skipped "
 			"(rtcp-mux: only 1): \"%.200s\"", cand->component_id, sdp + 2);
 		nice_candidate_free(cand);
 		return e;

@@ -143,7 +143,9 @@ int ice_agent_set_remote_credentials(struct ice_agent *a, const char *ufrag,
 				     const char *pwd, char *why, size_t whylen);
 /* Control: one remote candidate, as an SDP attribute or a trickled one ("a=candidate:..."
  * or "candidate:..."). Parsed here: 0, or EINVAL (malformed, or before the credentials),
- * ENOTSUP (not usable: TCP, a component other than 1, an mDNS name; skip it and go on),
+ * EPROTONOSUPPORT (TCP, or a component other than 1: what every browser offers beside the
+ * UDP ones we use; skip it quietly), ENOTSUP (not usable here: an mDNS name; skip it, and
+ * say so: it may be why ICE fails),
  * ENOBUFS (over ICE_MAX_REMOTE, or the command queue is full); why says which. */
 int ice_agent_add_remote_candidate(struct ice_agent *a, const char *line, char *why,
 				   size_t whylen);

@@ -481,7 +481,7 @@ int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remot
 {
 	struct dtls_srtp_opts dopts = { .deadline_ms = l->dtls_deadline_ms };
 	char first_skip[WL_TEXT] = "";
-	unsigned used = 0, skipped = 0;
+	unsigned used = 0, skipped = 0, routine = 0;
 	int e;
 
 	if (l->ctl_closing)
@@ -521,7 +521,11 @@ int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remot
 
 		snprintf(line, sizeof(line), "candidate:%s", remote->cand[i]);
 		e = ice_agent_add_remote_candidate(l->ice, line, cwhy, sizeof(cwhy));
-		if (e == ENOTSUP || e == EINVAL) {
+		if (e == EPROTONOSUPPORT) {
+			/* TCP, or RTCP's own component: every browser offers them, and the UDP
+			 * ones of component 1 are what we use. Not worth a line per call. */
+			routine++;
+		} else if (e == ENOTSUP || e == EINVAL) {
 			if (!skipped++)
 				snprintf(first_skip, sizeof(first_skip), "%s", cwhy);
 		} else if (e) {
@@ -532,7 +536,7 @@ int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remot
 	}
 	if (skipped) {
 		snprintf(l->warn, sizeof(l->warn), "ICE: %u of the peer's %u candidates used, "
-			 "%u skipped (the first: %.250s)", used, used + skipped, skipped,
+			 "%u skipped (the first: %.250s)", used, used + skipped + routine, skipped,
 			 strncmp(first_skip, "ICE: ", 5) == 0 ? first_skip + 5 : first_skip);
 		e = ice_agent_invoke(l->ice, give_warning, l);
 		if (e)
