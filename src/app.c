@@ -315,6 +315,7 @@ bool app_call_view(const struct app *a, unsigned idx, struct app_call_view *v)
 		v->media = c->media_running;
 		v->srtp = c->media_running && c->params.suite != SUITE_NONE;
 		v->codec = c->media_running ? codec_config_name(c->params.codec) : "";
+		v->webrtc = c->wl ? c->wl_status : "";
 		return true;
 	}
 	return false;

@@ -42,6 +42,8 @@ struct app_call_view {
 	bool media;                /* media running */
 	bool srtp;
 	const char *codec;         /* "" before media */
+	const char *webrtc;        /* "" for plain RTP; else where the WebRTC link stands
+				    * ("ICE checking", "host->host, DTLS-SRTP AEAD_AES_128_GCM") */
 };
 
 /* Receives every event as one JSON object (no newline). */

@@ -70,6 +70,8 @@ struct app_call {
 	bool answer_when_gathered;        /* answered before that: answer then */
 	bool invite_when_gathered;        /* an outgoing call's INVITE waits for that */
 	char invite_to[CFG_STR];
+	char wl_pair[48];                 /* the ICE pair's candidate types: "host->relay" */
+	char wl_status[160];              /* where the link stands, for the call panel */
 };
 
 /* The built-in echo service: a second user agent on 127.0.0.1 that answers every call

@@ -10,6 +10,7 @@
 #include "app_priv.h"
 #include "evq.h"
 #include "strutil.h"
+#include "media/srtp_sess.h"
 #include "media/webrtc/dtls_cert.h"
 #include "media/webrtc/webrtc_api.h"
 
@@ -38,6 +39,22 @@ static void on_link_event(void *arg, const struct webrtc_link_event *ev)
 	}
 	(void)evq_post(ctx->evq, &e);
 	explicit_bzero(&e, sizeof(e));
+}
+
+/* "host 127.0.0.1:1 -> relay 192.0.2.1:2" (WL_EV_ICE_CONNECTED's text) -> "host->relay". */
+static void pair_types(const char *text, char *out, size_t size)
+{
+	const char *arrow = strstr(text, " -> ");
+	size_t l = strcspn(text, " "), r;
+
+	if (!arrow) {
+		snprintf(out, size, "ICE");
+		return;
+	}
+	arrow += 4;
+	r = strcspn(arrow, " ");
+	snprintf(out, size, "%.*s->%.*s", (int)(l < 16 ? l : 16), text, (int)(r < 16 ? r : 16),
+		 arrow);
 }
 
 static void cert_note(void *arg, const char *line)
@@ -79,6 +96,8 @@ int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *
 		c->wl = NULL;
 		return -1;
 	}
+	c->wl_pair[0] = '\0';
+	snprintf(c->wl_status, sizeof(c->wl_status), "gathering ICE candidates");
 	return 0;
 }
 
@@ -107,6 +126,8 @@ int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *
 
 	if (a->webrtc->set_remote(c->wl, &peer->rtc, role, why, whylen) != 0)
 		return -1;
+	if (!c->wl_pair[0])
+		snprintf(c->wl_status, sizeof(c->wl_status), "ICE checking");
 	p->rx_ring = a->webrtc->rx_ring(c->wl);
 	p->tx_ring = a->webrtc->tx_ring(c->wl);
 	if (before && before->rx_ring && !before->keys_pending) {
@@ -161,6 +182,8 @@ static void take_keys(struct app *a, struct app_call *c, struct evq_event *ev)
 	memcpy(c->params.tx_key, k.tx_key, sizeof(c->params.tx_key));
 	memcpy(c->params.rx_key, k.rx_key, sizeof(c->params.rx_key));
 	c->params.keys_pending = false;
+	snprintf(c->wl_status, sizeof(c->wl_status), "%s, DTLS-SRTP %s",
+		 c->wl_pair[0] ? c->wl_pair : "ICE", srtp_suite_name(k.suite));
 	explicit_bzero(&k, sizeof(k));
 	emit_webrtc(a, c, "connected", ev->text);
 	if (c->media_running)
@@ -187,6 +210,10 @@ void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev
 		break;
 	case WL_EV_ICE_CONNECTED:
 		app_emit_log(a, "call %u: ICE connected: %s", c->id, ev->text);
+		pair_types(ev->text, c->wl_pair, sizeof(c->wl_pair));
+		if (c->params.keys_pending)
+			snprintf(c->wl_status, sizeof(c->wl_status), "%s, DTLS under way",
+				 c->wl_pair);
 		emit_webrtc(a, c, "ice-connected", ev->text);
 		break;
 	case WL_EV_KEYS:
@@ -195,6 +222,7 @@ void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev
 		break;
 	case WL_EV_FAILED:
 		app_emit_log(a, "call %u: %s", c->id, ev->text);
+		snprintf(c->wl_status, sizeof(c->wl_status), "failed: %s", ev->text);
 		emit_webrtc(a, c, "failed", ev->text);
 		c->answer_when_gathered = false;
 		app_hangup_call(a, c, 488, ev->text);   /* may free c */

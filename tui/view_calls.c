@@ -168,8 +168,16 @@ static int draw_call(struct tui *t, WINDOW *w, int y, int width, const struct ap
 	if (rows < 2)
 		return 1;
 
-	/* row 2: codec and quality, or why there is none yet */
-	if (have_stats) {
+	/* row 2: codec and quality, or why there is none yet (for WebRTC: until the keys,
+	 * where ICE and DTLS stand) */
+	if (have_stats && cv->webrtc[0] && st.keys_pending) {
+		char status[200];
+
+		/* the text may quote the peer's SDP: escaped like every peer-given text */
+		str_escape_terminal(status, sizeof(status), cv->webrtc, strlen(cv->webrtc), false);
+		snprintf(line, sizeof(line), "WebRTC: %s", status);
+		draw_role(w, y + 1, 4, width - 4, R_DIM, line);
+	} else if (have_stats) {
 		double loss = st.loss_pct, mos;
 		uint64_t expected = st.pkts_recv + st.pkts_lost;
 		/* the worse of what the peer reports and what we see */
@@ -182,7 +190,15 @@ static int draw_call(struct tui *t, WINDOW *w, int y, int width, const struct ap
 		if (st.rtt_ms > 0)
 			x += draw_textf(w, y + 1, x, width - x, "  RTT %.0f ms", st.rtt_ms);
 		snprintf(line, sizeof(line), "  MOS %.1f", mos);
-		draw_role(w, y + 1, x, width - x, mos >= 4.0 ? R_OK : mos >= 3.6 ? R_WARN : R_BAD, line);
+		x += draw_role(w, y + 1, x, width - x, mos >= 4.0 ? R_OK : mos >= 3.6 ? R_WARN : R_BAD,
+			       line);
+		if (cv->webrtc[0]) {       /* "WebRTC host->host": the pair's candidate types */
+			const char *comma = strchr(cv->webrtc, ',');
+
+			draw_textf(w, y + 1, x, width - x, "  WebRTC %.*s",
+				   (int)(comma ? (size_t)(comma - cv->webrtc) : strlen(cv->webrtc)),
+				   cv->webrtc);
+		}
 	} else {
 		char reason[256];
 		str_escape_terminal(reason, sizeof(reason), cv->reason, strlen(cv->reason), false);

@@ -35,6 +35,7 @@ DTMF_5 = (770.0, 1336.0)     # row, column
 REG_TIMEOUT = 15    # the UA's first REGISTER waits for the page's WebSocket; ms on loopback
 CALL_TIMEOUT = 15   # INVITE to ACK: ICE gathering, 180/200 through Kamailio
 MEDIA_TIMEOUT = 10  # ICE + DTLS, then the analyser's 0.68 s window filling
+FAILURE_TIMEOUT = 20  # ICE or DTLS giving up (10 s deadlines), through a busy machine
 
 
 def local_addresses():
@@ -420,6 +421,72 @@ class BrowserAndTtyphone(SharedLab):
         a.hangup(out_id)
         p.wait_event(event="call", id=pid, state="ended", since=self.since)
         self.assert_carol_heard_alice()
+        self.assert_both_usable()
+
+    def browser_calls_tampered(self, **tamper):
+        """The browser calls carol with its SDP altered (Browser.tamper), carol answers:
+        carol must give up on the media with a webrtc failed event, end the call (BYE),
+        and stay usable. Returns the failed event."""
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        a.tamper(**tamper)
+        try:
+            out_id = a.call(k.aor("carol"))
+            inc = p.wait_event(event="call", state="incoming", since=self.since,
+                               timeout=CALL_TIMEOUT)
+        finally:
+            a.tamper()
+        p.send("answer %d" % inc["id"])
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        # ICE's and DTLS's deadlines are 10 s each (ice_agent.h, dtls_srtp.h).
+        failed = p.wait_event(event="webrtc", id=inc["id"], state="failed",
+                              since=self.since, timeout=FAILURE_TIMEOUT)
+        p.wait_event(event="call", id=inc["id"], state="ended", since=self.since)
+        ev = a.wait_event("call_ended", id=out_id)
+        self.assertEqual(ev["originator"], "remote", ev)
+        self.assertFalse(p.find_events(event="media", id=inc["id"], srtp=True,
+                                       since=self.since), "no keys, no media")
+        self.assert_both_usable()
+        return failed
+
+    def test_a_fingerprint_that_does_not_match_ends_the_call(self):
+        failed = self.browser_calls_tampered(fingerprint=True)
+        self.assertIn("does not match the fingerprint", failed["text"])
+        self.assertTrue(self.phone.find_events(event="webrtc", state="ice-connected",
+                                               since=self.since), "ICE itself worked")
+
+    def test_ice_that_never_connects_ends_the_call(self):
+        # The browser's ice-pwd is wrong in its SDP: carol's checks fail its integrity
+        # check, so no pair of carol's ever works (the browser's own checks to carol do).
+        failed = self.browser_calls_tampered(ice_pwd=True)
+        self.assertIn("ICE", failed["text"])
+        self.assertFalse(self.phone.find_events(event="webrtc", state="ice-connected",
+                                                since=self.since))
+
+    def test_dtls_that_never_completes_ends_the_call(self):
+        # carol offers actpass; the browser answers active (it will be the DTLS client)
+        # but its SDP says passive, so carol is a client too: two ClientHellos, no server.
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        p.send("call alice")
+        inc = a.wait_event("call_in", timeout=CALL_TIMEOUT)
+        a.tamper(setup="passive")
+        try:
+            a.answer(inc["id"])
+            a.wait_event("call_confirmed", id=inc["id"], timeout=CALL_TIMEOUT)
+        finally:
+            a.tamper()
+        est = p.wait_event(event="call", state="established", since=self.since)
+        p.wait_event(event="webrtc", id=est["id"], state="ice-connected", since=self.since,
+                     timeout=MEDIA_TIMEOUT)
+        failed = p.wait_event(event="webrtc", id=est["id"], state="failed",
+                              since=self.since, timeout=FAILURE_TIMEOUT)
+        self.assertIn("DTLS", failed["text"])
+        p.wait_event(event="call", id=est["id"], state="ended", since=self.since)
+        a.wait_event("call_ended", id=inc["id"])
+        self.assertFalse(p.find_events(event="media", id=est["id"], srtp=True,
+                                       since=self.since))
+        self.assertTrue(k.is_registered("carol"))
         self.assert_both_usable()
 
     def test_ttyphone_calls_the_browser_over_webrtc_and_hangs_up(self):

@@ -427,6 +427,12 @@ class Browser:
     def calls(self):
         return self.request("calls")
 
+    def tamper(self, fingerprint=False, ice_pwd=False, setup=None):
+        """What the next calls send in their SDP: a fingerprint one byte off, a wrong
+        ice-pwd, another a=setup (browser_page.js). tamper() undoes."""
+        return self.request("tamper", fingerprint=fingerprint, ice_pwd=ice_pwd,
+                            setup=setup or "")
+
     def eval(self, expr, timeout=10.0):
         """Evaluate JavaScript in the page (a debugging aid); returns its (awaited,
         JSON-able) value."""

@@ -18,6 +18,13 @@
  *                                      (+ track: false and silence before a remote track)
  *   stats{id}  -> see stats() below            sdp{id} -> {local, remote}
  *   calls -> [{id,direction,status}]           eval{expr} (a debugging aid) -> its value
+ *   tamper{fingerprint,ice_pwd,setup}  -> {}  what the next calls send in their SDP, as
+ *         a broken or hostile peer would: fingerprint: one byte of a=fingerprint altered
+ *         (the peer's DTLS check must fail); ice_pwd: a=ice-pwd altered (the peer's
+ *         checks fail our integrity check: ICE cannot connect); setup: a=setup says this
+ *         instead ("passive" in an answer where we are active: two DTLS clients, no
+ *         handshake). The browser's own RTCPeerConnection keeps its real description.
+ *         tamper{} turns it off.
  *   stop  -> un-REGISTER, BYE open calls, close the socket (bounded)
  * "id" is a call's JsSIP session id; without it, the newest call.
  * Events (besides each command's reply, which the driver sends):
@@ -49,7 +56,25 @@
         micProbe: null,
         ctx: null,
         calls: new Map(),     // id -> {session, direction, probe, audio, local, pcHooked}
+        tamper: {},           // see the tamper command
     };
+
+    // The SDP we send, altered as the tamper command asked.
+    function tampered(sdp) {
+        const t = st.tamper;
+        let out = sdp;
+        if (t.fingerprint) {        // the last byte flipped
+            out = out.replace(/^(a=fingerprint:\S+ (?:[0-9A-F]{2}:)*)([0-9A-F]{2})$/m,
+                (m, head, last) => head + (last === 'FF' ? '00' : 'FF'));
+        }
+        if (t.ice_pwd) {            // the first character changed
+            out = out.replace(/^a=ice-pwd:(.)/m, (m, c) => 'a=ice-pwd:' + (c === 'x' ? 'y' : 'x'));
+        }
+        if (t.setup) {
+            out = out.replace(/^a=setup:\S+$/m, `a=setup:${t.setup}`);
+        }
+        return out;
+    }
 
     function emit(event, fields) {
         const line = JSON.stringify(Object.assign({ event }, fields || {}));
@@ -345,6 +370,9 @@
         session.on('sdp', e => {
             if (e.originator === 'local' && st.cfg.loopback_only !== false) {
                 e.sdp = loopbackOnly(e.sdp);
+            }
+            if (e.originator === 'local') {
+                e.sdp = tampered(e.sdp);
             }
             emit('sdp', { id, originator: e.originator, type: e.type, sdp: e.sdp });
         });
@@ -674,6 +702,12 @@
                 local: pc && pc.localDescription ? pc.localDescription.sdp : null,
                 remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : null,
             };
+        },
+
+        tamper(c) {
+            st.tamper = { fingerprint: !!c.fingerprint, ice_pwd: !!c.ice_pwd,
+                          setup: c.setup ? String(c.setup) : '' };
+            return {};
         },
 
         calls() {
