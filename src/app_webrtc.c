@@ -92,6 +92,7 @@ int app_webrtc_begin(struct app *a, struct app_call *c, bool controlling, char *
 	o.turn_server = a->cfg->media.turn_server[0] ? a->cfg->media.turn_server : NULL;
 	o.turn_user = a->cfg->media.turn_user;
 	o.turn_password = a->cfg->media.turn_password;
+	o.relay_only = a->cfg->media.ice_relay_only;
 	if (a->webrtc->alloc(&c->wl, &o, on_link_event, &c->wctx, why, whylen) != 0) {
 		c->wl = NULL;
 		return -1;

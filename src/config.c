@@ -425,10 +425,18 @@ static void media_key(struct parse_ctx *c, const char *name, const char *v)
 		set_str(c, m->turn_user, sizeof(m->turn_user), name, v);
 	} else if (!strcmp(name, "turn_password")) {
 		set_str(c, m->turn_password, sizeof(m->turn_password), name, v);
+	} else if (!strcmp(name, "ice_policy")) {
+		/* named after RTCConfiguration.iceTransportPolicy: "all" or "relay" */
+		if (str_ieq(v, "all"))
+			m->ice_relay_only = false;
+		else if (str_ieq(v, "relay"))
+			m->ice_relay_only = true;
+		else
+			diag(c->cfg, c->line, false, "ice_policy must be all or relay, not \"%s\"", v);
 	} else {
 		unknown_key(c, name, "codecs, srtp, rtp_ports, rtp_timeout, jitter_min, jitter_max, "
 			    "opus_bitrate, opus_dtx, opus_complexity, realtime, stun_server, "
-			    "turn_server, turn_user, turn_password");
+			    "turn_server, turn_user, turn_password, ice_policy");
 	}
 }
 
@@ -618,6 +626,11 @@ static int finish(struct config *cfg)
 		diag(cfg, 0, false, "jitter_min is above jitter_max: using %u for both",
 		     cfg->media.jitter_max_ms);
 		cfg->media.jitter_min_ms = cfg->media.jitter_max_ms;
+	}
+	if (cfg->media.ice_relay_only && !cfg->media.turn_server[0]) {
+		/* Else every WebRTC call would fail at its first step: say it once, here. */
+		diag(cfg, 0, false, "ice_policy = relay needs a turn_server: using all candidates");
+		cfg->media.ice_relay_only = false;
 	}
 	return rc;
 }

@@ -72,6 +72,7 @@ struct media_cfg {
 	char turn_server[CFG_STR];
 	char turn_user[128];
 	char turn_password[128];
+	bool ice_relay_only;       /* ice_policy = relay: WebRTC through turn_server only */
 };
 
 struct audio_cfg {

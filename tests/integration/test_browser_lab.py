@@ -292,8 +292,9 @@ class BrowserAndTtyphone(SharedLab):
         """MESSAGE both ways, both still registered: neither was hurt by the call."""
         k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
+        mark = p.mark()
         a.message(k.aor("carol"), "still there?")
-        self.assertEqual(p.wait_event(event="message", since=self.since)["body"],
+        self.assertEqual(p.wait_event(event="message", since=mark)["body"],
                          "still there?")
         self.assertEqual(a.wait_event("message_sent")["status"], 200)
         p.send("msg alice still here")
@@ -353,7 +354,8 @@ class BrowserAndTtyphone(SharedLab):
 
     def test_dtmf_both_ways_and_hold_from_each_side_keep_one_dtls_link(self):
         """DTMF: the browser's RFC 4733 (RTCDTMFSender) and INFO digits reach carol as
-        dtmf events; carol's RFC 4733 digit is played out by the browser's NetEq. Hold:
+        dtmf events; carol's RFC 4733 digit is played out by the browser's NetEq. MESSAGE
+        both ways during the call. Hold:
         carol holds and resumes, then the browser does; each re-INVITE keeps the ICE path
         and the DTLS keys (one connected event, no failure), and the audio comes back
         both ways after each."""
@@ -387,6 +389,7 @@ class BrowserAndTtyphone(SharedLab):
         p.send("dtmf 5555 %d" % pid)       # four digits back to back: 0.4 s and more
         a.wait_measure(dtmf_5_heard, probe, id=out_id, timeout=3.0,
                        what="carol's DTMF 5 (770+1336 Hz, 15 dB over 1004+438 Hz)")
+        self.assert_both_usable()          # MESSAGE both ways during the call
         # carol holds: the browser is told (its hold event) and stops sending (recvonly).
         mark = p.mark()
         p.send("hold %d" % pid)

@@ -9,10 +9,12 @@ ICE path and keys; hang-up ends both. An account with media = auto offers plain 
 UDP. The WebRTC module (with libnice) is mapped once a WebRTC call began. A broken config
 value is refused with a reason."""
 
+import json
 import re
 import time
 
 import ttylab
+import ttylab_turn
 from ttylab import analyze, write_tone
 
 ttylab.require_ttyphone()
@@ -25,19 +27,20 @@ CONNECT_TIMEOUT = 15     # gathering, INVITE through Kamailio, ICE checks, DTLS
 
 class WebrtcCalls(ttylab.LabTestCase):
 
-    def pair(self, alice_media="webrtc", bob_media=None):
+    def pair(self, alice_media="webrtc", bob_media=None, media=None):
         """alice and bob with WAV microphones and speakers, bob answering by himself."""
         tones = {}
         for user, hz in (("alice", ALICE_HZ), ("bob", BOB_HZ)):
             tones[user] = self.lab.path("%s-tone.wav" % user)
             write_tone(tones[user], freq=hz, seconds=3.0, rate=48000, amplitude=0.5)
         self.heard = {u: self.lab.path("%s-heard.wav" % u) for u in ("alice", "bob")}
+        extra = {"media": media} if media else {}
         a = self.lab.phone("alice", account={"media": alice_media}, backend="file",
                            input=tones["alice"], output=self.heard["alice"],
-                           args=["--sip-trace", self.lab.path("alice.trace")])
+                           args=["--sip-trace", self.lab.path("alice.trace")], **extra)
         b = self.lab.phone("bob", account={"media": bob_media} if bob_media else {},
                            backend="file", input=tones["bob"], output=self.heard["bob"],
-                           auto_answer=True)
+                           auto_answer=True, **extra)
         for p in (a, b):
             p.wait_event(event="reg", state="registered")
         return a, b
@@ -114,6 +117,46 @@ class WebrtcCalls(ttylab.LabTestCase):
         mark_b = b.mark()
         a.send("hangup %d" % inc["id"])
         b.wait_event(event="call", state="ended", since=mark_b)
+
+    def test_relay_only_calls_go_through_the_turn_server(self):
+        """[media] ice_policy = relay with coturn on 127.0.0.1: both offer relayed
+        candidates only, the pair in use is relay -> relay, the tones cross both ways
+        through the relay (coturn logs both allocations), and the TURN password is in no
+        SIP message, event or log line."""
+        why = ttylab_turn.turn_missing()
+        if why:
+            self.skipTest(why)
+        turn = ttylab_turn.Turn(self.lab.dir).start()
+        self.addCleanup(turn.stop)
+        media = {"turn_server": turn.server, "turn_user": turn.user,
+                 "turn_password": turn.password, "ice_policy": "relay"}
+        a, b = self.pair(media=media)
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established", timeout=CONNECT_TIMEOUT)
+        idb = b.wait_event(event="call", state="established")["id"]
+        for p, cid in ((a, est["id"]), (b, idb)):
+            ice = p.wait_event(event="webrtc", id=cid, state="ice-connected",
+                               timeout=CONNECT_TIMEOUT)
+            self.assertRegex(ice["text"], r"^relay 127\.0\.0\.1:\d+ -> relay 127\.0\.0\.1:\d+$")
+            p.wait_event(event="media", id=cid, srtp=True, timeout=CONNECT_TIMEOUT)
+        time.sleep(1.0)              # a second of each tone through the relay
+        a.send("hangup")
+        b.wait_event(event="call", state="ended")
+        a.wait_event(event="call", state="ended")
+        self.assert_heard("bob", ALICE_HZ)
+        self.assert_heard("alice", BOB_HZ)
+        t = self.trace()
+        cands = re.findall(r"^a=candidate:.*$", t, re.M)
+        self.assertTrue(cands)
+        for c in cands:
+            self.assertIn(" typ relay ", c)
+        log = turn.log_text()
+        self.assertGreaterEqual(len(re.findall(r"user <%s>: incoming packet ALLOCATE "
+                                               r"processed, success" % turn.user, log)),
+                                2, log[-3000:])
+        for p in (a, b):
+            self.assertNotIn(turn.password, json.dumps(p.find_events()) + p.stderr_text())
+        self.assertNotIn(turn.password, t)
 
     def test_media_auto_offers_plain_rtp_over_udp(self):
         a, b = self.pair(alice_media="auto")

@@ -62,6 +62,23 @@ static void test_unknown_codec_is_reported_with_line_and_known_list(void)
 	CHECK_INT(cfg.media.codecs[0], CODEC_PCMU);
 }
 
+static void test_ice_policy_relay_needs_a_turn_server(void)
+{
+	config_defaults(&cfg);
+	CHECK(!cfg.media.ice_relay_only);                 /* all, by default */
+	config_load_string(&cfg, "config.ini", "[media]\nice_policy = relay\n"
+			   "turn_server = turn.example.org\nturn_user = u\nturn_password = p\n");
+	CHECK(cfg.media.ice_relay_only);
+	CHECK_INT(cfg.ndiags, 0);
+	config_defaults(&cfg);
+	config_load_string(&cfg, "config.ini", "[media]\nice_policy = relay\n");
+	CHECK(has_diag(0, "ice_policy = relay needs a turn_server: using all candidates"));
+	CHECK(!cfg.media.ice_relay_only);
+	config_defaults(&cfg);
+	config_load_string(&cfg, "config.ini", "[media]\n\nice_policy = stun\n");
+	CHECK(has_diag(3, "ice_policy must be all or relay, not \"stun\""));
+}
+
 static void test_each_bad_line_is_reported(void)
 {
 	config_defaults(&cfg);
@@ -166,6 +183,7 @@ int main(void)
 	RUN(test_good_file_parses_every_section);
 	RUN(test_unknown_codec_is_reported_with_line_and_known_list);
 	RUN(test_each_bad_line_is_reported);
+	RUN(test_ice_policy_relay_needs_a_turn_server);
 	RUN(test_long_line_is_reported_not_split);
 	RUN(test_report_formats_file_and_line);
 	RUN(test_missing_file_is_fatal_with_reason);

@@ -50,6 +50,10 @@ static int take_opts(struct ice_agent *a, const struct ice_opts *o, char *why, s
 {
 	a->controlling = o->controlling;
 	a->consent = !o->no_consent_freshness;
+	a->relay_only = o->relay_only;
+	if (o->relay_only && !(o->turn_server && *o->turn_server))
+		return bad(why, whylen, EINVAL, "ICE: relayed candidates only, but no turn_server "
+			   "to relay by");
 	if (o->stun_server && *o->stun_server &&
 	    ice_split_hostport(o->stun_server, 3478, a->stun_host, sizeof(a->stun_host),
 			       &a->stun_port) != 0)

@@ -54,6 +54,9 @@ struct ice_opts {
 				    * interface libnice finds; tests: "127.0.0.1") */
 	uint16_t port_min, port_max; /* local UDP ports (0, 0: any) */
 	bool no_consent_freshness; /* RFC 7675 consent checks are on unless this is set */
+	bool relay_only;           /* only relayed candidates, ours and the pairs' (libnice's
+				    * force-relay): the peer never learns our addresses, and
+				    * every packet goes by turn_server, which this needs */
 	unsigned check_timeout_ms; /* 0: ICE_CHECK_TIMEOUT_MS */
 	unsigned gather_timeout_ms;/* 0: ICE_GATHER_TIMEOUT_MS */
 };

@@ -38,7 +38,7 @@ struct ice_cmd {
 
 struct ice_agent {
 	/* Set by alloc before the thread starts, read-only after. */
-	bool controlling, consent;
+	bool controlling, consent, relay_only;
 	char stun_host[ICE_HOST_MAX + 1];  /* "" = none */
 	uint16_t stun_port;
 	char turn_host[ICE_HOST_MAX + 1];

@@ -748,7 +748,7 @@ static int setup(struct ice_agent *a)
 	/* libnice's defaults: ICE-TCP on, and UPnP port mapping on (it multicasts to the
 	 * LAN's routers and may delay gathering for it) */
 	g_object_set(a->agent, "controlling-mode", (gboolean)a->controlling, "ice-tcp", FALSE,
-		     "ice-udp", TRUE, "upnp", FALSE, NULL);
+		     "ice-udp", TRUE, "upnp", FALSE, "force-relay", (gboolean)a->relay_only, NULL);
 	if (*a->local_addr) {
 		NiceAddress ad;
 

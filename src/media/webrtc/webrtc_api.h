@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include "media/webrtc/webrtc_link.h"
 
-#define WEBRTC_API_VERSION 1
+#define WEBRTC_API_VERSION 2        /* 2: webrtc_link_opts.relay_only */
 #define WEBRTC_MODULE_NAME "ttyphone-webrtc.so"
 
 struct webrtc_api {

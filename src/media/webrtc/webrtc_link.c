@@ -406,6 +406,7 @@ int webrtc_link_alloc(struct webrtc_link **lp, const struct webrtc_link_opts *o,
 	io.turn_user = o->turn_user;
 	io.turn_password = o->turn_password;
 	io.local_addr = o->local_addr;
+	io.relay_only = o->relay_only;
 	io.port_min = o->port_min;
 	io.port_max = o->port_max;
 	io.check_timeout_ms = o->ice_check_timeout_ms;

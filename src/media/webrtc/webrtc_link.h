@@ -42,6 +42,7 @@ struct webrtc_link_opts {
 	bool controlling;          /* ICE role: the offerer controls */
 	const char *stun_server, *turn_server, *turn_user, *turn_password;  /* NULL: none */
 	const char *local_addr;    /* host candidates on this address only; NULL: all */
+	bool relay_only;           /* only relayed candidates (ice_opts.relay_only) */
 	uint16_t port_min, port_max;
 	const struct dtls_cert *cert;   /* ours; the link keeps its own reference */
 	unsigned ice_check_timeout_ms;  /* 0: ICE_CHECK_TIMEOUT_MS (10 s from set_remote) */
