@@ -24,6 +24,11 @@ mouths, the callee's half a second after the caller's. Figures: the median delay
 direction, and the worst burst (the delay is not always steady within a call).
 Fails if a call does not connect or a burst is not heard.
 
+Then a round trip through a browser: ttyphone in a WebRTC call with JsSIP in Chromium,
+whose page sends back what it receives; bursts into ttyphone's mouth come back to its ear
+(one way into the browser is about half), printed beside ttyphone's quiet one-way delay
+to another ttyphone. Skipped, with the reason, without the browser lab.
+
 Each pair of phones makes three calls, one per condition:
 - quiet: nothing else runs;
 - under load: BENCH_LOAD_HOGS (default 2) busy processes at nice 0 run from before the call
@@ -362,6 +367,35 @@ def baresip_call(lab, n, cond="quiet"):
     return w
 
 
+def browser_round_trip(lab, n):
+    """ttyphone (media = webrtc, pulse on a_mic/a_ear) answers JsSIP in Chromium over wss;
+    the page sends back what it hears (browser_page.js echo). Bursts into a_mouth come
+    back on a_ear: ttyphone's capture, encoding and sending, the browser's NetEq and its
+    encoder, ttyphone's jitter buffer and playback. Returns summarize() or why not."""
+    why = ttylab.browser_missing()
+    if why:
+        return why
+    pa = lab.pulse
+    p = lab.phone("carol", transport="wss", account={"media": "webrtc"},
+                  media={"codecs": "opus"}, backend="pulse", capture="a_mic",
+                  playback="a_ear", env=phone_env(pa, "a"), auto_answer=True,
+                  name="tty-with-browser")
+    p.wait_event(event="reg", state="registered", timeout=15)
+    br = lab.browser("alice", tone_hz=1123.0)
+    br.wait_event("registered", timeout=15)
+    cid = br.call(lab.kam.aor("carol"))
+    br.wait_event("call_confirmed", id=cid, timeout=20)
+    p.wait_event(event="media", srtp=True, timeout=20)
+    br.wait_event("track", id=cid, since=0, timeout=10)
+    br.echo(cid)
+    time.sleep(SETTLE_S)
+    w = run_bursts(lab, n, "browser", both=False)
+    br.hangup(cid)
+    p.wait_event(event="call", state="ended", timeout=10)
+    p.quit()
+    return summarize(delays(w, "a_mouth", "a_ear", n))
+
+
 def main():
     B.require_all(need_pulse=True)
     n = max(2, B.env_int("BENCH_BURSTS", 6))
@@ -383,6 +417,7 @@ def main():
                         waves[(who, cond)] = call(lab, n, cond)
                 else:
                     waves[(who, cond)] = call(lab, n, cond)
+        browser = browser_round_trip(lab, n)
     res = {}
     for (who, cond), w in waves.items():
         r = res.setdefault(cond, {})[who] = {
@@ -425,6 +460,18 @@ def main():
                  worst["ttyphone"], worst["baresip"], detail, digits=1)
     B.report("delay", "calibration_ms", "calibration: loopback of %d ms measures"
              % CAL_LATENCY_MS, "ms", cal["median_ms"], None, detail, digits=1)
+    if isinstance(browser, str):
+        B.note("round trip through a browser: skipped: %s" % browser)
+        return
+    B.note("round trip through a browser (WebRTC, its echo): median %.1f ms, min %.1f, max "
+           "%.1f: %s; ttyphone -> ttyphone one way, quiet: %.1f ms" % (
+               browser["median_ms"], browser["min_ms"], browser["max_ms"],
+               " ".join("%.0f" % x for x in browser["all_ms"]),
+               res["quiet"]["ttyphone"]["a_to_b"]["median_ms"] if "quiet" in res else -1))
+    # One way into the browser is about half of this (the browser's side of the trip is
+    # its NetEq and its encoder, no sound card). No baresip column: it speaks no WebRTC.
+    B.report("delay", "browser_round_trip_ms", "round trip via a browser's echo (WebRTC)",
+             "ms", browser["median_ms"], None, dict(detail, browser=browser), digits=1)
 
 
 if __name__ == "__main__":

@@ -427,6 +427,10 @@ class Browser:
     def calls(self):
         return self.request("calls")
 
+    def echo(self, id=None):
+        """The call sends back what it receives (browser_page.js echo)."""
+        return self.request("echo", **self._id(id))
+
     def tamper(self, fingerprint=False, ice_pwd=False, setup=None):
         """What the next calls send in their SDP: a fingerprint one byte off, a wrong
         ice-pwd, another a=setup (browser_page.js). tamper() undoes."""

@@ -18,6 +18,8 @@
  *                                      (+ track: false and silence before a remote track)
  *   stats{id}  -> see stats() below            sdp{id} -> {local, remote}
  *   calls -> [{id,direction,status}]           eval{expr} (a debugging aid) -> its value
+ *   echo{id}  -> {}  the call sends back what it receives (its audio sender takes the
+ *         remote track: replaceTrack), a round trip for a delay measurement
  *   tamper{fingerprint,ice_pwd,setup}  -> {}  what the next calls send in their SDP, as
  *         a broken or hostile peer would: fingerprint: one byte of a=fingerprint altered
  *         (the peer's DTLS check must fail); ice_pwd: a=ice-pwd altered (the peer's
@@ -702,6 +704,18 @@
                 local: pc && pc.localDescription ? pc.localDescription.sdp : null,
                 remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : null,
             };
+        },
+
+        async echo(c) {
+            const call = findCall(c.id);
+            const pc = call.pc;
+            const rx = pc && pc.getReceivers().find(r => r.track && r.track.kind === 'audio');
+            const tx = pc && pc.getSenders().find(x => x.track && x.track.kind === 'audio');
+            if (!rx || !tx) {
+                throw new Error('echo: the call has no audio receiver and sender yet');
+            }
+            await tx.replaceTrack(rx.track);
+            return {};
         },
 
         tamper(c) {
