@@ -67,6 +67,8 @@ struct app_call {
 	struct webrtc_link *wl;
 	struct app_webrtc_ctx wctx;       /* what the link's ice thread reads: set before it */
 	bool wl_gathered;                 /* every local candidate known: SDP can be written */
+	bool wl_has_remote;               /* the link has the peer's side, and our role: */
+	enum sdp_setup wl_role;           /* our DTLS role, fixed for the call */
 	bool answer_when_gathered;        /* answered before that: answer then */
 	bool invite_when_gathered;        /* an outgoing call's INVITE waits for that */
 	char invite_to[CFG_STR];

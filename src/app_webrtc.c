@@ -127,6 +127,8 @@ int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *
 
 	if (a->webrtc->set_remote(c->wl, &peer->rtc, role, why, whylen) != 0)
 		return -1;
+	c->wl_has_remote = true;
+	c->wl_role = ours;
 	if (!c->wl_pair[0])
 		snprintf(c->wl_status, sizeof(c->wl_status), "ICE checking");
 	p->rx_ring = a->webrtc->rx_ring(c->wl);
@@ -149,10 +151,22 @@ int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *
 {
 	struct sdp_webrtc local;
 
+	/* A re-INVITE's offer goes to the link first: if it restarts ICE (new ice-ufrag and
+	 * ice-pwd), our answer must carry the new credentials the restart makes. The role
+	 * stays the call's (RFC 8842: a re-offer does not change the DTLS roles). */
+	if (c->wl_has_remote &&
+	    a->webrtc->set_remote(c->wl, &offer->audio.rtc, c->wl_role == SETUP_ACTIVE ?
+				  DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE, why, whylen) != 0)
+		return -1;
 	a->webrtc->local(c->wl, &local);
 	if (media_make_answer_webrtc(&a->cfg->media, offer, &local, dir, answer, p, why,
 				     whylen) < 0)
 		return -1;
+	/* A re-offer says actpass whatever the roles were: our answer keeps ours (a browser
+	 * that was the DTLS client when it answered our INVITE would otherwise read "active"
+	 * from us too). */
+	if (c->wl_has_remote)
+		answer->audio.rtc.setup = c->wl_role;
 	return app_webrtc_apply(a, c, &offer->audio, answer->audio.rtc.setup, before, p, why,
 				whylen);
 }

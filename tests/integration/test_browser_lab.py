@@ -18,6 +18,7 @@ printed); each test starts with no call open. Skips (77) without node, chromium 
 tests/node/node_modules."""
 
 import os
+import re
 import sys
 import time
 import unittest
@@ -422,6 +423,49 @@ class BrowserAndTtyphone(SharedLab):
                                        since=self.since))
         self.assertEqual(a.stats(out_id)["transport"]["dtlsState"], "connected")
         a.hangup(out_id)
+        p.wait_event(event="call", id=pid, state="ended", since=self.since)
+        self.assert_carol_heard_alice()
+        self.assert_both_usable()
+
+    def test_an_ice_restart_from_the_browser_keeps_the_call_and_its_keys(self):
+        """carol calls the browser (so carol is the DTLS server: the browser answered
+        active), then the browser restarts ICE by re-INVITE: carol answers with new
+        ice-ufrag/ice-pwd and still a=setup:passive, ICE connects again, the DTLS
+        association and keys stay (one connected event), and the audio goes on both
+        ways."""
+        a, p = self.browsers["alice"], self.phone
+        p.send("call alice")
+        inc = a.wait_event("call_in", timeout=CALL_TIMEOUT)
+        a.answer(inc["id"])
+        a.wait_event("call_confirmed", id=inc["id"], timeout=CALL_TIMEOUT)
+        est = p.wait_event(event="call", state="established", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        pid = est["id"]
+        self.assert_audio_both_ways(inc["id"], pid)
+        first = a.sdp(inc["id"])["remote"]
+        ufrag1 = re.search(r"a=ice-ufrag:(\S+)", first).group(1)
+        mark = p.mark()
+        bmark = a.mark()
+        a.restart_ice(inc["id"])
+        ans = a.wait_event("sdp", id=inc["id"], originator="remote", since=bmark,
+                           timeout=CALL_TIMEOUT)
+        ufrag2 = re.search(r"a=ice-ufrag:(\S+)", ans["sdp"]).group(1)
+        self.assertNotEqual(ufrag1, ufrag2, "carol's answer to the restart: new credentials")
+        self.assertIn("a=setup:passive", ans["sdp"], "carol stays the DTLS server")
+        p.wait_event(event="webrtc", id=pid, state="ice-connected", since=mark,
+                     timeout=MEDIA_TIMEOUT)
+        time.sleep(1.0)
+        a.wait_tone(CAROL_HZ, id=inc["id"], timeout=MEDIA_TIMEOUT)
+        n1 = a.stats(inc["id"])["outbound"]["packetsSent"]
+        a.wait_stats(lambda s: s["outbound"]["packetsSent"] >= n1 + 25, id=inc["id"],
+                     what="the browser still sending after the restart")
+        self.assertEqual(len(p.find_events(event="webrtc", id=pid, state="connected",
+                                           since=self.since)), 1)
+        self.assertFalse(p.find_events(event="webrtc", id=pid, state="failed",
+                                       since=self.since))
+        self.assertEqual(a.stats(inc["id"])["transport"]["dtlsState"], "connected")
+        p.send("hangup %d" % pid)
+        a.wait_event("call_ended", id=inc["id"])
         p.wait_event(event="call", id=pid, state="ended", since=self.since)
         self.assert_carol_heard_alice()
         self.assert_both_usable()

@@ -427,6 +427,10 @@ class Browser:
     def calls(self):
         return self.request("calls")
 
+    def restart_ice(self, id=None):
+        """A re-INVITE that restarts ICE (browser_page.js restart_ice)."""
+        return self.request("restart_ice", **self._id(id))
+
     def echo(self, id=None):
         """The call sends back what it receives (browser_page.js echo)."""
         return self.request("echo", **self._id(id))

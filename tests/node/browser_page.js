@@ -18,6 +18,8 @@
  *                                      (+ track: false and silence before a remote track)
  *   stats{id}  -> see stats() below            sdp{id} -> {local, remote}
  *   calls -> [{id,direction,status}]           eval{expr} (a debugging aid) -> its value
+ *   restart_ice{id}  -> {}  a re-INVITE whose offer restarts ICE (JsSIP renegotiate with
+ *         iceRestart: new ice-ufrag/ice-pwd); its answer shows as sdp events
  *   echo{id}  -> {}  the call sends back what it receives (its audio sender takes the
  *         remote track: replaceTrack), a round trip for a delay measurement
  *   tamper{fingerprint,ice_pwd,setup}  -> {}  what the next calls send in their SDP, as
@@ -704,6 +706,14 @@
                 local: pc && pc.localDescription ? pc.localDescription.sdp : null,
                 remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : null,
             };
+        },
+
+        restart_ice(c) {
+            const call = findCall(c.id);
+            if (!call.session.renegotiate({ rtcOfferConstraints: { iceRestart: true } })) {
+                throw new Error('restart_ice: JsSIP refused to renegotiate now');
+            }
+            return {};
         },
 
         async echo(c) {

@@ -744,17 +744,35 @@ static void test_local_side_and_set_remote_refusals(void)
 		webrtc_link_get_stats(a.l, &st);
 		CHECK_STR(st.state, "checking");
 	}
-	/* again as a re-INVITE: the same is a no-op; new credentials or a new fingerprint
-	 * would need a new link */
+	/* again as a re-INVITE: the same is a no-op; new credentials are an ICE restart
+	 * (ours change too, our candidates stay: the answer can be written at once); a new
+	 * fingerprint would need a new link */
 	CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why, sizeof(why)), 0);
-	snprintf(peer.fp, sizeof(peer.fp), "%s", dtls_cert_fp_value(cert_other));
-	CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why, sizeof(why)),
-		  ENOTSUP);
-	CHECK(strstr(why, "a=fingerprint changed") != NULL);
-	peer.ice_pwd[0] = peer.ice_pwd[0] == 'x' ? 'y' : 'x';
-	CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why, sizeof(why)),
-		  ENOTSUP);
-	CHECK(strstr(why, "ICE restart") != NULL);
+	{
+		static struct sdp_webrtc before, after;
+		char fp[sizeof(peer.fp)];
+
+		webrtc_link_local(a.l, &before);
+		peer.ice_pwd[0] = peer.ice_pwd[0] == 'x' ? 'y' : 'x';
+		CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why,
+						 sizeof(why)), 0);
+		webrtc_link_local(a.l, &after);
+		CHECK(strcmp(before.ice_ufrag, after.ice_ufrag) != 0);
+		CHECK(strcmp(before.ice_pwd, after.ice_pwd) != 0);
+		CHECK_INT(after.ncand, before.ncand);
+		CHECK(after.ncand > 0 && strcmp(after.cand[0], before.cand[0]) == 0);
+		CHECK_INT(after.end_of_candidates, before.end_of_candidates);
+		snprintf(fp, sizeof(fp), "%s", peer.fp);
+		snprintf(peer.fp, sizeof(peer.fp), "%s", dtls_cert_fp_value(cert_other));
+		CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why,
+						 sizeof(why)), ENOTSUP);
+		CHECK(strstr(why, "a=fingerprint changed") != NULL);
+		snprintf(peer.fp, sizeof(peer.fp), "%s", fp);
+		snprintf(peer.ice_pwd, sizeof(peer.ice_pwd), "short");
+		CHECK_INT(webrtc_link_set_remote(a.l, &peer, DTLS_SETUP_PASSIVE, why,
+						 sizeof(why)), EINVAL);
+		CHECK(strstr(why, "new ice-ufrag and ice-pwd cannot be used") != NULL);
+	}
 	for (int k = 0; k < NKINDS; k++)
 		CHECK(strcmp(webrtc_link_ev_name((enum webrtc_link_ev)k), "?") != 0);
 out:

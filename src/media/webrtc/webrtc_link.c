@@ -63,6 +63,13 @@ struct webrtc_link {
 	char ctl_ufrag[sizeof(((struct sdp_webrtc *)0)->ice_ufrag)];
 	char ctl_pwd[sizeof(((struct sdp_webrtc *)0)->ice_pwd)];
 	char ctl_fp[sizeof(((struct sdp_webrtc *)0)->fp)];
+	/* Our candidates as they were when the peer restarted ICE: libnice keeps them over a
+	 * restart and gives them again on the ice thread, so until it has, the answer is
+	 * written from these (with the new credentials) instead of waiting. */
+	bool ctl_restarted;
+	char ctl_cand[SDP_MAX_CAND][ICE_TEXT];
+	unsigned ctl_ncand;
+	bool ctl_cand_complete;
 	/* Written by set_remote before the ice_agent_invoke that reads it (the command
 	 * queue's lock orders the two). */
 	char warn[WL_TEXT];
@@ -276,9 +283,8 @@ static void on_ice_event(void *arg, const struct ice_event *ev)
 		break;
 	case ICE_EV_FAILED:
 	case ICE_EV_CONSENT_LOST:
-		/* No ICE restart this round, before KEYS or after: a lost pair ends the call
-		 * (a restart would keep the DTLS association and its keys, RFC 8842; left for
-		 * when re-INVITEs with new credentials are handled). */
+		/* We start no ICE restart ourselves (a peer's is taken: remote_again): a lost
+		 * pair ends the call. */
 		fail(l, "%s", ev->text);
 		break;
 	case ICE_EV_WARNING:
@@ -449,6 +455,12 @@ void webrtc_link_local(struct webrtc_link *l, struct sdp_webrtc *out)
 	out->ice_lite = false;
 	out->trickle = false;
 	n = ice_agent_local_candidates(l->ice, lines, SDP_MAX_CAND, &complete);
+	if (l->ctl_restarted && !complete) {
+		/* just restarted: the agent is giving them again (see ctl_restarted) */
+		memcpy(lines, l->ctl_cand, sizeof(lines));
+		n = l->ctl_ncand;
+		complete = l->ctl_cand_complete;
+	}
 	out->ncand = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const char *v = strncmp(lines[i], "candidate:", 10) == 0 ? lines[i] + 10 : lines[i];
@@ -463,26 +475,46 @@ void webrtc_link_local(struct webrtc_link *l, struct sdp_webrtc *out)
 	snprintf(out->fp, sizeof(out->fp), "%s", dtls_cert_fp_value(l->cert));
 }
 
-/* A second set_remote: the same peer (a re-INVITE for hold), or one this link cannot be. */
+static int give_remote(struct webrtc_link *l, const struct sdp_webrtc *remote, char *why,
+		       size_t whylen);
+
+/* A second set_remote: the same peer (a re-INVITE for hold), an ICE restart, or a peer
+ * this link cannot be. */
 static int remote_again(struct webrtc_link *l, const struct sdp_webrtc *r, char *why,
 			size_t whylen)
 {
-	if (strcmp(r->ice_ufrag, l->ctl_ufrag) != 0 || strcmp(r->ice_pwd, l->ctl_pwd) != 0)
-		return bad(why, whylen, ENOTSUP, "ICE: the peer sent new ice-ufrag/ice-pwd (an "
-			   "ICE restart), which this link does not do: the call needs a new one");
+	char ufrag[ICE_CRED_BUF], pwd[ICE_CRED_BUF];
+	int e;
+
 	if (strcasecmp(r->fp, l->ctl_fp) != 0)
 		return bad(why, whylen, ENOTSUP, "DTLS: the peer's a=fingerprint changed (a new "
 			   "DTLS association), which this link does not do: the call needs a "
 			   "new one");
-	return 0;
+	if (strcmp(r->ice_ufrag, l->ctl_ufrag) == 0 && strcmp(r->ice_pwd, l->ctl_pwd) == 0)
+		return 0;
+	if (!ice_cred_ok(r->ice_ufrag, ICE_UFRAG_MIN) || !ice_cred_ok(r->ice_pwd, ICE_PWD_MIN))
+		return bad(why, whylen, EINVAL, "ICE: the peer's new ice-ufrag and ice-pwd cannot "
+			   "be used (RFC 8839: 4 and 22 to 256 ice-chars)");
+	/* The peer restarts ICE (RFC 8445 section 9: new ice-ufrag/ice-pwd in an offer): we
+	 * take new credentials too and check its new candidates; the DTLS association and
+	 * its keys stay (RFC 8842 section 5), and media goes on over the old pair until a
+	 * new one is selected. */
+	l->ctl_ncand = ice_agent_local_candidates(l->ice, l->ctl_cand, SDP_MAX_CAND,
+						  &l->ctl_cand_complete);
+	e = ice_agent_restart(l->ice, ufrag, pwd);
+	explicit_bzero(pwd, sizeof(pwd));
+	if (e)
+		return bad(why, whylen, e, "ICE: the restart could not be queued");
+	l->ctl_restarted = true;
+	snprintf(l->ctl_ufrag, sizeof(l->ctl_ufrag), "%s", r->ice_ufrag);
+	snprintf(l->ctl_pwd, sizeof(l->ctl_pwd), "%s", r->ice_pwd);
+	return give_remote(l, r, why, whylen);
 }
 
 int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remote,
 			   enum dtls_setup our_role, char *why, size_t whylen)
 {
 	struct dtls_srtp_opts dopts = { .deadline_ms = l->dtls_deadline_ms };
-	char first_skip[WL_TEXT] = "";
-	unsigned used = 0, skipped = 0, routine = 0;
 	int e;
 
 	if (l->ctl_closing)
@@ -513,6 +545,18 @@ int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remot
 	snprintf(l->ctl_ufrag, sizeof(l->ctl_ufrag), "%s", remote->ice_ufrag);
 	snprintf(l->ctl_pwd, sizeof(l->ctl_pwd), "%s", remote->ice_pwd);
 	snprintf(l->ctl_fp, sizeof(l->ctl_fp), "%s", remote->fp);
+	return give_remote(l, remote, why, whylen);
+}
+
+/* The peer's credentials, its candidates (those ICE cannot use skipped, and said) and its
+ * end of candidates, to the agent: at the first set_remote and at each restart. */
+static int give_remote(struct webrtc_link *l, const struct sdp_webrtc *remote, char *why,
+		       size_t whylen)
+{
+	char first_skip[WL_TEXT] = "";
+	unsigned used = 0, skipped = 0, routine = 0;
+	int e;
+
 	e = ice_agent_set_remote_credentials(l->ice, remote->ice_ufrag, remote->ice_pwd, why,
 					     whylen);
 	if (e)
