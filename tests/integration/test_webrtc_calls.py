@@ -11,6 +11,9 @@ value is refused with a reason."""
 
 import json
 import re
+import select
+import socket
+import threading
 import time
 
 import ttylab
@@ -23,6 +26,46 @@ ttylab.require_tools("kamailio")
 ALICE_HZ = 1019.0
 BOB_HZ = 743.0
 CONNECT_TIMEOUT = 15     # gathering, INVITE through Kamailio, ICE checks, DTLS
+
+
+class StunNat:
+    """What a NAT does to a phone's STUN requests: they reach the server from another
+    address (the NAT's `outside` socket), and the answers go back to the phone."""
+
+    def __init__(self, server):
+        self.server = server
+        self.inside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.inside.bind(("127.0.0.1", 0))
+        self.outside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.outside.bind(("127.0.0.1", 0))
+        self.inside_port = self.inside.getsockname()[1]
+        self.outside_port = self.outside.getsockname()[1]
+        self.requests = 0
+        self.phone = None
+        self._stop = False
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop:
+            r, _, _ = select.select([self.inside, self.outside], [], [], 0.1)
+            for s in r:
+                try:
+                    data, src = s.recvfrom(65535)
+                except OSError:
+                    continue
+                if s is self.inside:
+                    self.phone = src
+                    self.requests += 1
+                    self.outside.sendto(data, self.server)
+                elif self.phone and src == self.server:
+                    self.inside.sendto(data, self.phone)
+
+    def close(self):
+        self._stop = True
+        self._t.join(2)
+        self.inside.close()
+        self.outside.close()
 
 
 class WebrtcCalls(ttylab.LabTestCase):
@@ -157,6 +200,30 @@ class WebrtcCalls(ttylab.LabTestCase):
         for p in (a, b):
             self.assertNotIn(turn.password, json.dumps(p.find_events()) + p.stderr_text())
         self.assertNotIn(turn.password, t)
+
+    def test_a_stun_server_gives_the_address_a_nat_maps_us_to(self):
+        """[media] stun_server: alice's STUN server (coturn) is reached through a NAT (a
+        UDP relay of the test that sends from its own socket), so coturn sees alice at
+        the NAT's address: alice's offer carries that server-reflexive candidate (typ
+        srflx, raddr/rport her host candidate's), and the call connects."""
+        why = ttylab_turn.turn_missing()
+        if why:
+            self.skipTest(why)
+        turn = ttylab_turn.Turn(self.lab.dir).start()
+        self.addCleanup(turn.stop)
+        nat = StunNat(("127.0.0.1", turn.port))
+        self.addCleanup(nat.close)
+        a, b = self.pair(media={"stun_server": "127.0.0.1:%d" % nat.inside_port})
+        a.send("call bob")
+        est = a.wait_event(event="call", state="established", timeout=CONNECT_TIMEOUT)
+        a.wait_event(event="media", id=est["id"], srtp=True, timeout=CONNECT_TIMEOUT)
+        m = re.search(r"^a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ srflx raddr "
+                      r"127\.0\.0\.1 rport (\d+)", self.trace(), re.M | re.I)
+        self.assertIsNotNone(m, "no server-reflexive candidate in alice's offer")
+        self.assertEqual(int(m.group(1)), nat.outside_port)
+        self.assertGreater(nat.requests, 0)
+        a.send("hangup")
+        b.wait_event(event="call", state="ended")
 
     def test_media_auto_offers_plain_rtp_over_udp(self):
         a, b = self.pair(alice_media="auto")
