@@ -536,6 +536,24 @@ class BrowserAndTtyphone(SharedLab):
         self.assertTrue(k.is_registered("carol"))
         self.assert_both_usable()
 
+    def test_a_video_line_from_the_browser_is_declined_and_the_audio_goes_on(self):
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        out_id = a.call(k.aor("carol"), video=True)
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        p.send("answer %d" % inc["id"])
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        offer = a.sdp(out_id)["local"]
+        self.assertRegex(offer, r"m=video \d+ UDP/TLS/RTP/SAVPF")
+        answer = a.sdp(out_id)["remote"]
+        self.assertRegex(answer, r"(?m)^m=video 0 UDP/TLS/RTP/SAVPF")
+        self.assertRegex(answer, r"(?m)^a=group:BUNDLE 0\r?$")   # video is not bundled
+        self.assert_audio_both_ways(out_id, inc["id"])
+        a.hangup(out_id)
+        p.wait_event(event="call", id=inc["id"], state="ended", since=self.since)
+        self.assert_both_usable()
+
     def test_ttyphone_calls_the_browser_over_webrtc_and_hangs_up(self):
         a, p = self.browsers["alice"], self.phone
         p.send("call alice")

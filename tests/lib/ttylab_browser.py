@@ -309,7 +309,7 @@ class Browser:
         self.request("unregister")
 
     def call(self, to, **fields):
-        """INVITE `to` (fields: extra_headers=[...]); returns the call's id."""
+        """INVITE `to` (fields: extra_headers=[...], video=True); returns the call's id."""
         return self.request("call", to=to, **fields)["id"]
 
     def _id(self, id):

@@ -10,7 +10,7 @@
  *   start{uri,socket,password,authorization_user,display_name,register,register_expires,
  *         auto_answer,loopback_only,audio_processing,config}   -> {jssip}
  *   register  unregister
- *   call{to,extra_headers}  -> {id}       answer{id}  reject{id,status,reason}  hangup{id}
+ *   call{to,extra_headers,video}  -> {id}  (video: the offer has a video line too)       answer{id}  reject{id,status,reason}  hangup{id}
  *   hold{id}  unhold{id}  mute{id}  unmute{id}
  *   dtmf{id,tones,transport:"RFC2833"|"INFO",duration,gap}
  *   message{to,body,content_type}         info{id,content_type,body}
@@ -575,6 +575,9 @@
             const opts = callMedia();
             if (c.extra_headers) {
                 opts.extraHeaders = c.extra_headers;
+            }
+            if (c.video) {        // an m=video line too (receive only: no camera needed)
+                opts.rtcOfferConstraints = { offerToReceiveVideo: true };
             }
             let call = null;
             // JsSIP creates the session's RTCPeerConnection inside ua.call() and says
