@@ -43,6 +43,22 @@ static void on_notes(void *arg, int fd)
 				snprintf(why, sizeof(why), "websocket: %s; reconnecting in %u s", ev.text,
 					 acc->retry_ms / 1000);
 				sipua_report_reg(acc, SIPUA_REG_FAILED, 503, why);
+			} else if (acc->want_registered && acc->state == SIPUA_REG_REGISTERING &&
+				   acc->nh) {
+				/* Every socket of the round failed (a wrong certificate, a server
+				 * that is not there): the REGISTER in flight waits for a connection
+				 * that will not come, and nua would say so only when it times out,
+				 * 8 s later, as a bare 408. Say why now; retry with the back-off. */
+				char why[400];
+
+				nua_handle_destroy(acc->nh);
+				acc->nh = NULL;
+				sipua_retry_later(acc);
+				snprintf(why, sizeof(why), "websocket: %s; retrying in %u s", ev.text,
+					 acc->retry_ms / 1000);
+				sipua_say(ua, "account %s: registration failed: %s", acc->cfg.name,
+					  why);
+				sipua_report_reg(acc, SIPUA_REG_FAILED, 503, why);
 			}
 			break;
 		case EVQ_WS_INFO:
