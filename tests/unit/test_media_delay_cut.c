@@ -33,6 +33,12 @@
 #define PACKETS 90             /* in all: 1.8 s */
 
 static char tmpdir[64];
+/* Under valgrind (20-50x slower) the media thread falls behind real time and writes less
+ * of the call to its speaker file than the wall clock ran (seen: 915 ms of 1.6 s), as in
+ * test_media_ring: there only the length heard is a lesser bound; the cuts and the level
+ * are checked the same. */
+static bool slow;
+#define MIN_HEARD_MS (slow ? 400 : 1000)
 
 static void sleep_until(const struct timespec *t)
 {
@@ -146,7 +152,7 @@ static void check_cut_keeps_the_tone(enum codec_id id, uint8_t pt, const char *l
 	       "heard %zu ms\n", label, (unsigned long long)s.jb_drift_drops, peak / TONE_AMP,
 	       tone_db(loudest, TONE_AMP / sqrt(2.0)), out ? (n - on) / 48 : 0);
 	CHECK(s.jb_drift_drops >= 2);          /* the cuts this test is about happened */
-	CHECK(out && n - on >= 48 * 1000);      /* and the tone played on */
+	CHECK(out && n - on >= 48 * MIN_HEARD_MS);   /* and the tone played on */
 	CHECK(peak < 1.08 * TONE_AMP);     /* left out undecoded: Opus 4.1, G.722 1.10 */
 	CHECK(tone_db(loudest, TONE_AMP / sqrt(2.0)) < 1.5);
 	free(out);
@@ -164,6 +170,9 @@ static void test_g722_stays_in_step_across_cuts(void)
 
 int main(void)
 {
+	const char *pre = getenv("LD_PRELOAD");
+
+	slow = pre && strstr(pre, "vgpreload");      /* valgrind puts its preload library in */
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tty-delaycut-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
