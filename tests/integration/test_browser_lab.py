@@ -45,6 +45,20 @@ def local_addresses():
     return {line.split()[3].split("/")[0] for line in out.splitlines()} | {"127.0.0.1"}
 
 
+def dtmf_5_probe(voice_hz):
+    """(the frequencies to measure, a predicate on a measure): DTMF 5 heard, each of its
+    frequencies 15 dB over its mirror across the voice tone (same distance from voice_hz;
+    see test_dtmf_by_info_and_rfc4733_then_callee_hangs_up for why)."""
+    k = ttylab.tone_key
+    mirror = {f: 2 * voice_hz - f for f in DTMF_5}
+
+    def heard(m):
+        return all(m["tones"][k(f)]["dbfs"] > -40.0 and
+                   m["tones"][k(f)]["dbfs"] > m["tones"][k(mirror[f])]["dbfs"] + 15.0
+                   for f in DTMF_5)
+    return DTMF_5 + tuple(mirror.values()), heard
+
+
 def log(msg):
     sys.stderr.write("test_browser_lab: %s\n" % msg)
     sys.stderr.flush()
@@ -189,14 +203,7 @@ class BrowserToBrowser(SharedLab):
         # 1123 Hz): the jitter buffer's time-stretching, busy at a call's start and on a
         # loaded machine, smears the voice into both alike (bursts up to -47 dBFS seen),
         # DTMF raises one only.
-        k = ttylab.tone_key
-        mirror = {f: 2 * ALICE_HZ - f for f in DTMF_5}      # 770 -> 1476, 1336 -> 910
-        probe = DTMF_5 + tuple(mirror.values())
-
-        def dtmf_5_heard(m):
-            return all(m["tones"][k(f)]["dbfs"] > -40.0 and
-                       m["tones"][k(f)]["dbfs"] > m["tones"][k(mirror[f])]["dbfs"] + 15.0
-                       for f in DTMF_5)
+        probe, dtmf_5_heard = dtmf_5_probe(ALICE_HZ)       # mirrors 1476, 910 Hz
         before = b.measure(probe, id=in_id)
         self.assertFalse(dtmf_5_heard(before), before)
         a.dtmf("5", transport="RFC2833", duration=1500, id=out_id)
@@ -378,14 +385,7 @@ class BrowserAndTtyphone(SharedLab):
         self.assertEqual(ev["digit"], "9", ev)
         # carol -> browser: RFC 4733, which the browser plays out (no event in WebRTC).
         # Each DTMF frequency against its mirror across carol's tone (see BrowserToBrowser).
-        key = ttylab.tone_key
-        mirror = {f: 2 * CAROL_HZ - f for f in DTMF_5}      # 770 -> 1004, 1336 -> 438
-        probe = DTMF_5 + tuple(mirror.values())
-
-        def dtmf_5_heard(m):
-            return all(m["tones"][key(f)]["dbfs"] > -40.0 and
-                       m["tones"][key(f)]["dbfs"] > m["tones"][key(mirror[f])]["dbfs"] + 15.0
-                       for f in DTMF_5)
+        probe, dtmf_5_heard = dtmf_5_probe(CAROL_HZ)       # mirrors 1004, 438 Hz
         self.assertFalse(dtmf_5_heard(a.measure(probe, id=out_id)))
         p.send("dtmf 5555 %d" % pid)       # four digits back to back: 0.4 s and more
         a.wait_measure(dtmf_5_heard, probe, id=out_id, timeout=3.0,
