@@ -69,6 +69,9 @@ struct app_call {
 	bool wl_gathered;                 /* every local candidate known: SDP can be written */
 	bool wl_has_remote;               /* the link has the peer's side, and our role: */
 	enum sdp_setup wl_role;           /* our DTLS role, fixed for the call */
+	char wl_mid[32];                  /* the audio m-line's a=mid (trickle fragments name it) */
+	struct sdp_webrtc wl_trickled;    /* candidates trickled before the link had the SDP */
+	bool wl_trickle_kept;             /* ... there are some, for app_webrtc_apply */
 	bool answer_when_gathered;        /* answered before that: answer then */
 	bool invite_when_gathered;        /* an outgoing call's INVITE waits for that */
 	char invite_to[CFG_STR];
@@ -175,5 +178,7 @@ int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *
 		      enum media_dir dir, const struct media_params *before,
 		      struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen);
 void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);
+/* A SIP INFO's trickled candidates (application/trickle-ice-sdpfrag) for the call. */
+void app_webrtc_trickle(struct app *a, struct app_call *c, const char *frag, size_t len);
 
 #endif

@@ -337,6 +337,15 @@ static void ua_info_dtmf(void *arg, struct sipua_call *sc, char digit)
 		app_emit_dtmf(a, c->id, digit, "info");
 }
 
+static void ua_info_trickle(void *arg, struct sipua_call *sc, const char *frag, size_t len)
+{
+	struct app *a = arg;
+	struct app_call *c = app_call_of(sc);
+
+	if (c)
+		app_webrtc_trickle(a, c, frag, len);
+}
+
 static void ua_message(void *arg, struct sipua_acc *acc, const char *from, const char *display,
 		       const char *ctype, const char *body, size_t len)
 {
@@ -387,6 +396,7 @@ const struct sipua_events app_ua_events = {
 	.refer = ua_refer,
 	.transfer_status = ua_transfer_status,
 	.info_dtmf = ua_info_dtmf,
+	.info_trickle = ua_info_trickle,
 	.message = ua_message,
 	.message_status = ua_message_status,
 	.log = ua_log,

@@ -1,7 +1,8 @@
 /* app_webrtc.c: a call's WebRTC media (ICE, DTLS-SRTP, rtcp-mux) on the app's side. A call
  * whose offer is WebRTC, or made from an account with media = webrtc, gets a webrtc_link
  * (src/media/webrtc/webrtc_link.h): its ICE gathers at once, our SDP is written when
- * gathering is done (SIP carries whole descriptions, so every candidate must be in it),
+ * gathering is done (so every candidate of ours is in it: we do not trickle, and a
+ * trickling peer's later candidates, RFC 8840's INFO, are added to the link as they come),
  * the media session runs over the link's rings with its keys pending, and the keys come
  * from the DTLS handshake as an event, on this thread, to be handed to the session. The
  * link's events are posted from its ice thread into the evq (app_on_evq brings them here).
@@ -115,6 +116,59 @@ void app_webrtc_local(struct app *a, struct app_call *c, struct sdp_webrtc *out)
 	a->webrtc->local(c->wl, out);
 }
 
+static void emit_webrtc(struct app *a, struct app_call *c, const char *state, const char *text);
+
+/* Trickled candidates to the link, said in the log and as a webrtc event "trickle". */
+static void give_trickled(struct app *a, struct app_call *c, const struct sdp_webrtc *frag)
+{
+	char why[WL_TEXT], text[WL_TEXT + 64];
+	unsigned used = 0;
+	int e = a->webrtc->add_remote(c->wl, frag, &used, why, sizeof(why));
+
+	if (e) {
+		app_emit_log(a, "call %u: %s", c->id, why);
+		return;
+	}
+	snprintf(text, sizeof(text), "%u of %u trickled candidate%s taken%s", used, frag->ncand,
+		 frag->ncand == 1 ? "" : "s",
+		 frag->end_of_candidates ? ", end of candidates" : "");
+	app_emit_log(a, "call %u: ICE: %s", c->id, text);
+	emit_webrtc(a, c, "trickle", text);
+}
+
+/* RFC 8840: a peer that trickles sends the candidates it had not put in its SDP in INFO
+ * requests; they go to the link once it has the SDP they belong to, and are kept until
+ * then (an INFO in the early dialog can overtake our answer's making). */
+void app_webrtc_trickle(struct app *a, struct app_call *c, const char *text, size_t len)
+{
+	const char *mid = c->wl_mid[0] ? c->wl_mid :
+			  c->has_remote_offer ? c->remote_offer.audio.rtc.mid : "";
+	struct sdp_webrtc frag, *kept = &c->wl_trickled;
+	char why[160];
+
+	if (!c->wl) {
+		app_emit_log(a, "call %u: ICE candidates trickled into a call without WebRTC "
+			     "media: ignored", c->id);
+		return;
+	}
+	if (sdp_parse_frag(text, len, mid, &frag, why, sizeof(why)) != 0) {
+		app_emit_log(a, "call %u: %s: ignored", c->id, why);
+		return;
+	}
+	if (c->wl_has_remote) {
+		give_trickled(a, c, &frag);
+		return;
+	}
+	if (!c->wl_trickle_kept || strcmp(kept->ice_ufrag, frag.ice_ufrag) != 0) {
+		*kept = frag;             /* the first, or a new generation replaces the old */
+	} else {
+		for (unsigned i = 0; i < frag.ncand && kept->ncand < SDP_MAX_CAND; i++)
+			memcpy(kept->cand[kept->ncand++], frag.cand[i], sizeof(frag.cand[i]));
+		kept->end_of_candidates |= frag.end_of_candidates;
+	}
+	c->wl_trickle_kept = true;
+}
+
 /* The peer's side and our DTLS role, then the session's parameters over the link's rings:
  * keys pending until DTLS gives them, or the keys of the running session (a re-INVITE
  * keeps the link and its keys). */
@@ -129,6 +183,11 @@ int app_webrtc_apply(struct app *a, struct app_call *c, const struct sdp_audio *
 		return -1;
 	c->wl_has_remote = true;
 	c->wl_role = ours;
+	snprintf(c->wl_mid, sizeof(c->wl_mid), "%s", peer->rtc.mid);
+	if (c->wl_trickle_kept) {       /* INFOs that came before this SDP was taken */
+		c->wl_trickle_kept = false;
+		give_trickled(a, c, &c->wl_trickled);
+	}
 	if (!c->wl_pair[0])
 		snprintf(c->wl_status, sizeof(c->wl_status), "ICE checking");
 	p->rx_ring = a->webrtc->rx_ring(c->wl);
@@ -245,7 +304,7 @@ void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev
 	case WL_EV_WARNING:
 		app_emit_log(a, "call %u: WebRTC: %s", c->id, ev->text);
 		break;
-	case WL_EV_CANDIDATE:     /* in the SDP once gathering is done: SIP does not trickle */
+	case WL_EV_CANDIDATE:     /* in the SDP once gathering is done: we do not trickle */
 	case WL_EV_CLOSED:
 		break;
 	}

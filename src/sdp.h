@@ -86,6 +86,14 @@ struct sdp_desc {
 
 /* Parse SDP text into d (Sofia's parser). Returns 0, or -1 with a reason in why. */
 int sdp_parse_desc(const char *text, size_t len, struct sdp_desc *d, char *why, size_t whylen);
+/* Parse an SDP fragment of trickled ICE candidates (RFC 8840
+ * application/trickle-ice-sdpfrag, as a SIP INFO carries it) into out: ice_ufrag and
+ * ice_pwd when given (they name the ICE generation the candidates are for), the
+ * candidates and end-of-candidates of the m= section whose a=mid is want_mid ("" for the
+ * first section), trickle when it has a=ice-options. Other fields stay zero. Returns 0,
+ * or -1 with a reason in why when nothing in it is for that section. */
+int sdp_parse_frag(const char *text, size_t len, const char *want_mid, struct sdp_webrtc *out,
+		   char *why, size_t whylen);
 /* Write d as SDP text. Returns the length, or -1 if buf is too small. */
 int sdp_write_desc(const struct sdp_desc *d, char *buf, size_t size);
 const char *media_dir_name(enum media_dir dir);

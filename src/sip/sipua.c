@@ -233,6 +233,9 @@ int sipua_alloc(struct sipua **uap, struct loop *loop, const struct config *cfg,
 			     TAG_IF(sips_url[0], TPTAG_TLS_VERIFY_POLICY(cfg->sip.tls_verify ?
 					     TPTLS_VERIFY_OUT : TPTLS_VERIFY_NONE)),
 			     SIPTAG_USER_AGENT_STR(cfg->sip.user_agent),
+			     /* nua's own two, and RFC 8840's: a peer may trickle its ICE
+			      * candidates to us in INFO (app_webrtc.c takes them) */
+			     SIPTAG_SUPPORTED_STR("timer, 100rel, trickle-ice"),
 			     NUTAG_MEDIA_ENABLE(0),
 			     NUTAG_AUTOALERT(0),
 			     NUTAG_AUTOANSWER(0),

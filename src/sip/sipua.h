@@ -54,6 +54,9 @@ struct sipua_events {
 	/* Progress of a transfer we asked for (sipfrag status of the new call). */
 	void (*transfer_status)(void *arg, struct sipua_call *call, int code, const char *reason);
 	void (*info_dtmf)(void *arg, struct sipua_call *call, char digit);
+	/* An INFO with trickled ICE candidates (RFC 8840 application/trickle-ice-sdpfrag):
+	 * the body as it came, for sdp_parse_frag. */
+	void (*info_trickle)(void *arg, struct sipua_call *call, const char *frag, size_t len);
 	void (*message)(void *arg, struct sipua_acc *acc, const char *from_uri,
 			const char *from_display, const char *content_type, const char *body,
 			size_t len);

@@ -2,6 +2,10 @@
  * re-INVITE, hang-up, REFER (transfer, with Replaces) and its NOTIFY, DTMF by INFO. */
 #include "sipua_priv.h"
 
+/* RFC 8840 section 4.1 / RFC 6086: we take INFOs of the trickle-ice package (a peer's
+ * candidates after its SDP) in every dialog; Sofia has no tag for Recv-Info. */
+#define RECV_INFO_TRICKLE "Recv-Info: trickle-ice"
+
 static struct sipua_call *call_new(struct sipua *ua, struct sipua_acc *acc)
 {
 	struct sipua_call *c = calloc(1, sizeof(union sipua_hnd));
@@ -310,7 +314,14 @@ void sipua_on_call_event(struct sipua *ua, struct sipua_call *c, nua_event_t eve
 		}
 		break;
 	case nua_i_info:
-		if (sip && sip->sip_payload && sip->sip_content_type && ua->ev->info_dtmf) {
+		/* RFC 8840: ICE candidates trickled after the SDP (nua has answered 200). */
+		if (sip && sip->sip_payload && sip->sip_content_type && sip->sip_content_type->c_type &&
+		    !strcasecmp(sip->sip_content_type->c_type, "application/trickle-ice-sdpfrag") &&
+		    ua->ev->info_trickle) {
+			ua->ev->info_trickle(ua->arg, c, sip->sip_payload->pl_data,
+					     sip->sip_payload->pl_len);
+		} else if (sip && sip->sip_payload && sip->sip_content_type &&
+			   sip->sip_content_type->c_type && ua->ev->info_dtmf) {
 			const char *ct = sip->sip_content_type->c_type;
 			char body[256], *p;
 			str_ncopy(body, sizeof(body), sip->sip_payload->pl_data,
@@ -384,6 +395,7 @@ int sipua_call_invite(struct sipua *ua, struct sipua_call **callp, struct sipua_
 		   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		   TAG_IF(replaces, SIPTAG_REPLACES_STR(replaces)),
 		   TAG_IF(referred_by, SIPTAG_REFERRED_BY_STR(referred_by)),
+		   SIPTAG_HEADER_STR(RECV_INFO_TRICKLE),
 		   TAG_END());
 	c->notify_to = notify_refer;
 	*callp = c;
@@ -402,7 +414,9 @@ int sipua_call_respond(struct sipua_call *c, int code, const char *reason, const
 	}
 	nua_respond(c->nh, code, reason ? reason : sip_status_phrase(code),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+		    TAG_IF(code < 300 && code > 100, SIPTAG_HEADER_STR(RECV_INFO_TRICKLE)),
+		    TAG_END());
 	return 0;
 }
 

@@ -29,7 +29,7 @@ targets="sdp rtp rtcp srtp jitter config contacts commands trace ws webrtc_demux
 codecs="src/media/codec.c src/media/codec_g711.c src/media/codec_g722.c src/media/codec_opus.c
 	src/media/lib_spandsp.c"
 srtp="src/media/srtp.c src/media/lib_srtp.c"
-srcs_sdp="src/sip/sdp_parse.c src/media/negotiate.c src/media/negotiate_webrtc.c $codecs src/media/base64.c
+srcs_sdp="src/sip/sdp_parse.c src/sip/sdp_frag.c src/media/negotiate.c src/media/negotiate_webrtc.c $codecs src/media/base64.c
 	$srtp src/media/lib_load.c src/media/sdp_write.c src/strutil.c"
 pkgs_sdp="sofia-sip-ua opus spandsp libsrtp2"
 srcs_rtp="src/media/rtp.c src/media/dtmf.c $codecs src/media/lib_load.c"

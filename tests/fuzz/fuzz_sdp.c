@@ -9,7 +9,8 @@
  *     side: the answer to a WebRTC offer is UDP/TLS/RTP/SAVPF with rtcp-mux and a DTLS
  *     role, without keys; a plain offer's answer stays plain.
  * Whatever negotiation accepts must describe something the media engine can run: a
- * codec's payload type below 128 and, with SRTP, a whole key of the suite's length. */
+ * codec's payload type below 128 and, with SRTP, a whole key of the suite's length. The
+ * same bytes are also read as a trickled-candidates fragment (sdp_parse_frag). */
 #include "fuzz.h"
 #include <string.h>
 #include "media/media.h"
@@ -83,6 +84,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[256] = "";
 	int rc;
 
+	/* The same bytes as an INFO's trickled fragment (RFC 8840): bounded, told why. */
+	{
+		struct sdp_webrtc frag;
+
+		rc = sdp_parse_frag((const char *)data, size, "0", &frag, why, sizeof(why));
+		FUZZ_ASSERT(frag.ncand <= SDP_MAX_CAND);
+		for (unsigned i = 0; i < frag.ncand; i++)
+			FUZZ_ASSERT(memchr(frag.cand[i], '\0', sizeof(frag.cand[i])));
+		FUZZ_ASSERT(memchr(frag.ice_ufrag, '\0', sizeof(frag.ice_ufrag)));
+		if (rc != 0)
+			FUZZ_ASSERT(why[0] && memchr(why, '\0', sizeof(why)));
+		else
+			FUZZ_ASSERT(frag.ncand > 0 || frag.end_of_candidates);
+		why[0] = '\0';
+	}
 	/* The SIP layer hands over the body with its length: no NUL needed, none promised. */
 	rc = sdp_parse_desc((const char *)data, size, &desc, why, sizeof(why));
 	if (rc != 0)

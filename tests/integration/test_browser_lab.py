@@ -470,6 +470,46 @@ class BrowserAndTtyphone(SharedLab):
         self.assert_carol_heard_alice()
         self.assert_both_usable()
 
+    def test_a_browser_that_trickles_its_candidates_by_info_gets_its_call(self):
+        """RFC 8840 half trickle: the browser's INVITE has no candidate, carol's answer
+        reaches the browser without carol's, and the browser's candidates come in an
+        INFO after the call is confirmed. Neither side has anything to check until carol
+        takes the INFO's candidates: the call's ICE connecting shows she did."""
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        bmark = a.mark()
+        out_id = a.call(k.aor("carol"), trickle=True)
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        p.send("answer %d" % inc["id"])
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        offer = a.wait_event("sdp", id=out_id, originator="local", since=bmark)
+        self.assertNotIn("a=candidate", offer["sdp"], "what the INVITE carried")
+        answer = a.wait_event("sdp", id=out_id, originator="remote", since=bmark)
+        self.assertNotIn("a=candidate", answer["sdp"], "what the browser was given")
+        sent = a.wait_event("trickle_sent", id=out_id, timeout=CALL_TIMEOUT)
+        self.assertEqual(sent["status"], 200, sent)
+        self.assertGreaterEqual(sent["candidates"], 1, sent)
+        tr = p.wait_event(event="webrtc", id=inc["id"], state="trickle", since=self.since)
+        m = re.match(r"(\d+) of (\d+) trickled candidates? taken, end of candidates$",
+                     tr["text"])
+        self.assertTrue(m, tr)
+        self.assertGreaterEqual(int(m.group(1)), 1, tr)
+        self.assertEqual(int(m.group(2)), sent["candidates"], tr)
+        ice = p.wait_event(event="webrtc", id=inc["id"], state="ice-connected",
+                           since=self.since, timeout=MEDIA_TIMEOUT)
+        self.assertRegex(ice["text"], r"-> host 127\.0\.0\.1:\d+$",
+                         "carol's pair is with the trickled host candidate")
+        self.assert_audio_both_ways(out_id, inc["id"])
+        trace = self.trace_text()
+        self.assertIn("Content-Type: application/trickle-ice-sdpfrag", trace)
+        self.assertIn("Recv-Info: trickle-ice", trace)
+        self.assertRegex(trace, r"Supported: [^\r\n]*trickle-ice")
+        a.hangup(out_id)
+        p.wait_event(event="call", id=inc["id"], state="ended", since=self.since)
+        self.assert_carol_heard_alice()
+        self.assert_both_usable()
+
     def browser_calls_tampered(self, **tamper):
         """The browser calls carol with its SDP altered (Browser.tamper), carol answers:
         carol must give up on the media with a webrtc failed event, end the call (BYE),

@@ -10,7 +10,11 @@
  *   start{uri,socket,password,authorization_user,display_name,register,register_expires,
  *         auto_answer,loopback_only,audio_processing,config}   -> {jssip}
  *   register  unregister
- *   call{to,extra_headers,video}  -> {id}  (video: the offer has a video line too)       answer{id}  reject{id,status,reason}  hangup{id}
+ *   call{to,extra_headers,video,trickle}  -> {id}  (video: the offer has a video line too;
+ *         trickle: RFC 8840 half trickle by hand, as JsSIP has none: the INVITE's offer
+ *         goes without its candidates, the answer's candidates are kept from the browser
+ *         (so the far side must learn of it from the INFO alone), and once the call is
+ *         confirmed they go in one INFO, application/trickle-ice-sdpfrag: trickle_sent)       answer{id}  reject{id,status,reason}  hangup{id}
  *   hold{id}  unhold{id}  mute{id}  unmute{id}
  *   dtmf{id,tones,transport:"RFC2833"|"INFO",duration,gap}
  *   message{to,body,content_type}         info{id,content_type,body}
@@ -41,7 +45,8 @@
  *   ice_state{id,state}, connection_state{id,state}, hold/unhold{id,originator},
  *   muted/unmuted{id}, reinvite{id}, dtmf_in{id,tone,duration} (SIP INFO only),
  *   dtmf_tone{id,tone} (our RFC 4733 sender starts a tone; "" when the queue is done),
- *   info_in{id,content_type,body}, media_failed{id,stage,message}
+ *   info_in{id,content_type,body}, media_failed{id,stage,message},
+ *   trickle_sent{id,candidates,status} (the call{trickle} INFO's answer)
  *
  * DTMF received as RFC 4733 telephone-events is never an event: WebRTC gives a page no
  * access to them. Chromium's NetEq plays them out as the DTMF tone pair instead, so a test
@@ -269,6 +274,43 @@
             .replace(/^c=IN IP4 \S+$/, 'c=IN IP4 127.0.0.1')).join('\r\n');
     }
 
+    // --- trickle ICE over SIP (RFC 8840), by hand --------------------------------------
+    function withoutCandidates(sdp) {
+        return sdp.split('\r\n').filter(l => !/^a=(candidate:|end-of-candidates)/.test(l))
+            .join('\r\n');
+    }
+
+    // The offer without its candidates; they are kept for the INFO.
+    function holdCandidates(call, sdp) {
+        const lines = sdp.split('\r\n');
+        const pick = re => { const l = lines.find(x => re.test(x)); return l && re.exec(l)[1]; };
+        call.held = {
+            ufrag: pick(/^a=ice-ufrag:(\S+)/), pwd: pick(/^a=ice-pwd:(\S+)/),
+            mid: pick(/^a=mid:(\S+)/) || '0', proto: pick(/^m=audio \d+ (\S+)/),
+            cands: lines.filter(l => /^a=candidate:/.test(l)),
+        };
+        return withoutCandidates(sdp);
+    }
+
+    function sendTrickle(call) {
+        const h = call.held;
+        call.held = null;
+        const frag = [
+            `a=ice-ufrag:${h.ufrag}`, `a=ice-pwd:${h.pwd}`, `m=audio 9 ${h.proto} 0`,
+            `a=mid:${h.mid}`, ...h.cands, 'a=end-of-candidates', '',
+        ].join('\r\n');
+        const done = status => emit('trickle_sent', { id: call.id, candidates: h.cands.length,
+                                                     status });
+        // JsSIP says newInfo (synchronously, inside sendInfo) with the Info object whose
+        // succeeded/failed events carry the answer.
+        call.session.once('newInfo', d => {
+            d.info.on('succeeded', e => done(statusOf(e.response)));
+            d.info.on('failed', e => done(statusOf(e.response)));
+        });
+        call.session.sendInfo('application/trickle-ice-sdpfrag', frag,
+                              { extraHeaders: ['Info-Package: trickle-ice'] });
+    }
+
     // --- calls ----------------------------------------------------------------------------
     function findCall(id) {
         if (id !== undefined && id !== null) {
@@ -378,11 +420,21 @@
             if (e.originator === 'local') {
                 e.sdp = tampered(e.sdp);
             }
+            if (call.trickle && e.type === 'offer' && e.originator === 'local') {
+                e.sdp = holdCandidates(call, e.sdp);
+            } else if (call.trickle && e.type === 'answer' && e.originator === 'remote') {
+                e.sdp = withoutCandidates(e.sdp);
+            }
             emit('sdp', { id, originator: e.originator, type: e.type, sdp: e.sdp });
         });
         session.on('progress', e => emit('call_progress', { id, status: statusOf(e.response) }));
         session.on('accepted', e => emit('call_accepted', { id, status: statusOf(e.response) }));
-        session.on('confirmed', () => emit('call_confirmed', { id }));
+        session.on('confirmed', () => {
+            emit('call_confirmed', { id });
+            if (call.trickle && call.held) {
+                sendTrickle(call);
+            }
+        });
         session.on('failed', e => {
             st.calls.delete(id);
             release(call);
@@ -587,6 +639,7 @@
                 if (e.originator === 'local') {
                     call = watchSession(e.session, 'outgoing');
                     call.local = opts.mediaStream || null;
+                    call.trickle = !!c.trickle;
                 }
             };
             st.ua.once('newRTCSession', watch);

@@ -3,7 +3,8 @@
  * WebRTC answer written and read back. Sofia leaves this profile's rtpmaps unparsed: the
  * formats come from sdp_parse.c's own reading of a=rtpmap and a=fmtp. Then offer/answer
  * with our ICE and DTLS side (media_make_answer_webrtc, media_make_offer_webrtc,
- * media_take_answer): roles, the default candidate, what a WebRTC line must carry. */
+ * media_take_answer): roles, the default candidate, what a WebRTC line must carry. And
+ * RFC 8840's trickle-ice-sdpfrag, an INFO's fragment of candidates (sdp_parse_frag). */
 #include "media/media.h"
 #include "sdp.h"
 #include "unit.h"
@@ -384,6 +385,73 @@ static void test_no_candidate_yet_gives_the_discard_address(void)
 	CHECK_INT(st.offer.audio.port, 9);
 }
 
+/* RFC 8840 section 9.1's example, with a second m= section (video, mid 1) whose
+ * candidate must not be taken for the audio (mid 0). */
+static const char frag_two_sections[] =
+	"a=ice-options:trickle\r\n"
+	"a=group:BUNDLE 0 1\r\n"
+	"m=audio 9 RTP/AVP 0\r\n"
+	"a=mid:0\r\n"
+	"a=ice-ufrag:EsAw\r\n"
+	"a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+	"a=candidate:1 1 UDP 1658497328 192.168.100.33 5000 typ host\r\n"
+	"a=candidate:2 1 UDP 1658497328 96.1.2.3 5000 typ srflx raddr 192.168.100.33 rport 5000\r\n"
+	"a=end-of-candidates\r\n"
+	"m=video 9 RTP/AVP 31\r\n"
+	"a=mid:1\r\n"
+	"a=candidate:3 1 UDP 1658497328 192.168.100.33 5002 typ host\r\n";
+
+static void test_trickled_fragments_are_read_for_our_m_line(void)
+{
+	struct sdp_webrtc f;
+	char why[200];
+
+	CHECK(sdp_parse_frag(frag_two_sections, strlen(frag_two_sections), "0", &f, why,
+			     sizeof(why)) == 0);
+	CHECK(!strcmp(f.ice_ufrag, "EsAw") && !strcmp(f.ice_pwd, "P2uYro0UCOQ4zxjKXaWCBui1"));
+	CHECK(f.ncand == 2 && f.end_of_candidates && f.trickle);
+	CHECK(!strcmp(f.cand[0], "1 1 UDP 1658497328 192.168.100.33 5000 typ host"));
+	CHECK(strstr(f.cand[1], "typ srflx") != NULL);
+	/* The video section's alone, by its mid */
+	CHECK(sdp_parse_frag(frag_two_sections, strlen(frag_two_sections), "1", &f, why,
+			     sizeof(why)) == 0);
+	CHECK(f.ncand == 1 && strstr(f.cand[0], " 5002 ") && !f.end_of_candidates);
+	/* No mid wanted: the first section's */
+	CHECK(sdp_parse_frag(frag_two_sections, strlen(frag_two_sections), "", &f, why,
+			     sizeof(why)) == 0 && f.ncand == 2);
+	/* LF-only lines, no m= section at all (candidates at the top), a bare end */
+	{
+		const char lf[] = "a=ice-ufrag:abcd\na=candidate:7 1 udp 1 10.0.0.1 9 typ host\n";
+		const char eoc[] = "a=end-of-candidates";
+
+		CHECK(sdp_parse_frag(lf, strlen(lf), "0", &f, why, sizeof(why)) == 0);
+		CHECK(f.ncand == 1 && !strcmp(f.ice_ufrag, "abcd") && !f.end_of_candidates);
+		CHECK(sdp_parse_frag(eoc, strlen(eoc), "0", &f, why, sizeof(why)) == 0);
+		CHECK(f.ncand == 0 && f.end_of_candidates);
+	}
+}
+
+static void test_fragments_with_nothing_for_us_are_refused_by_name(void)
+{
+	struct sdp_webrtc f;
+	char why[200];
+	const char other_mid[] = "m=audio 9 RTP/AVP 0\r\na=mid:7\r\n"
+				 "a=candidate:1 1 udp 1 10.0.0.1 9 typ host\r\n";
+	const char nul[] = "a=candidate:1 1 udp 1 10.0.0.1 9\0 typ host\r\n";
+	char longline[600];
+
+	CHECK(sdp_parse_frag("", 0, "0", &f, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "no a=candidate") != NULL);
+	CHECK(sdp_parse_frag(NULL, 0, "0", &f, why, sizeof(why)) == -1);
+	CHECK(sdp_parse_frag(other_mid, strlen(other_mid), "0", &f, why, sizeof(why)) == -1);
+	CHECK(sdp_parse_frag(nul, sizeof(nul) - 1, "0", &f, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "cannot be read") != NULL);
+	memset(longline, 'x', sizeof(longline));
+	memcpy(longline, "a=candidate:", 12);
+	CHECK(sdp_parse_frag(longline, sizeof(longline), "", &f, why, sizeof(why)) == -1);
+	CHECK(f.ncand == 0);
+}
+
 int main(void)
 {
 	RUN(test_chrome_offer_parses_with_ice_dtls_and_bundle);
@@ -395,6 +463,8 @@ int main(void)
 	RUN(test_webrtc_offers_missing_what_we_need_are_refused_by_name);
 	RUN(test_our_webrtc_offer_and_the_answers_we_take);
 	RUN(test_no_candidate_yet_gives_the_discard_address);
+	RUN(test_trickled_fragments_are_read_for_our_m_line);
+	RUN(test_fragments_with_nothing_for_us_are_refused_by_name);
 	printf("%d checks, %d failed\n", unit_checks, unit_failures);
 	return unit_failures != 0;
 }

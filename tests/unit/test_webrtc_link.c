@@ -7,6 +7,8 @@
  * comes before set_remote is kept and fed. A wrong fingerprint fails both sides once, with
  * the sentence, and no keys; a peer that never answers ICE, or answers ICE but not DTLS,
  * fails by the bound; set_remote's refusals and the re-INVITE no-op; free at every stage.
+ * Candidates trickled after an SDP without any (RFC 8840) connect the call; a trickle
+ * before the SDP or for another ICE generation is refused by name.
  *
  * Timing: lower bounds exact, upper bounds with room, wider under ASan (TTY_SANITIZED=1)
  * and valgrind, as in test_webrtc_ice. */
@@ -832,6 +834,67 @@ next:
 	webrtc_link_free(NULL);
 }
 
+/* RFC 8840: both SDPs say trickle and carry no candidate, so neither side can check
+ * anything; the candidates come afterwards (an INFO's fragment), to one side only: its
+ * checks reach the other, which learns it as peer-reflexive, and the call connects.
+ * Before the SDP (EAGAIN) and for another ICE generation (ESTALE) they are refused. */
+static void test_candidates_trickled_after_the_sdp_connect_the_call(void)
+{
+	struct side a, b;
+	struct webrtc_link_opts oa, ob;
+	struct sdp_webrtc sa, sb, frag;
+	char why[WL_TEXT];
+	unsigned used = 99;
+
+	side_init(&a, "A");
+	side_init(&b, "B");
+	loopback_opts(&oa, true, cert_a);
+	loopback_opts(&ob, false, cert_b);
+	CHECK_INT(side_alloc(&a, &oa), 0);
+	CHECK_INT(side_alloc(&b, &ob), 0);
+	if (!a.l || !b.l)
+		goto out;
+	CHECK(wait_ev(&a, WL_EV_GATHERING_DONE, 1, limit(2000)) >= 0);
+	CHECK(wait_ev(&b, WL_EV_GATHERING_DONE, 1, limit(2000)) >= 0);
+	webrtc_link_local(a.l, &sa);
+	webrtc_link_local(b.l, &sb);
+	CHECK_INT(sa.ncand, 1);
+	frag = sa;                        /* what A trickles later: its one candidate */
+	CHECK_INT(webrtc_link_add_remote(b.l, &frag, &used, why, sizeof(why)), EAGAIN);
+	CHECK_INT(used, 0);
+	CHECK_STR(why, "ICE: trickled candidates before the peer's SDP");
+	sa.ncand = sb.ncand = 0;
+	sa.trickle = sb.trickle = true;
+	sa.end_of_candidates = sb.end_of_candidates = false;
+	CHECK_INT(webrtc_link_set_remote(b.l, &sa, DTLS_SETUP_ACTIVE, why, sizeof(why)), 0);
+	CHECK_INT(webrtc_link_set_remote(a.l, &sb, DTLS_SETUP_PASSIVE, why, sizeof(why)), 0);
+	msleep(300);                      /* nothing to check on either side */
+	CHECK_INT(seen(&a, WL_EV_ICE_CONNECTED) + seen(&b, WL_EV_ICE_CONNECTED), 0);
+	CHECK_INT(seen(&a, WL_EV_FAILED) + seen(&b, WL_EV_FAILED), 0);
+
+	snprintf(frag.ice_ufrag, sizeof(frag.ice_ufrag), "%s", "zzzz");  /* another generation */
+	CHECK_INT(webrtc_link_add_remote(b.l, &frag, &used, why, sizeof(why)), ESTALE);
+	CHECK(strstr(why, "another ICE generation (ice-ufrag zzzz") != NULL);
+	snprintf(frag.ice_ufrag, sizeof(frag.ice_ufrag), "%s", sa.ice_ufrag);
+	frag.end_of_candidates = true;
+	CHECK_INT(webrtc_link_add_remote(b.l, &frag, &used, why, sizeof(why)), 0);
+	CHECK_INT(used, 1);
+	CHECK(wait_ev(&a, WL_EV_KEYS, 1, limit(5000)) >= 0);
+	CHECK(wait_ev(&b, WL_EV_KEYS, 1, limit(5000)) >= 0);
+	pthread_mutex_lock(&b.m);
+	CHECK_STR(b.pair.remote_type, "host");     /* the trickled one, by its own type */
+	pthread_mutex_unlock(&b.m);
+	pthread_mutex_lock(&a.m);
+	CHECK_STR(a.pair.remote_type, "prflx");    /* learnt from B's checks */
+	pthread_mutex_unlock(&a.m);
+	check_crosswise_keys(&a, &b);
+	CHECK(packet_through(&a, &b, 0x51));
+	CHECK(packet_through(&b, &a, 0x52));
+out:
+	side_done(&a);
+	side_done(&b);
+}
+
 int main(void)
 {
 	const char *san = getenv("TTY_SANITIZED"), *pre = getenv("LD_PRELOAD");
@@ -864,6 +927,7 @@ int main(void)
 	RUN(test_a_peer_whose_dtls_never_answers_fails_at_the_deadline);
 	RUN(test_local_side_and_set_remote_refusals);
 	RUN(test_free_at_every_stage_is_clean);
+	RUN(test_candidates_trickled_after_the_sdp_connect_the_call);
 	dtls_cert_free(cert_a);
 	dtls_cert_free(cert_b);
 	dtls_cert_free(cert_other);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include "media/webrtc/webrtc_link.h"
 
-#define WEBRTC_API_VERSION 2        /* 2: webrtc_link_opts.relay_only */
+#define WEBRTC_API_VERSION 3        /* 2: webrtc_link_opts.relay_only; 3: add_remote */
 #define WEBRTC_MODULE_NAME "ttyphone-webrtc.so"
 
 struct webrtc_api {
@@ -26,6 +26,8 @@ struct webrtc_api {
 	void (*local)(struct webrtc_link *l, struct sdp_webrtc *out);
 	int (*set_remote)(struct webrtc_link *l, const struct sdp_webrtc *remote,
 			  enum dtls_setup our_role, char *why, size_t whylen);
+	int (*add_remote)(struct webrtc_link *l, const struct sdp_webrtc *frag, unsigned *used,
+			  char *why, size_t whylen);
 	struct pkt_ring *(*rx_ring)(struct webrtc_link *l);
 	struct pkt_ring *(*tx_ring)(struct webrtc_link *l);
 	int (*close)(struct webrtc_link *l);

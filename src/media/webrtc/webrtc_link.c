@@ -548,19 +548,15 @@ int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remot
 	return give_remote(l, remote, why, whylen);
 }
 
-/* The peer's credentials, its candidates (those ICE cannot use skipped, and said) and its
- * end of candidates, to the agent: at the first set_remote and at each restart. */
-static int give_remote(struct webrtc_link *l, const struct sdp_webrtc *remote, char *why,
-		       size_t whylen)
+/* The peer's candidates to the agent, those ICE cannot use skipped and said (one warning
+ * for them all); "what" names where they came from in that warning. */
+static int give_candidates(struct webrtc_link *l, const struct sdp_webrtc *remote,
+			   const char *what, unsigned *usedp, char *why, size_t whylen)
 {
 	char first_skip[WL_TEXT] = "";
 	unsigned used = 0, skipped = 0, routine = 0;
 	int e;
 
-	e = ice_agent_set_remote_credentials(l->ice, remote->ice_ufrag, remote->ice_pwd, why,
-					     whylen);
-	if (e)
-		return e;
 	for (unsigned i = 0; i < remote->ncand && i < SDP_MAX_CAND; i++) {
 		char line[sizeof(remote->cand[0]) + 16], cwhy[WL_TEXT];
 
@@ -579,18 +575,63 @@ static int give_remote(struct webrtc_link *l, const struct sdp_webrtc *remote, c
 			used++;
 		}
 	}
+	if (usedp)
+		*usedp = used;
 	if (skipped) {
-		snprintf(l->warn, sizeof(l->warn), "ICE: %u of the peer's %u candidates used, "
-			 "%u skipped (the first: %.250s)", used, used + skipped + routine, skipped,
-			 strncmp(first_skip, "ICE: ", 5) == 0 ? first_skip + 5 : first_skip);
+		snprintf(l->warn, sizeof(l->warn), "ICE: %u of the peer's %u %s used, "
+			 "%u skipped (the first: %.250s)", used, used + skipped + routine, what,
+			 skipped, strncmp(first_skip, "ICE: ", 5) == 0 ? first_skip + 5 :
+			 first_skip);
 		e = ice_agent_invoke(l->ice, give_warning, l);
 		if (e)
 			return bad(why, whylen, e, "ICE: command queue full");
 	}
+	return 0;
+}
+
+/* The peer's credentials, its candidates and its end of candidates, to the agent: at the
+ * first set_remote and at each restart. */
+static int give_remote(struct webrtc_link *l, const struct sdp_webrtc *remote, char *why,
+		       size_t whylen)
+{
+	int e;
+
+	e = ice_agent_set_remote_credentials(l->ice, remote->ice_ufrag, remote->ice_pwd, why,
+					     whylen);
+	if (e)
+		return e;
+	e = give_candidates(l, remote, "candidates", NULL, why, whylen);
+	if (e)
+		return e;
 	/* A peer that does not trickle has put every candidate in its SDP (RFC 8840), and
 	 * we take no trickled ones: ICE may fail as soon as these have. */
 	if ((remote->end_of_candidates || !remote->trickle) &&
 	    (e = ice_agent_end_of_candidates(l->ice)) != 0)
+		return bad(why, whylen, e, "ICE: command queue full");
+	return 0;
+}
+
+int webrtc_link_add_remote(struct webrtc_link *l, const struct sdp_webrtc *frag,
+			   unsigned *used, char *why, size_t whylen)
+{
+	int e;
+
+	if (used)
+		*used = 0;
+	if (l->ctl_closing)
+		return bad(why, whylen, EINVAL, "WebRTC: the link is closed");
+	if (!l->ctl_remote)
+		return bad(why, whylen, EAGAIN, "ICE: trickled candidates before the peer's SDP");
+	/* RFC 8840 section 4.4: a fragment names its ICE generation by ice-ufrag; one for
+	 * another (before a restart, or a restart we have not seen) is not for these checks. */
+	if (frag->ice_ufrag[0] && strcmp(frag->ice_ufrag, l->ctl_ufrag) != 0)
+		return bad(why, whylen, ESTALE, "ICE: trickled candidates for another ICE "
+			   "generation (ice-ufrag %.64s, ours from the peer %.64s): ignored",
+			   frag->ice_ufrag, l->ctl_ufrag);
+	e = give_candidates(l, frag, "trickled candidates", used, why, whylen);
+	if (e)
+		return e;
+	if (frag->end_of_candidates && (e = ice_agent_end_of_candidates(l->ice)) != 0)
 		return bad(why, whylen, e, "ICE: command queue full");
 	return 0;
 }

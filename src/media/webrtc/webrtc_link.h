@@ -101,6 +101,15 @@ void webrtc_link_local(struct webrtc_link *l, struct sdp_webrtc *out);
 int webrtc_link_set_remote(struct webrtc_link *l, const struct sdp_webrtc *remote,
 			   enum dtls_setup our_role, char *why, size_t whylen);
 
+/* Control: candidates the peer trickled after its SDP (RFC 8840: a SIP INFO's
+ * application/trickle-ice-sdpfrag, read by sdp_parse_frag): its candidates, skipped as
+ * set_remote skips them, and its end-of-candidates. used: how many ICE took. 0, or an
+ * errno with why: EAGAIN (no set_remote yet: keep them until then), ESTALE (the
+ * fragment's ice-ufrag is not the peer's current one: candidates of another ICE
+ * generation, ignored), EINVAL (after close), ENOBUFS. */
+int webrtc_link_add_remote(struct webrtc_link *l, const struct sdp_webrtc *frag,
+			   unsigned *used, char *why, size_t whylen);
+
 /* For the media session: RTP/RTCP (SRTP, SRTCP) in and out (ice_agent.h). */
 struct pkt_ring *webrtc_link_rx_ring(struct webrtc_link *l);
 struct pkt_ring *webrtc_link_tx_ring(struct webrtc_link *l);

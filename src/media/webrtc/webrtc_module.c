@@ -8,6 +8,7 @@ const struct webrtc_api ttyphone_webrtc_api = {
 	.free = webrtc_link_free,
 	.local = webrtc_link_local,
 	.set_remote = webrtc_link_set_remote,
+	.add_remote = webrtc_link_add_remote,
 	.rx_ring = webrtc_link_rx_ring,
 	.tx_ring = webrtc_link_tx_ring,
 	.close = webrtc_link_close,
