@@ -24,7 +24,7 @@ cc=${FUZZ_CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Each target: its sources besides tests/fuzz/fuzz_NAME.c, and its pkg-config modules.
-targets="sdp rtp rtcp srtp jitter config contacts commands trace ws webrtc_demux"
+targets="sdp rtp rtcp srtp jitter config contacts commands trace ws webrtc_demux presence"
 # spandsp and libsrtp2 are opened on first use (src/media/lib_load.c) and linked here too.
 codecs="src/media/codec.c src/media/codec_g711.c src/media/codec_g722.c src/media/codec_opus.c
 	src/media/lib_spandsp.c"
@@ -57,6 +57,9 @@ srcs_webrtc_demux="src/media/webrtc/demux.c src/media/webrtc/dtls_srtp.c
 	src/media/webrtc/dtls_cert.c src/media/webrtc/dtls_fp.c src/media/webrtc/ossl_err.c
 	src/filelock.c src/strutil.c"
 pkgs_webrtc_demux="openssl"
+srcs_presence="src/presence/xml_doc.c src/presence/pidf.c src/presence/dialog_info.c
+	src/presence/mwi.c"
+pkgs_presence="expat"
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 base_cflags="-std=c11 -g -O1 -D_GNU_SOURCE -pthread -Wall -Wextra -Wno-unused-parameter $san"
