@@ -42,7 +42,8 @@ if [ -f "$src/config.status" ]; then
 		tar --null -T - -cf -) | (cd "$san/src" && tar -xpf -) || { say "copy failed"; exit 1; }
 	# npm's packages are ignored by git, not copied: the JsSIP and browser labs use the
 	# tree's own (a link, so that the sanitized run does not skip them).
-	if [ -d "$src/tests/node/node_modules" ] && [ ! -e "$san/src/tests/node/node_modules" ]; then
+	if [ -d "$src/tests/node/node_modules" ] && [ ! -e "$san/src/tests/node/node_modules" ] &&
+	   [ ! -L "$san/src/tests/node/node_modules" ]; then
 		ln -s "$src/tests/node/node_modules" "$san/src/tests/node/node_modules" ||
 			{ say "cannot link tests/node/node_modules"; exit 1; }
 	fi
