@@ -4,6 +4,12 @@
 # replays every input under regressions/. Skips (77) with the reason when this machine
 # cannot build fuzzers. The long runs are `make fuzz FUZZ_SECONDS=N` (README.md here).
 here=$(cd "$(dirname "$0")" && pwd)
+# The fuzz targets are built with ASan + UBSan whatever the build: in the sanitized pass
+# (check-sanitize.sh) this would be the plain pass's run again, a minute of CI for nothing.
+if [ "${TTY_SANITIZED:-}" = 1 ]; then
+	echo "SKIP: the fuzz targets are ASan + UBSan builds already; the plain make check runs them"
+	exit 77
+fi
 why=$(bash "$here/fuzz.sh" why-not)
 if [ -n "$why" ]; then
 	echo "SKIP: cannot build fuzzers: $why"
