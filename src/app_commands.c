@@ -502,6 +502,9 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 		app_emit_w(a, &w);
 		break;
 	}
+	case CMD_presence:
+		app_presence_command(a, cl.argv[0], cl.argc > 1 ? cl.argv[1] : NULL, reply, rarg);
+		break;
 	case CMD_calls:
 		reply_calls(a, reply, rarg, false);
 		break;

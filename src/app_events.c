@@ -123,4 +123,5 @@ void app_set_state(struct app *a, struct app_call *c, enum call_state st, int co
 	str_copy(c->reason, sizeof(c->reason), reason ? reason : "");
 	emit_call(a, c);
 	app_update_tones(a);
+	app_presence_calls_changed(a);
 }

@@ -109,6 +109,7 @@ struct app {
 	app_extension_fn *ext_fn;         /* history, messages, account (app_set_extension) */
 	void *ext_arg;
 	unsigned long next_msg_cookie;
+	struct app_presence *pres;        /* app_presence.c; NULL until an account uses it */
 	struct loop_timer *stats_timer;
 	bool stats_armed;                 /* the stats timer runs only while media does */
 	struct audio_probe *audio_probe;  /* start-up check of the audio server */
@@ -178,6 +179,16 @@ int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *
 		      enum media_dir dir, const struct media_params *before,
 		      struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen);
 void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);
+/* app_presence.c */
+void app_presence_free(struct app *a);
+void app_presence_on_registered(struct app *a, unsigned acc_index);
+void app_presence_notify(struct app *a, void *owner, const char *event, const char *ctype,
+			 const char *body, size_t len);
+void app_presence_sub_state(struct app *a, void *owner, const char *event, int code,
+			    const char *reason, bool active, bool ended);
+void app_presence_calls_changed(struct app *a);
+void app_presence_command(struct app *a, const char *state, const char *note,
+			  app_reply_fn *reply, void *rarg);
 /* A SIP INFO's trickled candidates (application/trickle-ice-sdpfrag) for the call. */
 void app_webrtc_trickle(struct app *a, struct app_call *c, const char *frag, size_t len);
 

@@ -30,6 +30,8 @@ static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, in
 	jw_int(&w, "code", code);
 	jw_str(&w, "reason", reason);
 	app_emit_w(a, &w);
+	if (a->reg[i] == REG_REGISTERED)
+		app_presence_on_registered(a, i);
 }
 
 /* An incoming call we cannot take, before it rang: 488 with reason, why in the log, and the
@@ -381,6 +383,25 @@ static void ua_message_status(void *arg, unsigned long cookie, const char *to, i
 	app_emit_w(a, &w);
 }
 
+static void ua_notify(void *arg, void *owner, const char *event, const char *ctype,
+		      const char *body, size_t len)
+{
+	app_presence_notify(arg, owner, event, ctype, body, len);
+}
+
+static void ua_sub_state(void *arg, void *owner, const char *event, int code,
+			 const char *reason, bool active, bool ended)
+{
+	app_presence_sub_state(arg, owner, event, code, reason, active, ended);
+}
+
+static void ua_publish_status(void *arg, struct sipua_acc *acc, int code, const char *reason)
+{
+	if (code >= 300)
+		app_emit_log(arg, "presence: %s refused our PUBLISH: %d %s",
+			     sipua_acc_cfg(acc)->name, code, reason);
+}
+
 static void ua_log(void *arg, const char *line)
 {
 	app_emit_log(arg, "%s", line);
@@ -399,5 +420,8 @@ const struct sipua_events app_ua_events = {
 	.info_trickle = ua_info_trickle,
 	.message = ua_message,
 	.message_status = ua_message_status,
+	.notify = ua_notify,
+	.sub_state = ua_sub_state,
+	.publish_status = ua_publish_status,
 	.log = ua_log,
 };

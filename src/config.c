@@ -266,6 +266,10 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 		else
 			diag(c->cfg, c->line, false,
 			     "unknown media \"%s\" (known: rtp, webrtc, auto)", v);
+	} else if (!strcmp(name, "presence")) {
+		set_bool(c, &a->presence, name, v);
+	} else if (!strcmp(name, "presence_in_call")) {
+		set_bool(c, &a->presence_in_call, name, v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {
@@ -542,6 +546,7 @@ static void enter_section(struct parse_ctx *c, const char *section)
 			diag(c->cfg, line, false, "account name too long");
 		c->acc->transport = TP_UDP;
 		c->acc->do_register = true;
+		c->acc->presence_in_call = true;
 		c->acc->register_expires = 600;
 		c->acc->line = line;
 	} else if (strcmp(section, "sip") && strcmp(section, "media") && strcmp(section, "audio") &&

@@ -39,6 +39,10 @@ struct account_cfg {
 				    * (ICE + DTLS-SRTP, for browsers), or WebRTC on ws/wss only.
 				    * Either way an offer that comes in is answered in its kind. */
 	bool is_default;
+	/* Presence (app_presence.c): subscribe to the contacts of this account and PUBLISH
+	 * our state; busy while in a call unless presence_in_call = no. */
+	bool presence;
+	bool presence_in_call;
 	int line;                  /* line of the section title, for messages */
 };
 

@@ -125,6 +125,16 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 				     status, phrase, sip);
 		return;
 	}
+	if (h && h->kind == HND_SUB) {
+		sipua_on_sub_event(ua, &h->sub, event, status, phrase, sip, tags);
+		return;
+	}
+	if (h && h->kind == HND_PUB) {
+		if (event == nua_r_publish || event == nua_r_unpublish)
+			sipua_on_publish(ua, ((struct sipua_acc *)((char *)h - offsetof(struct sipua_acc, pub))),
+					 status, phrase, sip);
+		return;
+	}
 	if (h && h->kind == HND_MSG) {
 		if (event == nua_r_message)
 			sipua_on_message_out(ua, &h->msg, status, phrase, sip);
@@ -339,6 +349,7 @@ void sipua_free(struct sipua *ua)
 		nua_handle_bind(m->nh, NULL);
 		free(m);
 	}
+	sipua_subs_free(ua);
 	if (ua->nua && ua->shutdown_done)
 		nua_destroy(ua->nua);
 	else if (ua->nua)

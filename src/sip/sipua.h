@@ -62,6 +62,15 @@ struct sipua_events {
 			size_t len);
 	void (*message_status)(void *arg, unsigned long cookie, const char *to, int code,
 			       const char *reason);
+	/* A NOTIFY of a subscription (sipua_subscribe): owner as given, its event package,
+	 * the body as it came (for src/presence/). */
+	void (*notify)(void *arg, void *owner, const char *event, const char *content_type,
+		       const char *body, size_t len);
+	/* Where a subscription stands: active after a 2xx; ended (the handle is gone then)
+	 * after a refusal, the server's terminated NOTIFY, or our un-SUBSCRIBE. */
+	void (*sub_state)(void *arg, void *owner, const char *event, int code,
+			  const char *reason, bool active, bool ended);
+	void (*publish_status)(void *arg, struct sipua_acc *acc, int code, const char *reason);
 	/* Human log line (stderr in headless mode, status line in the TUI). */
 	void (*log)(void *arg, const char *line);
 };
@@ -97,6 +106,17 @@ int sipua_call_reinvite(struct sipua_call *call, const char *sdp);
 int sipua_call_hangup(struct sipua_call *call);
 int sipua_call_refer(struct sipua_call *call, const char *to, struct sipua_call *replaces);
 int sipua_call_info_dtmf(struct sipua_call *call, char digit);
+
+/* Subscriptions (RFC 6665) through acc (NULL: direct), refreshed by nua until
+ * unsubscribed. 0 or ENOMEM. */
+struct sipua_sub;
+int sipua_subscribe(struct sipua *ua, struct sipua_acc *acc, const char *uri, const char *event,
+		    const char *accept, unsigned expires, void *owner, struct sipua_sub **out);
+/* End it (un-SUBSCRIBE; sub_state says ended when done). s is invalid afterwards. */
+void sipua_unsubscribe(struct sipua_sub *s);
+bool sipua_sub_live(const struct sipua *ua, const struct sipua_sub *s);
+/* Our presence document (application/pidf+xml) PUBLISHed for acc; a new one replaces it. */
+int sipua_publish(struct sipua *ua, struct sipua_acc *acc, const char *pidf, unsigned expires);
 void sipua_call_set_owner(struct sipua_call *call, void *owner);
 void *sipua_call_owner(const struct sipua_call *call);
 /* The peer's URI (To for outgoing, From for incoming). */

@@ -47,7 +47,7 @@ union sipua_hnd;
 #define RETRY_MIN_MS 5000
 #define RETRY_MAX_MS 300000
 
-enum hnd_kind { HND_ACC = 1, HND_CALL, HND_MSG, HND_KA };
+enum hnd_kind { HND_ACC = 1, HND_CALL, HND_MSG, HND_KA, HND_SUB, HND_PUB };
 
 struct sipua_acc {
 	enum hnd_kind kind;            /* must stay first: handles are told apart by it */
@@ -87,6 +87,10 @@ struct sipua_acc {
 	char proxy[64];
 	char ws_why[300];              /* why it is down, for the reg event and the log */
 	unsigned retry_min_ms, retry_max_ms;
+	/* Our presence PUBLISH (sipua_subscribe.c): its own handle, refreshed by nua. */
+	struct { enum hnd_kind kind; struct sipua_acc *acc; } pub;
+	nua_handle_t *pub_nh;
+	unsigned pub_auth_tries;
 };
 
 struct sipua_call {
@@ -122,11 +126,25 @@ struct sipua_msg {
 	char to[CFG_STR];
 };
 
+/* One SUBSCRIBE dialog (sipua_subscribe.c). */
+struct sipua_sub {
+	enum hnd_kind kind;
+	struct sipua *ua;
+	struct sipua_sub *next;        /* in ua->subs */
+	struct sipua_acc *acc;
+	nua_handle_t *nh;
+	void *owner;                   /* the app's, given back with every event */
+	char event[32];                /* "presence", "dialog", "message-summary" */
+	bool active;                   /* a 2xx came: an un-SUBSCRIBE must be sent */
+	unsigned auth_tries;
+};
+
 union sipua_hnd {
 	enum hnd_kind kind;
 	struct sipua_acc acc;
 	struct sipua_call call;
 	struct sipua_msg msg;
+	struct sipua_sub sub;
 };
 
 struct sipua {
@@ -142,6 +160,7 @@ struct sipua {
 	unsigned naccs;
 	struct sipua_call *calls;      /* live calls */
 	struct sipua_msg *msgs;        /* MESSAGEs waiting for their answer */
+	struct sipua_sub *subs;        /* subscriptions, live or being ended */
 	char contact[96];              /* host:port we listen on */
 	struct sip_listen listen;      /* where, and whether the port was ours to pick */
 	char certdir[CFG_PATH];
@@ -179,6 +198,11 @@ void sipua_on_message_out(struct sipua *ua, struct sipua_msg *m, int status, cha
 			  sip_t const *sip);
 void sipua_on_keepalive(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
 			sip_t const *sip);
+void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event, int status,
+			char const *phrase, sip_t const *sip, tagi_t tags[]);
+void sipua_on_publish(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
+		      sip_t const *sip);
+void sipua_subs_free(struct sipua *ua);
 void sipua_complete_target(const struct sipua_acc *acc, const char *to, char *out, size_t size);
 
 /* sipua_ws.c */

@@ -1,0 +1,200 @@
+/* sipua_subscribe.c: event subscriptions (RFC 6665 SUBSCRIBE/NOTIFY) for presence, busy
+ * lamps and message waiting, and our presence PUBLISH (RFC 3903), with digest retries.
+ *
+ * nua keeps each subscription's dialog and refreshes it before it expires (a refresh is
+ * one request per expiry period: no timer of ours, no wake-ups between); NOTIFYs come as
+ * nua_i_notify on the subscription's handle, answered by nua. What NOTIFYs carry is the
+ * app's to read (src/presence/). A subscription the server ends, or that fails, is
+ * reported; re-subscribing is the app's choice (after a back-off, or when the account
+ * registers again). */
+#include "sipua_priv.h"
+
+static void sub_free(struct sipua_sub *s)
+{
+	struct sipua *ua = s->ua;
+
+	for (struct sipua_sub **pp = &ua->subs; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	if (s->nh) {
+		nua_handle_bind(s->nh, NULL);
+		nua_handle_destroy(s->nh);
+	}
+	free(s);
+}
+
+static void report(struct sipua_sub *s, int code, const char *reason, bool active, bool ended)
+{
+	struct sipua *ua = s->ua;
+
+	if (ua->ev->sub_state)
+		ua->ev->sub_state(ua->arg, s->owner, s->event, code, reason, active, ended);
+}
+
+void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event, int status,
+			char const *phrase, sip_t const *sip, tagi_t tags[])
+{
+	char why[400];
+
+	switch (event) {
+	case nua_r_subscribe:
+		if (status < 200)
+			return;
+		if ((status == 401 || status == 407) &&
+		    sipua_authenticate(ua, s->nh, s->acc, &s->auth_tries, status, sip, why,
+				       sizeof(why)))
+			return;
+		s->auth_tries = 0;
+		if (status >= 300) {
+			report(s, status, (status == 401 || status == 407) ? why : phrase, false,
+			       true);
+			sub_free(s);
+			return;
+		}
+		s->active = true;
+		report(s, status, phrase, true, false);
+		return;
+	case nua_i_notify: {
+		const char *ct = sip && sip->sip_content_type && sip->sip_content_type->c_type ?
+				 sip->sip_content_type->c_type : "";
+		int substate = nua_substate_active;
+
+		tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
+		if (ua->ev->notify)
+			ua->ev->notify(ua->arg, s->owner, s->event, ct,
+				       sip && sip->sip_payload ? sip->sip_payload->pl_data : "",
+				       sip && sip->sip_payload ? sip->sip_payload->pl_len : 0);
+		if (substate == nua_substate_terminated) {
+			const char *r = sip && sip->sip_subscription_state &&
+					sip->sip_subscription_state->ss_reason ?
+					sip->sip_subscription_state->ss_reason : "terminated";
+
+			snprintf(why, sizeof(why), "the subscription ended (%s)", r);
+			report(s, 0, why, false, true);
+			sub_free(s);
+		}
+		return;
+	}
+	case nua_r_unsubscribe:
+		if (status < 200)
+			return;
+		report(s, status, "unsubscribed", false, true);
+		sub_free(s);
+		return;
+	default:
+		return;
+	}
+}
+
+int sipua_subscribe(struct sipua *ua, struct sipua_acc *acc, const char *uri, const char *event,
+		    const char *accept, unsigned expires, void *owner, struct sipua_sub **out)
+{
+	struct sipua_sub *s = calloc(1, sizeof(union sipua_hnd));
+	char target[CFG_STR * 2], to_hdr[CFG_STR * 2 + 4], exp[16];
+
+	if (!s)
+		return ENOMEM;
+	s->kind = HND_SUB;
+	s->ua = ua;
+	s->acc = acc;
+	s->owner = owner;
+	str_copy(s->event, sizeof(s->event), event);
+	sipua_complete_target(acc, uri, target, sizeof(target));
+	snprintf(to_hdr, sizeof(to_hdr), "<%s>", target);
+	snprintf(exp, sizeof(exp), "%u", expires);
+	s->nh = nua_handle(ua->nua, (union sipua_hnd *)s, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
+			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)), TAG_END());
+	if (!s->nh) {
+		free(s);
+		return ENOMEM;
+	}
+	sipua_ws_route(s->nh, acc);
+	s->next = ua->subs;
+	ua->subs = s;
+	nua_subscribe(s->nh, SIPTAG_EVENT_STR(event), SIPTAG_ACCEPT_STR(accept),
+		      SIPTAG_EXPIRES_STR(exp),
+		      TAG_IF(acc && acc->route[0], SIPTAG_ROUTE_STR(acc ? acc->route : NULL)),
+		      TAG_END());
+	if (out)
+		*out = s;
+	return 0;
+}
+
+void sipua_unsubscribe(struct sipua_sub *s)
+{
+	if (!s->active) {              /* never accepted: nothing to end on the wire */
+		sub_free(s);
+		return;
+	}
+	nua_unsubscribe(s->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
+}
+
+bool sipua_sub_live(const struct sipua *ua, const struct sipua_sub *s)
+{
+	for (const struct sipua_sub *x = ua->subs; x; x = x->next)
+		if (x == s)
+			return true;
+	return false;
+}
+
+/* At quit, after nua_shutdown (which ended the dialogs): nua_destroy takes the handles, the
+ * memory behind them is ours. */
+void sipua_subs_free(struct sipua *ua)
+{
+	while (ua->subs) {
+		struct sipua_sub *s = ua->subs;
+
+		ua->subs = s->next;
+		if (s->nh)
+			nua_handle_bind(s->nh, NULL);
+		free(s);
+	}
+}
+
+/* Our presence, PUBLISHed to the account's server (RFC 3903). nua keeps the entity tag and
+ * refreshes the publication before it expires; a new body replaces it. */
+void sipua_on_publish(struct sipua *ua, struct sipua_acc *acc, int status, char const *phrase,
+		      sip_t const *sip)
+{
+	char why[400];
+
+	if (status < 200)
+		return;
+	if ((status == 401 || status == 407) &&
+	    sipua_authenticate(ua, acc->pub_nh, acc, &acc->pub_auth_tries, status, sip, why,
+			       sizeof(why)))
+		return;
+	acc->pub_auth_tries = 0;
+	if (ua->ev->publish_status)
+		ua->ev->publish_status(ua->arg, acc, status,
+				       (status == 401 || status == 407) ? why : phrase);
+}
+
+int sipua_publish(struct sipua *ua, struct sipua_acc *acc, const char *pidf, unsigned expires)
+{
+	char aor[CFG_STR + 8], exp[16];
+
+	if (!acc)
+		return EINVAL;
+	if (!acc->pub_nh) {
+		snprintf(aor, sizeof(aor), "%s", acc->cfg.uri);
+		acc->pub.kind = HND_PUB;
+		acc->pub.acc = acc;
+		acc->pub_nh = nua_handle(ua->nua, (union sipua_hnd *)&acc->pub, NUTAG_URL(aor),
+					 SIPTAG_TO_STR(acc->from), SIPTAG_FROM_STR(acc->from),
+					 TAG_END());
+		if (!acc->pub_nh)
+			return ENOMEM;
+		sipua_ws_route(acc->pub_nh, acc);
+	}
+	snprintf(exp, sizeof(exp), "%u", expires);
+	acc->pub_auth_tries = 0;
+	nua_publish(acc->pub_nh, SIPTAG_EVENT_STR("presence"),
+		    SIPTAG_CONTENT_TYPE_STR("application/pidf+xml"), SIPTAG_PAYLOAD_STR(pidf),
+		    SIPTAG_EXPIRES_STR(exp),
+		    TAG_IF(acc->route[0], SIPTAG_ROUTE_STR(acc->route)), TAG_END());
+	return 0;
+}

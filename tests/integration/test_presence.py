@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Presence between ttyphones through the lab's Kamailio with its presence server
+(Lab(presence=True): presence, presence_xml on SQLite): an account with presence = yes
+subscribes to its contacts' presence (PIDF) and PUBLISHes ours. Two phones see each other
+online, then each other's away with its note, busy while in a call (presence_in_call) and
+online after it, not busy with presence_in_call = no; a contact nobody publishes for is
+offline; a bad presence command is refused and changes nothing. The time from a
+presence command to the watcher's event is printed."""
+
+import os
+import time
+
+import ttylab
+
+ttylab.require_ttyphone()
+ttylab.require_tools("kamailio")
+
+
+class Presence(ttylab.LabTestCase):
+    lab_args = {"presence": True}
+
+    def phone(self, user, contacts, **account):
+        """A phone with presence = yes whose contacts.ini lists contacts ({name: user})."""
+        k = self.lab.kam
+        d = os.path.join(self.lab.dir, "phone-%s-%d" % (user, len(self.lab.phones)),
+                         "config", "ttyphone")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "contacts.ini"), "w", encoding="utf-8") as f:
+            for name, who in contacts.items():
+                f.write("[contact %s]\nuri = %s\n" % (name, k.aor(who)))
+        acc = {"presence": "yes"}
+        acc.update(account)
+        p = self.lab.phone(user, account=acc)
+        p.wait_event(event="reg", state="registered", code=200)
+        return p
+
+    def test_two_phones_see_each_other_online_then_away_with_the_note(self):
+        a = self.phone("alice", {"bob": "bob"})
+        b = self.phone("bob", {"alice": "alice"})
+        a.wait_event(event="presence", contact="bob", state="online", since=0)
+        b.wait_event(event="presence", contact="alice", state="online", since=0)
+        mark = a.mark()
+        t0 = time.monotonic()
+        b.send("presence away gone fishing")
+        mine = b.wait_event(event="presence", contact="")
+        self.assertEqual((mine["state"], mine["note"], mine["published"]),
+                         ("away", "gone fishing", 1))
+        ev = a.wait_event(event="presence", contact="bob", state="away", since=mark)
+        print("presence: bob's away reached alice in %.1f ms"
+              % ((time.monotonic() - t0) * 1000))
+        self.assertEqual(ev["note"], "gone fishing")
+        self.assertIn("sip:bob@", ev["uri"])
+        b.send("presence busy")
+        self.assertEqual(a.wait_event(event="presence", contact="bob", state="busy")["note"],
+                         "")
+        b.send("presence offline")
+        a.wait_event(event="presence", contact="bob", state="offline")
+        b.send("presence online back")
+        self.assertEqual(a.wait_event(event="presence", contact="bob",
+                                      state="online")["note"], "back")
+
+    def test_busy_in_a_call_and_online_after_it(self):
+        a = self.phone("alice", {"bob": "bob", "carol": "carol"})
+        b = self.phone("bob", {"alice": "alice"})
+        c = self.phone("carol", {"alice": "alice"}, presence_in_call="no")
+        for who in ("bob", "carol"):
+            a.wait_event(event="presence", contact=who, state="online", since=0)
+        mark = a.mark()
+        b.send("call carol")
+        inc = c.wait_event(event="call", state="incoming")
+        c.send("answer %d" % inc["id"])
+        b.wait_event(event="call", state="established")
+        ev = a.wait_event(event="presence", contact="bob", state="busy", since=mark)
+        self.assertEqual(ev["note"], "on the phone")
+        b.send("hangup")
+        c.wait_event(event="call", state="ended")
+        a.wait_event(event="presence", contact="bob", state="online", since=mark)
+        # carol said presence_in_call = no: no busy from her the whole time
+        self.assertFalse(a.find_events(event="presence", contact="carol", state="busy",
+                                       since=mark))
+
+    def test_a_contact_nobody_publishes_for_is_offline(self):
+        a = self.phone("alice", {"ghost": "dave"})   # dave never registers
+        ev = a.wait_event(event="presence", contact="ghost", since=0)
+        self.assertEqual(ev["state"], "offline")
+
+    def test_a_bad_presence_command_is_refused_and_changes_nothing(self):
+        a = self.phone("alice", {"bob": "bob"})
+        b = self.phone("bob", {"alice": "alice"})
+        b.wait_event(event="presence", contact="alice", state="online", since=0)
+        mark = b.mark()
+        err = a.command("presence sideways", event="error")
+        self.assertIn("unknown state", err["message"])
+        a.send("presence away")
+        b.wait_event(event="presence", contact="alice", state="away", since=mark)
+        self.assertEqual(len(b.find_events(event="presence", contact="alice", since=mark)),
+                         1, "only the good command's change reached bob")
+        self.assertTrue(a.alive() and b.alive())
+
+
+if __name__ == "__main__":
+    ttylab.main()
