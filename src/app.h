@@ -80,6 +80,10 @@ unsigned app_account_count(const struct app *a);
 void app_account_view(const struct app *a, unsigned i, struct app_account_view *v);
 /* i-th call in creation order, including ended calls still shown (see app_reap). */
 bool app_call_view(const struct app *a, unsigned i, struct app_call_view *v);
+/* A contact's presence (app_presence.c): its state name ("online", "away", "busy",
+ * "offline", "unknown") and note, while some account watches it; false otherwise. */
+bool app_presence_view(const struct app *a, const char *contact, const char **state,
+		       const char **note);
 bool app_call_stats(struct app *a, unsigned id, struct media_stats *out);
 unsigned app_active_call(const struct app *a);   /* 0: none */
 const char *reg_state_name(enum reg_state s);

@@ -256,3 +256,18 @@ void app_presence_command(struct app *a, const char *state, const char *note,
 	jw_int(&w, "published", sent);
 	app_emit_w(a, &w);
 }
+
+bool app_presence_view(const struct app *a, const char *contact, const char **state,
+		       const char **note)
+{
+	for (unsigned k = 0; a->pres && k < a->pres->n; k++) {
+		const struct app_watch *w = &a->pres->w[k];
+
+		if (!strcmp(w->contact, contact)) {
+			*state = pres_state_name(w->info.state);
+			*note = w->info.note;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,11 +1,14 @@
 /* view_contacts.c: the contacts pane. Its rows: the built-in echo test (always first), the
  * address book (contacts.ini), then people who wrote to us and are not in the book. "/"
  * filters as you type (name, URI or notes; any case, in any script str_casefind folds). A row shows who is in a call with us and who
- * has unread messages; presence is not known yet (no SUBSCRIBE), so nothing pretends to be. */
+ * has unread messages, and, when an account has presence = yes, the contact's presence
+ * (online, away, busy, offline and the note: app_presence_view). */
 #include "tui_int.h"
 #include "draw.h"
 #include "app.h"
 #include "strutil.h"
+
+#define PRES_NOTE_SHOWN 128
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,17 +160,21 @@ static void draw(struct tui *t, struct view *v)
 		bool sel = t->cs.top + i == t->cs.sel;
 		const char *state = call_state_of(t, r);
 		unsigned unread = unread_of(t, r);
+		const char *pres = NULL, *pnote = "";
 		char name[128], detail[160];
 		int y = 1 + i, x = 1, nw;
 		enum role role = sel ? (focused ? R_SEL : R_TITLE) : R_NORMAL;
 
 		contacts_row_name(t, r, name, sizeof(name));
+		if (r->kind == ROW_CONTACT &&
+		    !app_presence_view(t->app, t->book.v[r->index].name, &pres, &pnote))
+			pres = NULL;
 		if (sel)
 			draw_fill(w, y, 1, width, role);
 		wattron(w, draw_attr(role));
 		if (unread)
 			x += draw_text(w, y, x, 2, draw_glyph(G_UNREAD));
-		else if (state)
+		else if (state || (pres && !strcmp(pres, "online")))
 			x += draw_text(w, y, x, 2, draw_glyph(G_ONLINE));
 		else
 			x += draw_text(w, y, x, 2, " ");
@@ -179,7 +186,13 @@ static void draw(struct tui *t, struct view *v)
 			snprintf(detail, sizeof(detail), "%u new", unread);
 		else if (state)
 			snprintf(detail, sizeof(detail), "%s", state);
-		else if (r->kind == ROW_ECHO)
+		else if (pres && strcmp(pres, "unknown")) {
+			char safe[PRES_NOTE_SHOWN];
+
+			/* someone else's words: escaped */
+			str_escape_terminal(safe, sizeof(safe), pnote, strlen(pnote), false);
+			snprintf(detail, sizeof(detail), "%s%s%s", pres, safe[0] ? ": " : "", safe);
+		} else if (r->kind == ROW_ECHO)
 			snprintf(detail, sizeof(detail), "audio test");
 		else if (r->kind == ROW_CONTACT && t->book.v[r->index].notes[0])
 			snprintf(detail, sizeof(detail), "%s", t->book.v[r->index].notes);
@@ -190,7 +203,8 @@ static void draw(struct tui *t, struct view *v)
 			detail[0] = '\0';
 		if (detail[0] && x < width - 2)
 			draw_right(w, y, x, width + 1 - x, sel ? role : unread ? R_OK : state ? R_WARN :
-				   R_DIM, detail);
+				   pres && !strcmp(pres, "online") ? R_OK :
+				   pres && !strcmp(pres, "busy") ? R_WARN : R_DIM, detail);
 	}
 	if (show_filter) {
 		draw_editor(w, h, 1, width, "/", &t->cs.filter, t->cs.typing ? R_NORMAL : R_DIM);
