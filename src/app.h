@@ -82,6 +82,10 @@ void app_account_view(const struct app *a, unsigned i, struct app_account_view *
 bool app_call_view(const struct app *a, unsigned i, struct app_call_view *v);
 /* A contact's presence (app_presence.c): its state name ("online", "away", "busy",
  * "offline", "unknown") and note, while some account watches it; false otherwise. */
+/* New voicemail messages over all accounts with mwi = yes (app_mwi.c). */
+unsigned app_mwi_new(const struct app *a);
+/* The first account's voicemail URI (the default account's first), or NULL. */
+const char *app_voicemail_uri(const struct app *a);
 bool app_presence_view(const struct app *a, const char *contact, const char **state,
 		       const char **note);
 bool app_call_stats(struct app *a, unsigned id, struct media_stats *out);

@@ -110,6 +110,9 @@ struct app {
 	void *ext_arg;
 	unsigned long next_msg_cookie;
 	struct app_presence *pres;        /* app_presence.c; NULL until an account uses it */
+	struct sipua_sub *mwi_sub[CFG_MAX_ACCOUNTS];   /* app_mwi.c */
+	unsigned mwi_new[CFG_MAX_ACCOUNTS], mwi_old[CFG_MAX_ACCOUNTS];
+	bool mwi_waiting[CFG_MAX_ACCOUNTS];
 	struct loop_timer *stats_timer;
 	bool stats_armed;                 /* the stats timer runs only while media does */
 	struct audio_probe *audio_probe;  /* start-up check of the audio server */
@@ -189,6 +192,10 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 void app_presence_calls_changed(struct app *a);
 void app_presence_command(struct app *a, const char *state, const char *note,
 			  app_reply_fn *reply, void *rarg);
+/* app_mwi.c */
+void app_mwi_on_registered(struct app *a, unsigned acc_index);
+void app_mwi_notify(struct app *a, void *owner, const char *body, size_t len);
+void app_mwi_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended);
 /* A SIP INFO's trickled candidates (application/trickle-ice-sdpfrag) for the call. */
 void app_webrtc_trickle(struct app *a, struct app_call *c, const char *frag, size_t len);
 

@@ -30,8 +30,10 @@ static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, in
 	jw_int(&w, "code", code);
 	jw_str(&w, "reason", reason);
 	app_emit_w(a, &w);
-	if (a->reg[i] == REG_REGISTERED)
+	if (a->reg[i] == REG_REGISTERED) {
 		app_presence_on_registered(a, i);
+		app_mwi_on_registered(a, i);
+	}
 }
 
 /* An incoming call we cannot take, before it rang: 488 with reason, why in the log, and the
@@ -386,13 +388,19 @@ static void ua_message_status(void *arg, unsigned long cookie, const char *to, i
 static void ua_notify(void *arg, void *owner, const char *event, const char *ctype,
 		      const char *body, size_t len)
 {
-	app_presence_notify(arg, owner, event, ctype, body, len);
+	if (!strcmp(event, "message-summary"))
+		app_mwi_notify(arg, owner, body, len);
+	else
+		app_presence_notify(arg, owner, event, ctype, body, len);
 }
 
 static void ua_sub_state(void *arg, void *owner, const char *event, int code,
 			 const char *reason, bool active, bool ended)
 {
-	app_presence_sub_state(arg, owner, event, code, reason, active, ended);
+	if (!strcmp(event, "message-summary"))
+		app_mwi_sub_state(arg, owner, code, reason, ended);
+	else
+		app_presence_sub_state(arg, owner, event, code, reason, active, ended);
 }
 
 static void ua_publish_status(void *arg, struct sipua_acc *acc, int code, const char *reason)

@@ -270,6 +270,13 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 		set_bool(c, &a->presence, name, v);
 	} else if (!strcmp(name, "presence_in_call")) {
 		set_bool(c, &a->presence_in_call, name, v);
+	} else if (!strcmp(name, "mwi")) {
+		set_bool(c, &a->mwi, name, v);
+	} else if (!strcmp(name, "voicemail")) {
+		if (*v && !is_sip_uri(v))
+			diag(c->cfg, c->line, false, "voicemail must be a sip: URI, not \"%s\"", v);
+		else
+			set_str(c, a->voicemail, sizeof(a->voicemail), name, v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {

@@ -43,6 +43,8 @@ struct account_cfg {
 	 * our state; busy while in a call unless presence_in_call = no. */
 	bool presence;
 	bool presence_in_call;
+	bool mwi;                  /* subscribe to our own message-summary (app_mwi.c) */
+	char voicemail[CFG_STR];   /* the mailbox's URI, which V calls; empty: none */
 	int line;                  /* line of the section title, for messages */
 };
 

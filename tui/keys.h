@@ -58,6 +58,7 @@ enum key_scope {
 	X(DTMF,        SC_MAIN,     TK_DIGITS,        0,     "0-9 * #",  "send DTMF during a call") \
 	X(MESSAGE,     SC_MAIN,     'm',              0,     "m",        "chat with the selected contact (or the caller)") \
 	X(HISTORY,     SC_MAIN,     'r',              0,     "r",        "recent calls and messages: the history (also :history)") \
+	X(VOICEMAIL,   SC_MAIN,     'V',              0,     "V",        "call the voicemail ([account] voicemail = URI)") \
 	X(UP,          SC_MOVE,     TK_FN(KEY_UP),    'k',   "Up k",     "move up") \
 	X(DOWN,        SC_MOVE,     TK_FN(KEY_DOWN),  'j',   "Down j",   "move down") \
 	X(PAGE_UP,     SC_MOVE,     TK_FN(KEY_PPAGE), TK_CTRL('B'), "PgUp ^B", "page up") \

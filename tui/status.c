@@ -48,7 +48,7 @@ void status_draw(struct tui *t)
 {
 	WINDOW *w = t->status_win;
 	struct seg s[MAX_SEGS];
-	unsigned n = 0, naccs = app_account_count(t->app), calls = 0, ringing = 0, unread;
+	unsigned n = 0, naccs = app_account_count(t->app), calls = 0, ringing = 0, unread, vm;
 	struct app_call_view cv;
 	const char *left = t->status_msg[0] ? t->status_msg : hint(t);
 	int lw, maxprio, x, k = 0;
@@ -82,6 +82,11 @@ void status_draw(struct tui *t)
 	unread = chat_unread_total(&t->chat);
 	if (unread) {
 		snprintf(s[n].text, sizeof(s[n].text), "%s %u", draw_glyph(G_UNREAD), unread);
+		s[n].role = R_STATUS;
+		s[n++].prio = 1;
+	}
+	if ((vm = app_mwi_new(t->app)) > 0) {   /* new voicemail (app_mwi.c) */
+		snprintf(s[n].text, sizeof(s[n].text), "voicemail %s %u", draw_glyph(G_UNREAD), vm);
 		s[n].role = R_STATUS;
 		s[n++].prio = 1;
 	}

@@ -587,6 +587,18 @@ static void global_request(struct tui *t, enum request req, int key)
 	case REQ_HISTORY:
 		history_view_open(t, NULL);
 		break;
+	case REQ_VOICEMAIL: {
+		const char *vm = app_voicemail_uri(t->app);
+		char cmd[CFG_STR + 8];
+
+		if (!vm) {
+			tui_status(t, true, "no voicemail: set [account] voicemail = sip:...");
+			break;
+		}
+		snprintf(cmd, sizeof(cmd), "call %s", vm);
+		tui_exec(t, cmd);
+		break;
+	}
 	case REQ_MESSAGE: {
 		struct app_call_view cv;
 		unsigned id = tui_target_call(t);
