@@ -13,7 +13,9 @@ started by the test suite on 127.0.0.1 with free ports, and stopped by it.
 Pieces (each usable on its own, all re-exported here):
   ttylab_core      free ports, Proc (process groups, logs), cleanup at exit/signals,
                    leftovers()/assert_no_leftovers()
-  ttylab_kamailio  Kamailio (registrar + proxy, UDP/TCP/TLS/WS/WSS, digest auth, test CAs)
+  ttylab_kamailio  Kamailio (registrar + proxy, UDP/TCP/TLS/WS/WSS, digest auth, test CAs;
+                   presence=True: presence/BLF/MWI server), raw SIP helpers (sip_request,
+                   sip_register, sip_publish, SipSubscriber)
   ttylab_ws        WsClient (a minimal RFC 6455 client with subprotocol sip, for checks)
   ttylab_pulse     Pulse (headless daemon, per-phone null sinks, play/record)
   ttylab_audio     tone WAVs and analysis (frequency, dBFS, gaps, onset)
@@ -34,9 +36,10 @@ import unittest
 from ttylab_core import (LOCALHOST, LabError, Proc, assert_no_leftovers, debug, env_flag,
                          free_port, free_ports, leftovers, live_procs, make_tempdir, run,
                          stop_all, tail, wait_until, which)
-from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, Kamailio, make_certs,
-                             sip_options, sip_register, sip_request, sip_response,
-                             ws_client)
+from ttylab_kamailio import (DEFAULT_REALM, DEFAULT_USERS, EVENT_CONTENT_TYPES, Kamailio,
+                             SipMessage, SipSubscriber, make_certs, message_summary, pidf,
+                             sip_options, sip_publish, sip_register, sip_request,
+                             sip_response, ws_client)
 from ttylab_ws import TcpRelay, WsClient, WsClosed
 from ttylab_pulse import Pulse, Recorder
 from ttylab_audio import (analyze, dominant_frequency, goertzel_power, longest_gap_ms,
@@ -98,7 +101,7 @@ class Lab:
     """
 
     def __init__(self, pulse=False, users=None, realm=DEFAULT_REALM, kamailio=True,
-                 strict=True, qop=True, rtpproxy=None):
+                 strict=True, qop=True, rtpproxy=None, presence=False):
         self.dir = make_tempdir("ttylab-")
         self.want_pulse = pulse
         self.want_kam = kamailio
@@ -113,6 +116,9 @@ class Lab:
         # rtpproxy: True (a new Relay), a Relay, or "udp:127.0.0.1:PORT": Kamailio routes
         # media through it (ttylab_relay). lab.relay is the Relay (None otherwise).
         self.rtpproxy = rtpproxy
+        # presence=True: the lab's Kamailio is also the presence server of its domain
+        # (presence, BLF dialog-info, MWI message-summary; ttylab_kamailio PRESENCE_MODULES).
+        self.presence = presence
         self.relay = Relay() if rtpproxy is True else (
             rtpproxy if isinstance(rtpproxy, Relay) else None)
 
@@ -125,7 +131,7 @@ class Lab:
             if self.want_kam:
                 self.kam = Kamailio(users=self.users, realm=self.realm, qop=self.qop,
                                     workdir=os.path.join(self.dir, "kamailio"),
-                                    rtpproxy=rtpp).start()
+                                    rtpproxy=rtpp, presence=self.presence).start()
             if self.want_pulse:
                 self.pulse = Pulse(workdir=os.path.join(self.dir, "pulse")).start()
         except BaseException:
@@ -316,7 +322,8 @@ __all__ = [
     "wait_until", "which",
     # servers and peers
     "DEFAULT_REALM", "DEFAULT_USERS", "Kamailio", "make_certs", "sip_options",
-    "sip_register", "sip_request", "Pulse", "Recorder", "SCENARIO_DIR", "Sipp",
+    "sip_register", "sip_request", "sip_response", "ws_client", "sip_publish",
+    "SipMessage", "SipSubscriber", "pidf", "message_summary", "EVENT_CONTENT_TYPES", "Pulse", "Recorder", "SCENARIO_DIR", "Sipp",
     "SippResult", "scenario_path", "Baresip", "Relay",
     # other users and processes
     "ensure_unix_users", "python_as", "rss_kb", "tcp_ports",

@@ -10,6 +10,12 @@ subprotocol "sip"); their Contact hosts ("xyz.invalid;transport=ws") cannot be r
 they are handled like TCP/TLS ones: the registration keeps the connection's source address
 (fix_nated_register), dialog Contacts get an alias (add_contact_alias / handle_ruri_alias),
 as Kamailio's own websocket examples do.
+
+Kamailio(presence=True) is also the presence server of its domain (PRESENCE_MODULES):
+PUBLISH/SUBSCRIBE for presence (PIDF), dialog (BLF; calls through the proxy are published
+by pua_dialoginfo) and message-summary (MWI), with the same digest auth; other events are
+relayed to the phone as without it. sip_publish() and SipSubscriber are the suite's own
+publisher and watcher (pidf() and message_summary() write bodies).
 """
 
 import os
@@ -33,6 +39,7 @@ DEFAULT_USERS = {
     "frank": "frank-secret",
 }
 DEFAULT_REALM = "lab.test"
+SQLITE_SCRIPT_DIR = "/usr/share/kamailio/db_sqlite"
 MODULE_DIRS = ["/usr/lib/x86_64-linux-gnu/kamailio/modules",
                "/usr/lib/kamailio/modules", "/usr/local/lib64/kamailio/modules",
                "/usr/local/lib/kamailio/modules"]
@@ -56,6 +63,7 @@ listen=tls:127.0.0.1:@TLS_PORT@
 # WebSocket: plain HTTP upgrade on WS_PORT, over TLS on WSS_PORT (event_route[xhttp:request]).
 listen=tcp:127.0.0.1:@WS_PORT@
 listen=tls:127.0.0.1:@WSS_PORT@
+@PRESENCE_LISTEN@
 # With the port: a bare "127.0.0.1" would make every phone on 127.0.0.1 "myself".
 alias="127.0.0.1:@SIP_PORT@"
 alias="127.0.0.1:@TLS_PORT@"
@@ -88,6 +96,7 @@ loadmodule "tls.so"
 loadmodule "xhttp.so"
 loadmodule "websocket.so"
 @RTPPROXY_MODULE@
+@PRESENCE_MODULES@
 
 modparam("ctl", "binrpc", "unix:@CTL@")
 modparam("tm", "fr_timer", 8000)
@@ -146,6 +155,7 @@ request_route {
 		t_check_trans();
 	}
 
+@PRESENCE_ROUTE@
 	route(AUTH);
 
 	remove_hf("Route");
@@ -154,6 +164,7 @@ request_route {
 	}
 
 	route(REGISTRAR);
+@DIALOGINFO_ROUTE@
 
 	if (uri != myself) {
 		# Straight to a URI that is not ours (e.g. a SIPp UAS at its own port).
@@ -195,6 +206,7 @@ route[WITHINDLG] {
 		route(RELAY);
 		exit;
 	}
+@PRESENCE_WITHINDLG@
 	sl_send_reply("404", "Not here");
 	exit;
 }
@@ -265,6 +277,7 @@ onreply_route[MANAGE_REPLY] {
 @RTPPROXY_REPLY@
 }
 
+@PRESENCE_ROUTES@
 # HTTP on any TCP/TLS listener lands here: only a WebSocket upgrade on the ws/wss ports is
 # accepted (the websocket module checks Sec-WebSocket-Protocol: sip).
 event_route[xhttp:request] {
@@ -299,6 +312,170 @@ RTPPROXY_RELAY = """	if (is_method("INVITE|ACK|BYE|CANCEL|UPDATE|PRACK")) {
 RTPPROXY_REPLY = """	if (has_body("application/sdp") || status =~ "^[3-6][0-9][0-9]$") {
 		rtpproxy_manage("co");
 	}
+"""
+
+# Kamailio(presence=True): a presence server of its own (RFC 3856/3903/6665) for presence
+# (PIDF), dialog-info (BLF, RFC 4235) and message-summary (MWI, RFC 3842), from Debian's
+# kamailio-presence-modules. Presentities and subscriptions live in Kamailio's shared
+# memory (publ_cache 2, subs_db_mode 0): db_sqlite 5.6.3 sets no busy timeout, and with
+# presentities in the lab's SQLite file two workers writing at once (pua_dialoginfo
+# PUBLISHes caller and callee together) failed with "database is locked" and NOTIFYs were
+# lost. The file (made by the suite) backs pua and the table version checks. Calls through the proxy are tracked by the dialog module (memory only)
+# and pua_dialoginfo PUBLISHes their dialog-info for our users to this same server.
+PRESENCE_MODULES = """loadmodule "textopsx.so"
+loadmodule "db_sqlite.so"
+loadmodule "presence.so"
+loadmodule "presence_xml.so"
+loadmodule "presence_dialoginfo.so"
+loadmodule "presence_mwi.so"
+loadmodule "dialog.so"
+loadmodule "pua.so"
+loadmodule "pua_dialoginfo.so"
+modparam("presence", "db_url", "@DB_URL@")
+modparam("presence", "publ_cache", 2)
+modparam("presence", "subs_db_mode", 0)
+modparam("presence", "max_expires", 3600)
+modparam("presence", "min_expires", 10)
+modparam("presence_xml", "db_url", "@DB_URL@")
+# No XCAP authorization rules: every watcher is allowed.
+modparam("presence_xml", "force_active", 1)
+modparam("presence_xml", "integrated_xcap_server", 0)
+modparam("dialog", "db_mode", 0)
+modparam("pua", "db_url", "@DB_URL@")
+modparam("pua", "db_mode", 0)
+modparam("pua", "outbound_proxy", "sip:127.0.0.1:@PUA_PORT@")
+# PUBLISH only for the URIs the script puts in these AVPs (our users), not for every
+# 127.0.0.1 URI (a SIPp caller at its own port would get PUBLISHes it does not expect).
+modparam("pua_dialoginfo", "use_pubruri_avps", 1)
+modparam("pua_dialoginfo", "pubruri_caller_avp", "$avp(pubruri_caller)")
+modparam("pua_dialoginfo", "pubruri_callee_avp", "$avp(pubruri_callee)")
+modparam("pua_dialoginfo", "pubruri_caller_dlg_var", "pubruri_caller")
+modparam("pua_dialoginfo", "pubruri_callee_dlg_var", "pubruri_callee")
+modparam("pua_dialoginfo", "callee_trying", 1)
+modparam("pua_dialoginfo", "publish_dialog_req_within", 0)
+"""
+# pua's PUBLISHes reach the server on a UDP socket of their own with a single worker
+# (pua "outbound_proxy"), so that they are taken in the order sent: with two workers an
+# "early" could overtake the "trying" before it.
+PRESENCE_LISTEN = """socket_workers=1
+listen=udp:127.0.0.1:@PUA_PORT@
+"""
+PRESENCE_ROUTE = "\troute(PRESENCE);\n"
+DIALOGINFO_ROUTE = "\troute(DIALOGINFO);\n"
+# In-dialog SUBSCRIBE (refresh, Expires: 0) to the server's own Contact.
+PRESENCE_WITHINDLG = """	if (is_method("SUBSCRIBE") && uri == myself) {
+		route(PRESENCE_HANDLE);
+	}
+"""
+PRESENCE_ROUTES = r"""# Out-of-dialog PUBLISH/SUBSCRIBE to our domain for the events this server has; others
+# (e.g. SUBSCRIBE Event: talk) go on to the user's phone as without presence.
+route[PRESENCE] {
+	if ($Rp == @PUA_PORT@) {
+		# Only Kamailio's own pua sends here (not challenged).
+		if (!is_method("PUBLISH") || $si != "127.0.0.1" || uri != myself || $rU == $null) {
+			sl_send_reply("403", "Forbidden");
+			exit;
+		}
+		route(PUA_PUBLISH);
+		route(PRESENCE_HANDLE);
+	}
+	if (!is_method("PUBLISH|SUBSCRIBE") || uri != myself || $rU == $null) {
+		return;
+	}
+	if (!($hdr(Event) =~ "^[[:space:]]*(presence|presence\.winfo|dialog|message-summary)[[:space:]]*(;.*)?$")) {
+		return;
+	}
+	if ($au == $null || !pv_auth_check("@REALM@", "$sht(users=>$au)", "0", "1")) {
+		auth_challenge("@REALM@", "@QOP@");
+		exit;
+	}
+	consume_credentials();
+	# One publishes only one's own state and reads only one's own voicemail.
+	if ((is_method("PUBLISH") || $hdr(Event) =~ "^[[:space:]]*message-summary") && $au != $rU) {
+		sl_send_reply("403", "Not Your Presentity");
+		exit;
+	}
+	if ($sht(users=>$rU) == $null) {
+		sl_send_reply("404", "Not Found");
+		exit;
+	}
+	route(PRESENCE_HANDLE);
+}
+
+# pua (5.6.3) sends a state change without SIP-If-Match while the PUBLISH before it has
+# no answer yet (a callee's 180 and 200 at once), so one call got several publications,
+# 412s, and a BLF left at "early" or "confirmed" after the call. Each of its dialog-info
+# PUBLISHes is made a new publication instead: presence then replaces the one of the same
+# dialog id (delete_presentity_if_dialog_id_exists), in the order they come. Body-less
+# refreshes keep their SIP-If-Match. pua_dialoginfo writes "Trying"; RFC 4235 "trying".
+route[PUA_PUBLISH] {
+	if (has_body("application/dialog-info+xml")) {
+		remove_hf("SIP-If-Match");
+		subst_body("#<state>Trying</state>#<state>trying</state>#");
+		msg_apply_changes();
+	}
+}
+
+route[PRESENCE_HANDLE] {
+	# NOTIFYs are new requests of Kamailio's own (tm), sent to the Contact that presence
+	# stores: no request_route runs for them, so an ;alias= would not be followed
+	# (handle_ruri_alias) and "*.invalid" cannot be resolved. So presence is given the
+	# client's source address as Contact: fix_nated_contact() for UDP behind a NAT; on a
+	# connection a new Contact with the connection's own transport ("ws" for WS and WSS,
+	# as Kamailio writes it; a client's "transport=wss" would be read as UDP), applied to
+	# the message (msg_apply_changes) so that presence parses it. NOTIFYs then find the
+	# TCP/TLS/WebSocket connection by that address.
+	if (is_method("SUBSCRIBE") && isflagset(5) && is_present_hf("Contact")) {
+		if (proto == UDP) {
+			fix_nated_contact();
+		} else {
+			$var(tr) = "tcp";
+			if (proto == TLS) {
+				$var(tr) = "tls";
+			} else if (proto == WS || proto == WSS) {
+				$var(tr) = "ws";
+			}
+			$var(cu) = $(ct{tobody.user});
+			if ($var(cu) != $null && $var(cu) != "") {
+				$var(cu) = $var(cu) + "@";
+			} else {
+				$var(cu) = "";
+			}
+			remove_hf("Contact");
+			append_hf("Contact: <sip:$var(cu)$si:$sp;transport=$var(tr)>\r\n");
+			msg_apply_changes();
+		}
+	}
+	if (!t_newtran()) {
+		sl_reply_error();
+		exit;
+	}
+	if (is_method("PUBLISH")) {
+		handle_publish();
+	} else {
+		handle_subscribe();
+	}
+	t_release();
+	exit;
+}
+
+# An INVITE of or to one of our users: the dialog module follows it and pua_dialoginfo
+# PUBLISHes trying/early/confirmed/terminated for them (AoRs on our canonical domain).
+route[DIALOGINFO] {
+	if (!is_method("INVITE") || has_totag()) {
+		return;
+	}
+	if (from_uri == myself && $fU != $null && $sht(users=>$fU) != $null) {
+		$avp(pubruri_caller) = "sip:" + $fU + "@@DOMAIN@";
+	}
+	if (uri == myself && $rU != $null && $sht(users=>$rU) != $null) {
+		$avp(pubruri_callee) = "sip:" + $rU + "@@DOMAIN@";
+	}
+	if ($avp(pubruri_caller) != $null || $avp(pubruri_callee) != $null) {
+		dlg_manage();
+	}
+}
+
 """
 
 TLS_CFG_TEMPLATE = """[server:default]
@@ -411,12 +588,14 @@ def sip_options(host, port, transport="udp", timeout=1.0, ca_file=None,
 
 class _SipReader:
     """Reads whole SIP messages from a UDP or stream (TCP/TLS) socket, or a WsClient (one
-    message per WebSocket message, RFC 7118)."""
+    message per WebSocket message, RFC 7118). A timeout loses nothing: a message read in
+    part stays in the buffer for the next read(). `eof` becomes True when a stream ends."""
 
     def __init__(self, sock, transport):
         self.sock = sock
         self.transport = transport
         self.buf = b""
+        self.eof = False
 
     def read(self, timeout):
         """One SIP message (headers + body) as text, or None on timeout/EOF."""
@@ -426,21 +605,20 @@ class _SipReader:
         try:
             if self.transport == "udp":
                 return self.sock.recv(65535).decode("utf-8", "replace")
-            while b"\r\n\r\n" not in self.buf:
-                chunk = self.sock.recv(4096)
+            while True:
+                self.buf = self.buf.lstrip(b"\r\n")  # CRLF keep-alives (RFC 5626)
+                if b"\r\n\r\n" in self.buf:
+                    head, rest = self.buf.split(b"\r\n\r\n", 1)
+                    m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
+                    n = int(m.group(1)) if m else 0
+                    if len(rest) >= n:
+                        self.buf = rest[n:]
+                        return (head + b"\r\n\r\n" + rest[:n]).decode("utf-8", "replace")
+                chunk = self.sock.recv(65536)
                 if not chunk:
+                    self.eof = True
                     return None
                 self.buf += chunk
-            head, rest = self.buf.split(b"\r\n\r\n", 1)
-            m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
-            n = int(m.group(1)) if m else 0
-            while len(rest) < n:
-                chunk = self.sock.recv(4096)
-                if not chunk:
-                    break
-                rest += chunk
-            self.buf = rest[n:]
-            return (head + b"\r\n\r\n" + rest[:n]).decode("utf-8", "replace")
         except socket.timeout:
             return None
 
@@ -509,9 +687,11 @@ def sip_response(request, code, reason):
 
 
 def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp",
-                body="", content_type="text/plain", ca_file=None, timeout=2.0):
+                body="", content_type="text/plain", ca_file=None, timeout=2.0,
+                extra_headers=""):
     """Send one out-of-dialog request (e.g. MESSAGE) and return the first final answer
-    as (code, full text), or (None, "") on timeout. transport: udp, tcp, tls, ws, wss."""
+    as (code, full text), or (None, "") on timeout. transport: udp, tcp, tls, ws, wss.
+    extra_headers: more header lines, each ending in CRLF (e.g. "Event: presence\r\n")."""
     s, local = _client(host, port, transport, ca_file, timeout)
     msg = ("%s %s SIP/2.0\r\n"
            "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
@@ -519,12 +699,12 @@ def sip_request(host, port, method, ruri, from_uri, to_uri=None, transport="udp"
            "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
            "Call-ID: %s@ttylab\r\nCSeq: 1 %s\r\n"
            "Contact: <sip:ttylab@%s;transport=%s>\r\n"
-           "%s"
+           "%s%s"
            "Content-Length: %d\r\n\r\n%s") % (
         method, ruri, transport.upper(), local, uuid.uuid4().hex[:12], from_uri,
         uuid.uuid4().hex[:8], to_uri or ruri, uuid.uuid4().hex, method, local,
         transport, ("Content-Type: %s\r\n" % content_type) if body else "",
-        len(body.encode()), body)
+        extra_headers, len(body.encode()), body)
     reader = _SipReader(s, transport)
     try:
         s.send(msg.encode())
@@ -593,6 +773,382 @@ def sip_register(host, port, domain, user, password, transport="udp", expires=60
             s.close()
 
 
+# --- presence, BLF and MWI from Python (RFC 3856, 3903, 4235, 3842, 6665) ---------------
+
+_COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "c": "content-type",
+            "l": "content-length", "v": "via", "o": "event", "k": "supported", "s": "subject"}
+
+# What a SUBSCRIBE accepts, and a PUBLISH carries, for each event package by default.
+EVENT_CONTENT_TYPES = {
+    "presence": "application/pidf+xml",
+    "presence.winfo": "application/watcherinfo+xml",
+    "dialog": "application/dialog-info+xml",
+    "message-summary": "application/simple-message-summary",
+}
+
+
+class SipMessage:
+    """A SIP message as the lab's Python peers see it. Attributes: text, first_line,
+    method (None for a response), code (None for a request), body, cseq (number),
+    cseq_method. header(name): the first value or None; headers(name): all values
+    (compact names such as "o" for Event are found under their long names)."""
+
+    def __init__(self, text):
+        self.text = text
+        head, _, self.body = text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        self.first_line = lines[0]
+        parts = self.first_line.split(" ", 2)
+        if parts[0] == "SIP/2.0":
+            self.method, self.code = None, int(parts[1])
+        else:
+            self.method, self.code = parts[0], None
+        self._headers = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and self._headers:   # folded line
+                k, v = self._headers[-1]
+                self._headers[-1] = (k, v + " " + line.strip())
+                continue
+            k, _, v = line.partition(":")
+            k = k.strip().lower()
+            self._headers.append((_COMPACT.get(k, k), v.strip()))
+        cseq = (self.header("cseq") or "0 ?").split()
+        self.cseq, self.cseq_method = int(cseq[0]), cseq[-1]
+
+    def headers(self, name):
+        name = name.lower()
+        name = _COMPACT.get(name, name)
+        return [v for k, v in self._headers if k == name]
+
+    def header(self, name):
+        found = self.headers(name)
+        return found[0] if found else None
+
+    def __repr__(self):
+        return "<SipMessage %s>" % self.first_line
+
+
+def _tag(value):
+    m = re.search(r";\s*tag=([^;>\s]+)", value or "")
+    return m.group(1) if m else None
+
+
+def _uri_of(value):
+    m = re.search(r"<([^>]+)>", value or "")
+    return m.group(1) if m else (value or "").split(";")[0].strip()
+
+
+def _auth_header(reply, method, uri, user, password):
+    """The Authorization / Proxy-Authorization line answering a 401/407, or None."""
+    for want, give in (("WWW-Authenticate", "Authorization"),
+                       ("Proxy-Authenticate", "Proxy-Authorization")):
+        m = re.search(r"(?im)^%s\s*:\s*(.+)$" % want, reply)
+        if m:
+            return "%s: %s\r\n" % (give, _digest_response(m.group(1).strip(), method, uri,
+                                                          user, password))
+    return None
+
+
+def pidf(entity, basic="open", note=None, tuple_id="t1"):
+    """A PIDF document (RFC 3863) for `entity` (an AoR): one tuple with <basic>open|closed,
+    an optional <note>."""
+    from xml.sax.saxutils import escape
+    return ('<?xml version="1.0" encoding="UTF-8"?>\r\n'
+            '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="%s">\r\n'
+            ' <tuple id="%s"><status><basic>%s</basic></status>%s</tuple>\r\n'
+            '</presence>\r\n') % (escape(entity, {'"': "&quot;"}), tuple_id, basic,
+                                  "<note>%s</note>" % escape(note) if note else "")
+
+
+def message_summary(new, old, urgent_new=0, urgent_old=0, waiting=None):
+    """An application/simple-message-summary body (RFC 3842) for voice messages."""
+    if waiting is None:
+        waiting = new > 0
+    return "Messages-Waiting: %s\r\nVoice-Message: %d/%d (%d/%d)\r\n" % (
+        "yes" if waiting else "no", new, old, urgent_new, urgent_old)
+
+
+def sip_publish(host, port, domain, user, password, body="", event="presence",
+                content_type=None, transport="udp", expires=60, etag=None,
+                presentity=None, ca_file=None, timeout=3.0):
+    """PUBLISH (RFC 3903) `body` as the `event` state of sip:PRESENTITY@domain (default:
+    the user's own AoR), answering a digest challenge as `user`. etag: SIP-If-Match, to
+    modify an earlier publication (body "" with etag: a refresh; expires=0: remove it).
+    content_type defaults from EVENT_CONTENT_TYPES. Returns (final code, SipMessage of
+    the answer), or (None, None) on timeout; answer.header("SIP-ETag") is the entity tag."""
+    s, local = _client(host, port, transport, ca_file, timeout)
+    reader = _SipReader(s, transport)
+    uri = "sip:%s@%s" % (presentity or user, domain)
+    call_id = uuid.uuid4().hex + "@ttylab"
+    tag = uuid.uuid4().hex[:8]
+    ctype = content_type or EVENT_CONTENT_TYPES.get(event, "text/plain")
+    auth = ""
+    try:
+        for cseq in (1, 2):
+            msg = ("PUBLISH %s SIP/2.0\r\n"
+                   "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: <sip:%s@%s>;tag=%s\r\nTo: <%s>\r\n"
+                   "Call-ID: %s\r\nCSeq: %d PUBLISH\r\n"
+                   "Event: %s\r\nExpires: %d\r\n%s%s%s"
+                   "Content-Length: %d\r\n\r\n%s") % (
+                uri, transport.upper(), local, uuid.uuid4().hex[:12], user, domain, tag,
+                uri, call_id, cseq, event, expires,
+                ("SIP-If-Match: %s\r\n" % etag) if etag else "",
+                ("Content-Type: %s\r\n" % ctype) if body else "", auth,
+                len(body.encode()), body)
+            s.send(msg.encode())
+            while True:
+                text = reader.read(timeout)
+                if text is None:
+                    return None, None
+                reply = SipMessage(text)
+                if reply.code and reply.code >= 200:
+                    break
+            if reply.code in (401, 407) and cseq == 1:
+                auth = _auth_header(text, "PUBLISH", uri, user, password) or ""
+                if auth:
+                    continue
+            return reply.code, reply
+        return reply.code, reply
+    finally:
+        s.close()
+
+
+class SipSubscriber:
+    """A watcher written in Python: SUBSCRIBEs (RFC 6665) to `target` (a URI) for `event`
+    as `user` over udp, tcp, tls, ws or wss, answering a digest challenge, and keeps its
+    socket open: a thread answers every NOTIFY with 200 OK at once and keeps it.
+
+        w = SipSubscriber("127.0.0.1", kam.sip_port, kam.domain, "bob", "bob-secret",
+                          kam.aor("alice"), event="presence")
+        code, answer = w.subscribe()            # 200; the first NOTIFY follows
+        n = w.wait_notify(lambda n: "open" in n.body)
+        w.refresh(); w.unsubscribe(); w.close()
+
+    notifies: every NOTIFY so far (SipMessage), in arrival order; wait_notify() hands
+    them out one by one, in that order. conn: an open WsClient to use (ws/wss).
+    Use as a context manager, or close() it."""
+
+    def __init__(self, host, port, domain, user, password, target, event="presence",
+                 transport="udp", expires=60, accept=None, ca_file=None, timeout=3.0,
+                 conn=None):
+        import threading
+        self.host, self.port, self.domain = host, port, domain
+        self.user, self.password = user, password
+        self.target = target
+        self.event = event
+        self.transport = transport
+        self.expires = expires
+        self.accept = accept or EVENT_CONTENT_TYPES.get(event.split(";")[0].strip())
+        self.timeout = timeout
+        if conn is not None:
+            self.sock, self.local = conn, conn.sip_host
+        else:
+            self.sock, self.local = _client(host, port, transport, ca_file, timeout)
+        self.call_id = uuid.uuid4().hex + "@ttylab"
+        self.from_tag = uuid.uuid4().hex[:8]
+        self.to_tag = None
+        self.remote_target = target
+        self.route_set = []
+        self.cseq = 0
+        self.notifies = []
+        self.requests = []          # every request that reached the socket (NOTIFY too)
+        self.answers = []           # every answer to our SUBSCRIBEs
+        self._next = 0
+        self._seen = set()
+        self._out = []
+        self._cond = threading.Condition()
+        self._stop = False
+        self._reader = _SipReader(self.sock, transport)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="sip-subscriber-%s" % user)
+        self._thread.start()
+
+    # --- the socket's thread: the only one that reads or writes it ------------------
+    def _run(self):
+        import select
+        raw = getattr(self.sock, "sock", self.sock)     # a WsClient's TCP/TLS socket
+        more = False       # the last read gave a message: more may wait in a buffer
+        while True:
+            with self._cond:
+                out, self._out = self._out, []
+                if self._stop and not out:
+                    break
+            try:
+                for data in out:
+                    self.sock.send(data.encode())
+                if not more:
+                    # sleep until data comes or _send() wakes us
+                    select.select([raw, self._wake_r], [], [], 0.5)
+                    try:
+                        os.read(self._wake_r, 4096)
+                    except BlockingIOError:
+                        pass
+                text = self._reader.read(0.001)
+                more = text is not None
+            except (OSError, WsClosed, ValueError) as e:
+                debug("SipSubscriber %s: socket ended: %s" % (self.user, e))
+                break
+            if text is None:
+                if self._reader.eof:
+                    break
+                continue
+            msg = SipMessage(text)
+            if msg.method:
+                code, reason = (200, "OK") if msg.method == "NOTIFY" else (
+                    501, "Not Implemented")
+                with self._cond:
+                    self._out.append(sip_response(text, code, reason))
+                    # a retransmission (same Call-ID and CSeq) is answered, not kept twice
+                    key = (msg.header("call-id"), msg.cseq, msg.method)
+                    if key not in self._seen:
+                        self._seen.add(key)
+                        self.requests.append(msg)
+                        if msg.method == "NOTIFY":
+                            self.notifies.append(msg)
+                    self._cond.notify_all()
+            else:
+                with self._cond:
+                    self.answers.append(msg)
+                    self._cond.notify_all()
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def _send(self, text):
+        with self._cond:
+            if self._stop:
+                raise LabError("SipSubscriber %s: the socket is closed" % self.user)
+            self._out.append(text)
+        self._wake()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _wait(self, pred, timeout):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = pred()
+                if got is not None:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop:
+                    return None
+                self._cond.wait(left)
+
+    # --- SUBSCRIBE ------------------------------------------------------------------
+    def _subscribe_once(self, expires, auth):
+        self.cseq += 1
+        cseq = self.cseq
+        ruri = self.remote_target
+        msg = ("SUBSCRIBE %s SIP/2.0\r\n"
+               "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:%s@%s>;tag=%s\r\nTo: <%s>%s\r\n"
+               "Call-ID: %s\r\nCSeq: %d SUBSCRIBE\r\n"
+               "Contact: <sip:%s@%s;transport=%s>\r\n%s"
+               "Event: %s\r\n%sExpires: %d\r\n%s"
+               "Content-Length: 0\r\n\r\n") % (
+            ruri, self.transport.upper(), self.local, uuid.uuid4().hex[:12], self.user,
+            self.domain, self.from_tag, self.target,
+            (";tag=%s" % self.to_tag) if self.to_tag else "", self.call_id, cseq,
+            self.user, self.local, self.transport,
+            "".join("Route: %s\r\n" % r for r in self.route_set), self.event,
+            ("Accept: %s\r\n" % self.accept) if self.accept else "", expires, auth)
+        self._send(msg)
+
+        def final():
+            for a in self.answers:
+                if a.cseq == cseq and a.cseq_method == "SUBSCRIBE" and a.code >= 200:
+                    return a
+            return None
+        return self._wait(final, self.timeout)
+
+    def _request(self, expires):
+        auth = ""
+        for attempt in (1, 2):
+            answer = self._subscribe_once(expires, auth)
+            if answer is None:
+                return None, None
+            if answer.code in (401, 407) and attempt == 1:
+                auth = _auth_header(answer.text, "SUBSCRIBE", self.remote_target,
+                                    self.user, self.password) or ""
+                if auth:
+                    continue
+            break
+        if 200 <= answer.code < 300 and self.to_tag is None:
+            # The dialog: the answer's To tag, its Record-Route reversed (RFC 3261 12.1.2),
+            # and its Contact as the target of what follows in the dialog.
+            self.to_tag = _tag(answer.header("to"))
+            rr = []
+            for v in answer.headers("record-route"):
+                rr += [x.strip() for x in re.findall(r"<[^>]+>[^,]*", v)]
+            self.route_set = list(reversed(rr))
+            if answer.header("contact"):
+                self.remote_target = _uri_of(answer.header("contact"))
+        return answer.code, answer
+
+    def subscribe(self):
+        """The initial SUBSCRIBE; returns (final code, SipMessage) or (None, None)."""
+        return self._request(self.expires)
+
+    def refresh(self, expires=None):
+        """A SUBSCRIBE in the dialog (a refresh; expires=0 ends it): (code, SipMessage)."""
+        if self.to_tag is None:
+            raise LabError("no subscription dialog to refresh")
+        return self._request(self.expires if expires is None else expires)
+
+    def unsubscribe(self):
+        """SUBSCRIBE with Expires: 0 in the dialog; the server's last NOTIFY says
+        Subscription-State: terminated."""
+        return self.refresh(0)
+
+    # --- NOTIFY ---------------------------------------------------------------------
+    def wait_notify(self, pred=None, timeout=5.0):
+        """The next NOTIFY not yet handed out (skipping those for which pred(n) is
+        false), or None after `timeout` seconds."""
+        def take():
+            while self._next < len(self.notifies):
+                n = self.notifies[self._next]
+                self._next += 1
+                if pred is None or pred(n):
+                    return n
+            return None
+        return self._wait(take, timeout)
+
+    def close(self):
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._wake()
+        self._thread.join(5)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake_r = self._wake_w = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 class Kamailio:
     """The lab's SIP server. Use as a context manager, or start()/stop().
 
@@ -600,12 +1156,13 @@ class Kamailio:
     sip_port, users (name -> password), realm, domain ("127.0.0.1:PORT"), ws_url
     ("ws://127.0.0.1:WS_PORT/ws"), wss_url ("wss://127.0.0.1:WSS_PORT/ws"; its certificate
     is for 127.0.0.1 and localhost, signed by ca_file), ca_file, wrong_ca_file, cert_file,
-    key_file, dir, log_path, ctl_socket, proc.
+    key_file, dir, log_path, ctl_socket, proc; presence (bool), db_path (its SQLite file)
+    and pua_port (the UDP port of its own PUBLISHes) with presence=True.
     """
 
     def __init__(self, users=None, realm=DEFAULT_REALM, qop=True, debug_level=2,
                  workdir=None, sip_port=None, tls_port=None, rtpproxy=None, ws_port=None,
-                 wss_port=None):
+                 wss_port=None, presence=False):
         self.users = dict(DEFAULT_USERS if users is None else users)
         for name, pw in self.users.items():
             if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or '"' in pw or "\\" in pw:
@@ -643,6 +1200,13 @@ class Kamailio:
                                                      rtpproxy):
             raise LabError("rtpproxy must be udp:127.x.x.x:PORT, not %r" % (rtpproxy,))
         self.rtpproxy = rtpproxy
+        # presence=True: Kamailio is the presence server of its domain (PUBLISH/SUBSCRIBE
+        # for presence, dialog, message-summary; see PRESENCE_MODULES). False (default):
+        # SUBSCRIBE and PUBLISH are relayed to the user's phone like any request.
+        self.presence = bool(presence)
+        self.db_path = os.path.join(self.dir, "presence.sqlite") if presence else None
+        # UDP port on which Kamailio's pua PUBLISHes to its own presence server
+        self.pua_port = free_ports(1)[0] if presence else None
 
     # --- addresses phones use ---------------------------------------------------------
     def aor(self, user):
@@ -700,6 +1264,22 @@ class Kamailio:
                .replace("@REALM@", self.realm)
                .replace("@QOP@", "1" if self.qop else "0")
                .replace("@USERS@", users))
+        pres = self.presence
+        for name, text in (("PRESENCE_LISTEN", PRESENCE_LISTEN),
+                           ("PRESENCE_MODULES", PRESENCE_MODULES),
+                           ("PRESENCE_ROUTE", PRESENCE_ROUTE),
+                           ("DIALOGINFO_ROUTE", DIALOGINFO_ROUTE),
+                           ("PRESENCE_WITHINDLG", PRESENCE_WITHINDLG),
+                           ("PRESENCE_ROUTES", PRESENCE_ROUTES)):
+            cfg = cfg.replace("@%s@\n" % name, text if pres else "")
+        if pres:
+            cfg = (cfg.replace("@DB_URL@", "sqlite://" + self.db_path)
+                   .replace("@SIP_PORT@", str(self.sip_port))
+                   .replace("@PUA_PORT@", str(self.pua_port))
+                   .replace("@DOMAIN@", self.domain)
+                   .replace("@REALM@", self.realm)
+                   .replace("@QOP@", "1" if self.qop else "0"))
+            self.make_presence_db()
         rtpp = self.rtpproxy
         cfg = (cfg.replace("@RTPPROXY_MODULE@\n", RTPPROXY_MODULE.replace(
                    "@RTPPROXY_SOCK@", rtpp) if rtpp else "")
@@ -710,6 +1290,27 @@ class Kamailio:
         with open(self.tls_cfg_path, "w") as f:
             f.write(TLS_CFG_TEMPLATE.replace("@KEY@", self._certs["key"])
                     .replace("@CERT@", self._certs["cert"]).replace("@CA@", self._certs["ca"]))
+
+    def make_presence_db(self):
+        """A new SQLite file at db_path with the tables of Debian's Kamailio scripts
+        (standard-create.sql: table versions; presence-create.sql: presentity, watchers,
+        active_watchers, xcap, pua). Made anew at every start, as registrations are."""
+        import sqlite3
+        for ext in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(self.db_path + ext):
+                os.unlink(self.db_path + ext)
+        db = sqlite3.connect(self.db_path)
+        try:
+            for name in ("standard-create.sql", "presence-create.sql"):
+                path = os.path.join(SQLITE_SCRIPT_DIR, name)
+                if not os.path.exists(path):
+                    raise LabError("%s is missing (Debian package kamailio-sqlite-modules?)"
+                                   % path)
+                with open(path) as f:
+                    db.executescript(f.read())
+            db.commit()
+        finally:
+            db.close()
 
     def start(self, timeout=15.0):
         if self.proc and self.proc.alive():
@@ -822,6 +1423,35 @@ class Kamailio:
         return sip_options(self.host, self.port_for(transport), transport, timeout,
                            ca_file=ca_file)
 
+    def publish(self, user, body="", event="presence", transport="udp", **kw):
+        """sip_publish() as `user` (with the lab's password) to this Kamailio over
+        `transport`: (code, SipMessage). kw: content_type, expires, etag, presentity,
+        timeout. Needs presence=True to be handled here (else it goes to user's phone)."""
+        return sip_publish(self.host, self.port_for(transport), self.domain, user,
+                           self.users[user], body, event=event, transport=transport,
+                           ca_file=self.ca_file, **kw)
+
+    def subscriber(self, user, target, event="presence", transport="udp", subscribe=True,
+                   **kw):
+        """A SipSubscriber for `user` watching `target` (a user of the lab or a URI) over
+        `transport`, already subscribed unless subscribe=False; its first answer is in
+        .answers[-1]. kw: expires, accept, timeout, conn. Close it (or use `with`)."""
+        uri = target if ":" in target else self.aor(target)
+        w = SipSubscriber(self.host, self.port_for(transport), self.domain, user,
+                          self.users[user], uri, event=event, transport=transport,
+                          ca_file=self.ca_file, **kw)
+        if subscribe:
+            try:
+                code, answer = w.subscribe()
+            except BaseException:
+                w.close()
+                raise
+            if code is None:
+                w.close()
+                raise LabError("no answer to %s's SUBSCRIBE to %s (%s) over %s" % (
+                    user, uri, event, transport))
+        return w
+
     def kamcmd(self, *args, timeout=10):
         exe = which("kamcmd")
         if not exe:
@@ -904,4 +1534,6 @@ def _tcp_open(host, port):
 
 
 __all__ = ["Kamailio", "DEFAULT_USERS", "DEFAULT_REALM", "make_certs", "sip_options",
-           "sip_register", "sip_request", "sip_response", "ws_client"]
+           "sip_register", "sip_request", "sip_response", "ws_client", "SipMessage",
+           "SipSubscriber", "sip_publish", "pidf", "message_summary",
+           "EVENT_CONTENT_TYPES"]
