@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The test lab works on this machine, without ttyphone: Kamailio on UDP/TCP/TLS/WS/WSS with
-digest auth, SIPp scenarios, a headless PulseAudio that carries a tone, two baresips calling
+digest auth (and as a presence, BLF and MWI server with presence=True), SIPp scenarios, a headless PulseAudio that carries a tone, two baresips calling
 each other through Kamailio, the audio helpers, and no process left behind."""
 
 import os
@@ -191,6 +191,35 @@ class KamailioLab(LabTest):
             finally:
                 c.close()
 
+    def test_without_presence_server_subscribe_goes_to_the_registered_phone(self):
+        # presence=False (the default): a SUBSCRIBE is relayed like any request, so a phone
+        # can answer it itself (peer-to-peer presence); here a WebSocket "phone" in Python.
+        k = self.lab.kam
+        self.assertFalse(k.presence)
+        with open(k.cfg_path) as f:
+            self.assertNotIn("presence.so", f.read())
+        c = ttylab.ws_client(k.ws_url, ca_file=k.ca_file)
+        try:
+            code, st = ttylab.sip_register("127.0.0.1", k.ws_port, k.domain, "carol",
+                                           k.users["carol"], "ws", conn=c)
+            self.assertEqual(code, 200, st)
+            with k.subscriber("alice", "carol", subscribe=False) as w:
+                import threading
+                got = {}
+                t = threading.Thread(target=lambda: got.update(r=w.subscribe()))
+                t.start()
+                req = c.recv_text(timeout=5)
+                self.assertIsNotNone(req, "no SUBSCRIBE reached carol's phone")
+                self.assertTrue(req.startswith("SUBSCRIBE sip:carol@%s" % c.sip_host), req)
+                self.assertRegex(req, r"(?im)^Event: presence\r$")
+                c.send_text(ttylab.sip_response(req, 200, "OK"))
+                t.join(10)
+                self.assertEqual(got["r"][0], 200, got)
+                # alice was challenged (407) before, as for INVITE and MESSAGE
+                self.assertEqual([a.code for a in w.answers], [407, 200])
+        finally:
+            c.close()
+
     def test_sipp_register_with_auth_gets_200_over_udp_and_tcp(self):
         k = self.lab.kam
         for tr, user in (("udp", "dave"), ("tcp", "erin")):
@@ -251,6 +280,196 @@ class KamailioLab(LabTest):
         r = uas.wait(15)
         self.assertTrue(r.ok, r.describe())
         self.assertIn("486 Busy Here", caller.messages())
+
+
+def _dialog_states(notify):
+    """[(state, direction)] of the <dialog> elements of a dialog-info NOTIFY body."""
+    import xml.etree.ElementTree as ET
+    if not notify.body.strip():
+        return []
+    ns = "{urn:ietf:params:xml:ns:dialog-info}"
+    root = ET.fromstring(notify.body)
+    return [(d.findtext(ns + "state"), d.get("direction")) for d in root.findall(ns + "dialog")]
+
+
+class PresenceLab(unittest.TestCase):
+    """Kamailio(presence=True): PUBLISH/SUBSCRIBE for presence, dialog (BLF) and
+    message-summary (MWI) are handled by Kamailio's own presence server; NOTIFYs reach
+    watchers on every transport; calls through the proxy publish their dialog-info.
+    One lab for the class (its start, test certificates included, is most of the time):
+    each test watches and publishes presentities of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab(presence=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+        ttylab.assert_no_leftovers()
+
+    def _watchers(self, target, event, who):
+        """{transport: SipSubscriber} subscribed (200 and the first NOTIFY seen)."""
+        k = self.lab.kam
+        ws = {}
+        for tr, user in who:
+            w = k.subscriber(user, target, event=event, transport=tr)
+            self.addCleanup(w.close)
+            self.assertEqual([a.code for a in w.answers], [407, 200], tr)
+            first = w.wait_notify(timeout=5)
+            self.assertIsNotNone(first, "no first NOTIFY over %s" % tr)
+            self.assertEqual(first.header("event"), event, tr)
+            self.assertTrue(first.header("subscription-state").startswith("active"),
+                            first.text)
+            ws[tr] = w
+        return ws
+
+    def test_pidf_published_by_alice_is_notified_to_watchers_on_every_transport(self):
+        import sqlite3
+        k = self.lab.kam
+        tables = {r[0] for r in sqlite3.connect(k.db_path).execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        self.assertTrue({"version", "presentity", "active_watchers", "pua"} <= tables, tables)
+        ws = self._watchers("alice", "presence", (("udp", "bob"), ("tcp", "carol"),
+                                                  ("tls", "frank"), ("ws", "dave"),
+                                                  ("wss", "erin")))
+        code, answer = k.publish("alice", ttylab.pidf(k.aor("alice"), "open", "lunch"))
+        self.assertEqual(code, 200, answer and answer.text)
+        etag = answer.header("SIP-ETag")
+        self.assertTrue(etag)
+        for tr, w in ws.items():
+            n = w.wait_notify(timeout=5)
+            self.assertIsNotNone(n, "no NOTIFY of alice's PUBLISH over %s" % tr)
+            self.assertEqual(n.header("content-type"), "application/pidf+xml", tr)
+            self.assertRegex(n.body, r"<basic>open</basic>", tr)
+            self.assertIn("<note>lunch</note>", n.body, tr)
+            self.assertIn('entity="sip:alice@127.0.0.1', n.body, tr)
+        # A modification of the same publication (SIP-If-Match): closed, a second NOTIFY.
+        code, answer = k.publish("alice", ttylab.pidf(k.aor("alice"), "closed"), etag=etag)
+        self.assertEqual(code, 200, answer and answer.text)
+        for tr, w in ws.items():
+            n = w.wait_notify(timeout=5)
+            self.assertIsNotNone(n, "no second NOTIFY over %s" % tr)
+            self.assertRegex(n.body, r"<basic>closed</basic>", tr)
+            self.assertNotIn("lunch", n.body, tr)
+        # In-dialog SUBSCRIBEs go to the server too: a refresh, then an unsubscribe.
+        for tr, w in ws.items():
+            code, _ = w.refresh()
+            self.assertEqual(code, 200, tr)
+            n = w.wait_notify(timeout=5)
+            self.assertTrue(n.header("subscription-state").startswith("active"), tr)
+            self.assertRegex(n.body, r"<basic>closed</basic>", tr)
+            code, _ = w.unsubscribe()
+            self.assertEqual(code, 200, tr)
+            n = w.wait_notify(timeout=5)
+            self.assertIsNotNone(n, "no last NOTIFY over %s" % tr)
+            self.assertTrue(n.header("subscription-state").startswith("terminated"), tr)
+
+    def test_publish_and_subscribe_need_credentials_of_the_right_user(self):
+        k = self.lab.kam
+        body = ttylab.pidf(k.aor("frank"), "open")
+        # Not even a stranger's PUBLISH goes unchallenged; a wrong password is challenged
+        # again; carol may not publish frank's presence, frank may.
+        code, reply = ttylab.sip_request("127.0.0.1", k.sip_port, "PUBLISH", k.aor("frank"),
+                                         "sip:stranger@127.0.0.1:9", body=body,
+                                         content_type="application/pidf+xml",
+                                         extra_headers="Event: presence\r\n")
+        self.assertEqual(code, 407, reply)
+        code, _ = ttylab.sip_publish("127.0.0.1", k.sip_port, k.domain, "frank", "wrong",
+                                     body)
+        self.assertEqual(code, 407)
+        # (auth's identity check: a PUBLISH's credentials must be those of its To user,
+        # so carol is challenged again rather than refused)
+        code, _ = k.publish("carol", body, presentity="frank")
+        self.assertEqual(code, 407)
+        code, _ = k.publish("frank", body)
+        self.assertEqual(code, 200)
+        # Anyone of ours may watch frank, only bob his own voicemail; no such user: 404.
+        with k.subscriber("carol", "bob", event="message-summary") as w:
+            self.assertEqual(w.answers[-1].code, 403)
+        with k.subscriber("carol", "nobody", event="presence") as w:
+            self.assertEqual(w.answers[-1].code, 404)
+
+    def test_message_summary_published_by_the_suite_is_notified_to_bobs_phones(self):
+        k = self.lab.kam
+        ws = self._watchers("bob", "message-summary", (("udp", "bob"), ("wss", "bob")))
+        code, answer = k.publish("bob", ttylab.message_summary(3, 5),
+                                 event="message-summary")
+        self.assertEqual(code, 200, answer and answer.text)
+        for tr, w in ws.items():
+            n = w.wait_notify(timeout=5)
+            self.assertIsNotNone(n, "no message-summary NOTIFY over %s" % tr)
+            self.assertEqual(n.header("content-type"), "application/simple-message-summary")
+            self.assertRegex(n.body, r"(?m)^Messages-Waiting: yes\r$")
+            self.assertRegex(n.body, r"(?m)^Voice-Message: 3/5 \(0/0\)\r$")
+        code, _ = k.publish("bob", ttylab.message_summary(0, 8), event="message-summary",
+                            etag=answer.header("SIP-ETag"))
+        self.assertEqual(code, 200)
+        for tr, w in ws.items():
+            n = w.wait_notify(timeout=5)
+            self.assertRegex(n.body, r"(?m)^Messages-Waiting: no\r$", tr)
+            self.assertRegex(n.body, r"(?m)^Voice-Message: 0/8 \(0/0\)\r$", tr)
+
+    def test_a_call_through_the_proxy_lights_the_busy_lamps_of_caller_and_callee(self):
+        # carol is a SIPp callee that answers at once (183 and 200 together: the case in
+        # which pua's PUBLISHes would overlap), alice a SIPp caller with digest auth.
+        lab, k = self.lab, self.lab.kam
+        watch_carol = self._watchers("carol", "dialog", (("udp", "bob"),))["udp"]
+        watch_alice = self._watchers("alice", "dialog", (("ws", "dave"),))["ws"]
+        uas = lab.sipp_uas("uas_183_200.xml", user="carol", duration_ms=0, timeout=10)
+        self.addCleanup(k.ul_rm, "carol")
+        uac = lab.sipp("uac_invite_auth.xml", service="carol", keys={"caller": "alice"},
+                       auth=("alice", k.users["alice"]), duration_ms=200, timeout=10).run()
+        self.assertTrue(uac.ok, uac.describe())
+        self.assertTrue(uas.wait(10).ok, uas.result.describe())
+        for w, entity, direction in ((watch_carol, "carol", "recipient"),
+                                     (watch_alice, "alice", "initiator")):
+            seen = []
+            while "terminated" not in seen:
+                n = w.wait_notify(timeout=5)
+                self.assertIsNotNone(n, "%s: NOTIFYs stopped after %s" % (entity, seen))
+                self.assertEqual(n.header("content-type"), "application/dialog-info+xml")
+                self.assertIn('entity="sip:%s@127.0.0.1' % entity, n.body)
+                states = _dialog_states(n)
+                self.assertEqual(len(states), 1, n.body)
+                self.assertEqual(states[0][1], direction, n.body)
+                seen.append(states[0][0])
+            self.assertEqual(seen, ["trying", "early", "confirmed", "terminated"], entity)
+        # The call itself went as before: authenticated, record-routed, BYE through us.
+        self.assertIn("407", uac.messages())
+        self.assertIn("lab: BYE", k.log_text())
+
+    def test_other_events_and_messages_still_go_to_the_phone(self):
+        # Event: talk is no package of this server: relayed to erin's phone, as a MESSAGE.
+        import threading
+        k = self.lab.kam
+        c = ttylab.ws_client(k.wss_url, ca_file=k.ca_file)
+        try:
+            code, st = ttylab.sip_register("127.0.0.1", k.wss_port, k.domain, "erin",
+                                           k.users["erin"], "wss", conn=c)
+            self.assertEqual(code, 200, st)
+            self.addCleanup(k.ul_rm, "erin")
+            with k.subscriber("alice", "erin", event="talk", subscribe=False) as w:
+                got = {}
+                t = threading.Thread(target=lambda: got.update(r=w.subscribe()))
+                t.start()
+                req = c.recv_text(timeout=5)
+                self.assertIsNotNone(req, "the SUBSCRIBE for talk did not reach erin")
+                self.assertTrue(req.startswith("SUBSCRIBE sip:erin@%s" % c.sip_host), req)
+                c.send_text(ttylab.sip_response(req, 200, "OK"))
+                t.join(10)
+                self.assertEqual(got["r"][0], 200, got)
+            t = threading.Thread(target=lambda: got.update(m=ttylab.sip_request(
+                "127.0.0.1", k.sip_port, "MESSAGE", k.aor("erin"),
+                "sip:stranger@127.0.0.1:9", body="still here", timeout=5)))
+            t.start()
+            req = c.recv_text(timeout=5)
+            self.assertTrue(req and req.startswith("MESSAGE sip:erin@"), req)
+            c.send_text(ttylab.sip_response(req, 200, "OK"))
+            t.join(10)
+            self.assertEqual(got["m"][0], 200, got)
+        finally:
+            c.close()
 
 
 class PulseLab(LabTest):
