@@ -64,19 +64,24 @@ static void emit_watch(struct app *a, const struct app_watch *w, const char *rea
 	app_emit_w(a, &jw);
 }
 
+/* A call established or held: what presence_in_call shows as busy. */
+static bool any_call_up(const struct app *a)
+{
+	for (unsigned k = 0; k < APP_MAX_CALLS; k++)
+		if (a->calls[k].used && (a->calls[k].state == CALL_ESTABLISHED ||
+					 a->calls[k].state == CALL_HELD))
+			return true;
+	return false;
+}
+
 /* What we publish now: busy while a call is up (when configured), else our own state. */
 static void publish(struct app *a, unsigned i)
 {
 	struct app_presence *p = a->pres;
 	const struct account_cfg *ac = &a->cfg->accounts[i];
 	struct pres_info now = p->mine;
-	bool in_call = false;
+	bool in_call = any_call_up(a);
 	char doc[2048];
-
-	for (unsigned k = 0; k < APP_MAX_CALLS; k++)
-		if (a->calls[k].used && (a->calls[k].state == CALL_ESTABLISHED ||
-					 a->calls[k].state == CALL_HELD))
-			in_call = true;
 	if (in_call && ac->presence_in_call && now.state != PRES_OFFLINE) {
 		now.state = PRES_BUSY;
 		if (!now.note[0])
@@ -205,14 +210,11 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 void app_presence_calls_changed(struct app *a)
 {
 	struct app_presence *p = a->pres;
-	bool in_call = false;
+	bool in_call;
 
 	if (!p || a->quit)
 		return;
-	for (unsigned k = 0; k < APP_MAX_CALLS; k++)
-		if (a->calls[k].used && (a->calls[k].state == CALL_ESTABLISHED ||
-					 a->calls[k].state == CALL_HELD))
-			in_call = true;
+	in_call = any_call_up(a);
 	if (in_call == p->shown_busy)
 		return;
 	p->shown_busy = in_call;
