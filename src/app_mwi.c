@@ -43,8 +43,14 @@ void app_mwi_notify(struct app *a, void *owner, const char *body, size_t len)
 
 	if (i == CFG_MAX_ACCOUNTS)
 		return;
-	if (len == 0)
-		return;                 /* a server with nothing to say yet */
+	if (len == 0) {
+		/* a server with nothing to say yet (Kamailio's first NOTIFY before anyone
+		 * published a summary): said once, so a user (and a test) knows the
+		 * subscription stands and any later NOTIFY is news */
+		app_emit_log(a, "voicemail of %s: subscribed, no summary yet",
+			     a->cfg->accounts[i].name);
+		return;
+	}
 	if (mwi_parse(body, len, &m, why, sizeof(why)) != 0) {
 		app_emit_log(a, "voicemail of %s: %s: ignored", a->cfg->accounts[i].name, why);
 		return;

@@ -108,6 +108,10 @@ class Presence(ttylab.LabTestCase):
 
     def test_message_waiting_counts_reach_the_phone(self):
         a = self.phone("alice", {}, mwi="yes", voicemail="sip:*97@%s" % self.lab.kam.domain)
+        # the first NOTIFY (nothing published yet) first: a summary published before
+        # it would come twice, in that NOTIFY and in the one the PUBLISH makes
+        a.wait_event(event="log", since=0,
+                     text=lambda t: t == "voicemail of alice: subscribed, no summary yet")
         mark = a.mark()
         self.publish("alice", ttylab.message_summary(3, 5, urgent_new=1),
                      event="message-summary")
