@@ -663,7 +663,9 @@ out:
 	close(fd);
 }
 
-static void test_checks_fail_early_once_the_peer_said_end_of_candidates(void)
+/* controlling: libnice's own end (every pair failed, the peer said end-of-candidates)
+ * comes before our bound; controlled: the peer chooses, so only our bound ends it */
+static void fail_after_end_of_candidates(bool controlling, unsigned bound_ms)
 {
 	struct peer a;
 	struct ice_opts o;
@@ -676,8 +678,8 @@ static void test_checks_fail_early_once_the_peer_said_end_of_candidates(void)
 	if (fd < 0)
 		return;
 	peer_init(&a, "A");
-	loopback_opts(&o, false);
-	o.check_timeout_ms = 30000;        /* libnice's own end comes first */
+	loopback_opts(&o, controlling);
+	o.check_timeout_ms = bound_ms;
 	CHECK_INT(peer_alloc(&a, &o), 0);
 	if (!a.a)
 		goto out;
@@ -689,15 +691,32 @@ static void test_checks_fail_early_once_the_peer_said_end_of_candidates(void)
 	CHECK_INT(ice_agent_set_remote_credentials(a.a, u, pw, why, sizeof(why)), 0);
 	CHECK_INT(ice_agent_add_remote_candidate(a.a, line, why, sizeof(why)), 0);
 	CHECK_INT(ice_agent_end_of_candidates(a.a), 0);
-	CHECK(wait_ev(&a, ICE_EV_FAILED, 1, limit(25000)) >= 0);
+	CHECK(wait_ev(&a, ICE_EV_FAILED, 1, limit(bound_ms + 15000)) >= 0);
 	took = now_ms() - t0;
-	CHECK(took < 25000);
-	CHECK(strncmp(a.text[ICE_EV_FAILED], "ICE: no candidate pair answered (1 remote "
-		      "candidate, all failed after ", 70) == 0);
-	printf("     %s\n", a.text[ICE_EV_FAILED]);
+	if (controlling) {
+		CHECK(took < bound_ms - 5000);
+		CHECK(strncmp(a.text[ICE_EV_FAILED], "ICE: no candidate pair answered (1 "
+			      "remote candidate, all failed after ", 70) == 0);
+	} else {
+		/* libnice's 5 s grace would have ended it at about 7 s */
+		CHECK(took >= bound_ms - 50);
+		CHECK_STR(a.text[ICE_EV_FAILED], "ICE: no candidate pair answered and was "
+			  "chosen by the peer (the controlling side) in 9 s (1 remote candidate)");
+	}
+	printf("     %s (after %lld ms)\n", a.text[ICE_EV_FAILED], (long long)took);
 out:
 	peer_done(&a);
 	close(fd);
+}
+
+static void test_checks_fail_early_once_the_peer_said_end_of_candidates(void)
+{
+	fail_after_end_of_candidates(true, 30000);
+}
+
+static void test_the_controlled_side_waits_for_the_peers_choice_until_the_bound(void)
+{
+	fail_after_end_of_candidates(false, 9000);
 }
 
 static void test_a_peer_without_candidates_fails_at_the_bound(void)
@@ -1076,6 +1095,7 @@ int main(int argc, char **argv)
 	RUN(test_two_agents_connect_and_carry_media_and_dtls_both_ways);
 	RUN(test_checks_toward_a_silent_address_fail_at_the_bound);
 	RUN(test_checks_fail_early_once_the_peer_said_end_of_candidates);
+	RUN(test_the_controlled_side_waits_for_the_peers_choice_until_the_bound);
 	RUN(test_a_peer_without_candidates_fails_at_the_bound);
 	RUN(test_restart_reconnects_with_new_credentials_and_media_goes_on);
 	RUN(test_silent_stun_and_turn_servers_do_not_hold_gathering_up);

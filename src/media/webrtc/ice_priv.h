@@ -85,6 +85,8 @@ struct ice_agent {
 	/* Ice thread only. */
 	GSource *cmd_src, *tx_src;
 	GSource *fail_timer, *gather_timer, *user_timer, *close_timer, *warn_idle;
+	GSource *role_timer;       /* while checking: libnice's grace follows our role */
+	unsigned nice_idle_ms;     /* the idle-timeout libnice has now */
 	GCancellable *cancel;              /* pending name lookups */
 	unsigned resolving;                /* lookups still out */
 	bool stun_ok, turn_ok;             /* their addresses are numeric (now) */

@@ -399,6 +399,61 @@ int ice_agent_send_datagram(struct ice_agent *a, const uint8_t *pkt, size_t len)
 
 /* ---- timers ---- */
 
+/* libnice declares a component failed once it has been idle (no check in progress) for
+ * its idle-timeout, 5 s by default. For the controlling side that is the end: it
+ * nominates as soon as a pair works, so idle means every pair failed, and a peer that
+ * said end-of-candidates is given up early. The controlled side cannot tell that from a
+ * working pair the peer has not chosen yet, and the choice is the peer's: Chromium after
+ * restarting ICE keeps its old pair until that stops answering (5 s or more) before it
+ * nominates a new one, and libnice would give up just then. So while controlled the
+ * grace is our own bound, and our bound (on_check_timeout) ends the checks. The role
+ * can change under us (libnice settles role conflicts by tie-breaker, RFC 8445 section
+ * 7.3.1.1, and says nothing), hence a look at it four times a second while checking. */
+#define NICE_IDLE_DEFAULT_MS 5000u
+#define ROLE_LOOK_MS 250u
+
+static gboolean controlling_now(struct ice_agent *a)
+{
+	gboolean controlling = TRUE;
+
+	g_object_get(a->agent, "controlling-mode", &controlling, NULL);
+	return controlling;
+}
+
+static void grace_follow_role(struct ice_agent *a)
+{
+	unsigned want = NICE_IDLE_DEFAULT_MS;
+
+	if (!controlling_now(a))
+		want = a->check_timeout_ms > 60000 ? 60000 :   /* libnice's maximum */
+		       a->check_timeout_ms > want ? a->check_timeout_ms : want;
+	if (want != a->nice_idle_ms) {
+		g_object_set(a->agent, "idle-timeout", (guint)want, NULL);
+		a->nice_idle_ms = want;
+	}
+}
+
+static gboolean on_role_look(gpointer data)
+{
+	struct ice_agent *a = data;
+
+	if (a->connected || a->failed || a->closing) {
+		source_fired(&a->role_timer);
+		return G_SOURCE_REMOVE;
+	}
+	grace_follow_role(a);
+	return G_SOURCE_CONTINUE;
+}
+
+static void role_watch_start(struct ice_agent *a)
+{
+	source_drop(&a->role_timer);
+	grace_follow_role(a);
+	a->role_timer = g_timeout_source_new(ROLE_LOOK_MS);
+	g_source_set_callback(a->role_timer, on_role_look, a, NULL);
+	g_source_attach(a->role_timer, a->ctx);
+}
+
 static gboolean on_check_timeout(gpointer data)
 {
 	struct ice_agent *a = data;
@@ -411,9 +466,13 @@ static gboolean on_check_timeout(gpointer data)
 	secs(a->check_timeout_ms, s, sizeof(s));
 	if (a->remote_cands == 0)
 		emit(a, ICE_EV_FAILED, NULL, "ICE: the peer gave no candidates in %s s", s);
-	else
+	else if (controlling_now(a))
 		emit(a, ICE_EV_FAILED, NULL, "ICE: no candidate pair answered in %s s (%u remote "
 		     "candidate%s)", s, a->remote_cands, a->remote_cands == 1 ? "" : "s");
+	else
+		emit(a, ICE_EV_FAILED, NULL, "ICE: no candidate pair answered and was chosen by "
+		     "the peer (the controlling side) in %s s (%u remote candidate%s)", s,
+		     a->remote_cands, a->remote_cands == 1 ? "" : "s");
 	return G_SOURCE_REMOVE;
 }
 
@@ -628,8 +687,10 @@ static void run_cmd(struct ice_agent *a, struct ice_cmd *c)
 			emit(a, ICE_EV_WARNING, NULL, "ICE: libnice refused the peer's credentials");
 		a->remote_creds = true;
 		a->checks_start_us = g_get_monotonic_time();
-		if (!a->connected && !a->failed && !a->closing)
+		if (!a->connected && !a->failed && !a->closing) {
 			timer_arm(a, &a->fail_timer, a->check_timeout_ms, on_check_timeout);
+			role_watch_start(a);
+		}
 		break;
 	case ICE_CMD_REMOTE_CAND:
 		one.data = c->cand;
@@ -663,6 +724,7 @@ static void run_cmd(struct ice_agent *a, struct ice_cmd *c)
 		a->closing = true;
 		source_drop(&a->fail_timer);
 		source_drop(&a->gather_timer);
+		source_drop(&a->role_timer);
 		timer_arm(a, &a->close_timer, ICE_CLOSE_TIMEOUT_MS, on_close_timeout);
 		nice_agent_close_async(a->agent, on_closed, a);
 		break;
@@ -798,6 +860,7 @@ static void teardown(struct ice_agent *a)
 	source_drop(&a->gather_timer);
 	source_drop(&a->user_timer);
 	source_drop(&a->close_timer);
+	source_drop(&a->role_timer);
 	source_drop(&a->warn_idle);
 	source_drop(&a->cmd_src);
 	source_drop(&a->tx_src);
