@@ -89,6 +89,14 @@ const char *app_local_addr_toward(struct app *a, const char *host, char *out, si
 	return out;
 }
 
+void app_stamp_origin(struct app_call *c, struct sdp_desc *d)
+{
+	if (!c->sdp_id)
+		c->sdp_id = d->sess_id;
+	d->sess_id = c->sdp_id;
+	d->sess_version = ++c->sdp_version;
+}
+
 int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, char *sdp,
 		       size_t size)
 {
@@ -102,6 +110,7 @@ int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, ch
 				    dir, &c->offer) < 0) {
 		return -1;
 	}
+	app_stamp_origin(c, &c->offer.offer);
 	c->offer_pending = true;
 	return sdp_write_desc(&c->offer.offer, sdp, size) < 0 ? -1 : 0;
 }

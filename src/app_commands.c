@@ -182,12 +182,18 @@ void app_invite_now(struct app *a, struct app_call *c)
 static int answer_offer(struct app *a, struct app_call *c, struct sdp_desc *answer, char *why,
 			size_t whylen)
 {
+	int r;
+
 	if (!c->wl)
-		return media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
-					 &c->remote_offer, MEDIA_SENDRECV, answer, &c->params,
-					 why, whylen);
-	return app_webrtc_answer(a, c, &c->remote_offer, MEDIA_SENDRECV, NULL, answer,
-				 &c->params, why, whylen);
+		r = media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
+				      &c->remote_offer, MEDIA_SENDRECV, answer, &c->params, why,
+				      whylen);
+	else
+		r = app_webrtc_answer(a, c, &c->remote_offer, MEDIA_SENDRECV, NULL, answer,
+				      &c->params, why, whylen);
+	if (r >= 0)
+		app_stamp_origin(c, answer);
+	return r;
 }
 
 void app_answer_call(struct app *a, struct app_call *c, app_reply_fn *reply, void *rarg)

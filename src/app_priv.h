@@ -53,6 +53,8 @@ struct app_call {
 	struct sipua_acc *acc;
 	struct media_session *ms;
 	struct media_offer_state offer;   /* our last offer, until its answer */
+	uint64_t sdp_id, sdp_version;     /* our o= line: one id for the call, each SDP of
+					   * ours one version up (RFC 3264 section 8) */
 	bool offer_pending;
 	struct media_params params;
 	bool media_running;
@@ -148,6 +150,9 @@ struct app_call *app_call_new(struct app *a);
 struct app_call *app_call_of(struct sipua_call *sc);
 void app_hangup_call(struct app *a, struct app_call *c, int code, const char *reason);
 const char *app_local_addr_toward(struct app *a, const char *host, char *out, size_t size);
+/* Our SDP's o= line: the call's session id and the next version, in offers and answers
+ * alike (a fresh answer would otherwise start a new origin, RFC 3264 section 8). */
+void app_stamp_origin(struct app_call *c, struct sdp_desc *d);
 int app_make_offer_sdp(struct app *a, struct app_call *c, enum media_dir dir, char *sdp,
 		       size_t size);
 struct app_call *app_pick_call(struct app *a, const char *arg, bool want_ringing,

@@ -165,16 +165,20 @@ static int reanswer(struct app *a, struct app_call *c, const struct sdp_desc *of
 		    struct sdp_desc *answer, struct media_params *p, char *why, size_t whylen)
 {
 	enum media_dir dir = c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV;
+	int r;
 
-	if (!c->wl)
-		return media_make_answer(&a->cfg->media, c->local_addr,
-					 media_session_port(c->ms), offer, dir, answer, p, why,
-					 whylen);
-	if (!offer->audio.dtls) {
+	if (!c->wl) {
+		r = media_make_answer(&a->cfg->media, c->local_addr, media_session_port(c->ms),
+				      offer, dir, answer, p, why, whylen);
+	} else if (!offer->audio.dtls) {
 		snprintf(why, whylen, "a WebRTC call cannot move to plain RTP");
 		return -1;
+	} else {
+		r = app_webrtc_answer(a, c, offer, dir, &c->params, answer, p, why, whylen);
 	}
-	return app_webrtc_answer(a, c, offer, dir, &c->params, answer, p, why, whylen);
+	if (r >= 0)
+		app_stamp_origin(c, answer);
+	return r;
 }
 
 static void ua_reoffer(void *arg, struct sipua_call *sc, const char *sdp, size_t len)

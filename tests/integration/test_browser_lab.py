@@ -470,6 +470,53 @@ class BrowserAndTtyphone(SharedLab):
         self.assert_carol_heard_alice()
         self.assert_both_usable()
 
+    def test_an_ice_restart_with_carol_controlled_waits_for_the_browsers_choice(self):
+        """The browser calls carol, so it is the controlling ICE agent and carol the
+        controlled one, who only answers checks and waits for the browser to nominate a
+        pair. After the browser's ICE restart Chromium keeps its old pair (a lower
+        network cost than the loopback candidate it offers anew) until that stops
+        answering, some 5 s, and only then nominates a new one: carol must not give up
+        before (libnice's own grace is 5 s), and the call goes on with its keys."""
+        k = self.lab.kam
+        a, p = self.browsers["alice"], self.phone
+        bmark = a.mark()
+        out_id = a.call(k.aor("carol"))
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        pid = inc["id"]
+        p.send("answer %d" % pid)
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        p.wait_event(event="webrtc", id=pid, state="connected", since=self.since,
+                     timeout=MEDIA_TIMEOUT)
+        self.assert_audio_both_ways(out_id, pid)
+        first = a.wait_event("sdp", id=out_id, originator="remote", since=bmark)["sdp"]
+        mark = p.mark()
+        bmark = a.mark()
+        a.restart_ice(out_id)
+        ans = a.wait_event("sdp", id=out_id, originator="remote", since=bmark,
+                           timeout=CALL_TIMEOUT)["sdp"]
+        self.assertNotEqual(re.search(r"a=ice-ufrag:(\S+)", first).group(1),
+                            re.search(r"a=ice-ufrag:(\S+)", ans).group(1))
+        # one o= line for the call (RFC 3264 section 8): carol's answer to the restart
+        # keeps her first answer's session id, one version up
+        o1 = re.search(r"(?m)^o=\S+ (\d+) (\d+) ", first).groups()
+        o2 = re.search(r"(?m)^o=\S+ (\d+) (\d+) ", ans).groups()
+        self.assertEqual((o2[0], int(o2[1])), (o1[0], int(o1[1]) + 1), (first, ans))
+        p.wait_event(event="webrtc", id=pid, state="ice-connected", since=mark,
+                     timeout=MEDIA_TIMEOUT)
+        self.assertFalse(p.find_events(event="webrtc", id=pid, state="failed",
+                                       since=self.since))
+        n1 = a.stats(out_id)["outbound"]["packetsSent"]
+        a.wait_stats(lambda s: s["outbound"]["packetsSent"] >= n1 + 25, id=out_id,
+                     what="the browser still sending after the restart")
+        a.wait_tone(CAROL_HZ, id=out_id, timeout=MEDIA_TIMEOUT)
+        self.assertEqual(len(p.find_events(event="webrtc", id=pid, state="connected",
+                                           since=self.since)), 1, "the DTLS keys stayed")
+        p.send("hangup %d" % pid)
+        a.wait_event("call_ended", id=out_id)
+        p.wait_event(event="call", id=pid, state="ended", since=self.since)
+        self.assert_both_usable()
+
     def test_a_browser_that_trickles_its_candidates_by_info_gets_its_call(self):
         """RFC 8840 half trickle: the browser's INVITE has no candidate, carol's answer
         reaches the browser without carol's, and the browser's candidates come in an
