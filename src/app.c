@@ -228,6 +228,7 @@ void app_free(struct app *a)
 	audio_probe_free(a->audio_probe);
 	dtls_cert_free(a->dtls_cert);    /* after the calls: each link held a reference */
 	app_presence_free(a);
+	app_blf_free(a);
 	tone_stop(a->ring);
 	tone_stop(a->ringback);
 	if (a->evq_watch >= 0)

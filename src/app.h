@@ -86,6 +86,9 @@ bool app_call_view(const struct app *a, unsigned i, struct app_call_view *v);
 unsigned app_mwi_new(const struct app *a);
 /* The first account's voicemail URI (the default account's first), or NULL. */
 const char *app_voicemail_uri(const struct app *a);
+/* A contact's busy lamp (app_blf.c): "idle", "ringing", "in call" or "unknown"; false when
+ * it has none. */
+bool app_blf_view(const struct app *a, const char *contact, const char **state);
 bool app_presence_view(const struct app *a, const char *contact, const char **state,
 		       const char **note);
 bool app_call_stats(struct app *a, unsigned id, struct media_stats *out);

@@ -51,6 +51,60 @@ static void resolve_contact(const char *name, char *out, size_t size, char *acco
 	}
 }
 
+/* subscribe / unsubscribe <contact|uri> [presence|dialog] */
+static void cmd_watch(struct app *a, const struct command_line *cl, bool on,
+		      app_reply_fn *reply, void *rarg)
+{
+	const char *what = cl->argv[0], *pkg = cl->argc > 1 ? cl->argv[1] : NULL;
+	char uri[CFG_STR], acc_name[64], why[200];
+	const char *contact = what;
+	struct sipua_acc *acc;
+	unsigned i;
+	bool pres, dlg, done = false;
+
+	if (pkg && strcmp(pkg, "presence") && strcmp(pkg, "dialog")) {
+		app_reply_error(reply, rarg, "%s: unknown event package \"%s\" (known: presence, "
+				"dialog)", cl->def->name, pkg);
+		return;
+	}
+	pres = !pkg || !strcmp(pkg, "presence");
+	dlg = (pkg && !strcmp(pkg, "dialog")) || (!pkg && !on);
+	resolve_contact(what, uri, sizeof(uri), acc_name, sizeof(acc_name));
+	if (!strcmp(uri, what)) {
+		/* not a contact: a SIP URI of its own */
+		if (!is_uri(what) || !strchr(what, '@')) {
+			app_reply_error(reply, rarg, "%s: \"%s\" is neither a contact nor a "
+					"sip:user@host URI", cl->def->name, what);
+			return;
+		}
+		contact = "";
+	}
+	if (!on) {
+		if (pres)
+			done |= app_presence_unwatch(a, contact, uri);
+		if (dlg)
+			done |= app_blf_unwatch(a, contact, uri);
+		if (!done)
+			app_reply_error(reply, rarg, "unsubscribe: %s is not watched", what);
+		return;
+	}
+	acc = acc_name[0] ? acc_by_name(a, acc_name) : default_acc(a);
+	if (!acc) {
+		app_reply_error(reply, rarg, "subscribe: no account %s%s", acc_name[0] ? "named " :
+				"to subscribe with", acc_name);
+		return;
+	}
+	for (i = 0; i < a->cfg->naccounts && a->accs[i] != acc; i++)
+		;
+	if ((pres ? app_presence_watch(a, contact, uri, i, why, sizeof(why)) :
+	     app_blf_watch(a, contact, uri, i, why, sizeof(why))) < 0) {
+		app_reply_error(reply, rarg, "subscribe: %s", why);
+		return;
+	}
+	app_emit_log(a, "%s of %s: subscribed%s", pres ? "presence" : "busy lamp", what,
+		     a->reg[i] == REG_REGISTERED ? "" : " once the account is registered");
+}
+
 static bool is_echo_target(const char *to)
 {
 	return !strcasecmp(to, "echo") || !strcasecmp(to, "sip:echo@local");
@@ -511,6 +565,25 @@ void app_exec(struct app *a, const char *line, app_reply_fn *reply, void *rarg)
 	case CMD_presence:
 		app_presence_command(a, cl.argv[0], cl.argc > 1 ? cl.argv[1] : NULL, reply, rarg);
 		break;
+	case CMD_subscribe:
+	case CMD_unsubscribe:
+		cmd_watch(a, &cl, cl.def->id == CMD_subscribe, reply, rarg);
+		break;
+	case CMD_pickup: {
+		struct command_line call = { .def = command_find("call"), .argc = 2 };
+		char pwhy[200];
+		unsigned acc;
+
+		if (app_blf_pickup_target(a, cl.argv[0], call.argv[0], sizeof(call.argv[0]), &acc,
+					  pwhy, sizeof(pwhy)) < 0) {
+			app_reply_error(reply, rarg, "%s", pwhy);
+			break;
+		}
+		str_copy(call.argv[1], sizeof(call.argv[1]), a->cfg->accounts[acc].name);
+		app_emit_log(a, "pickup of %s's call: dialling %s", cl.argv[0], call.argv[0]);
+		cmd_call(a, &call, reply, rarg);
+		break;
+	}
 	case CMD_calls:
 		reply_calls(a, reply, rarg, false);
 		break;

@@ -20,6 +20,7 @@ struct app_watch {
 	char contact[CONTACT_NAME];
 	char uri[CONTACT_URI];
 	unsigned acc;                  /* index into a->accs */
+	bool wanted;                   /* false: unsubscribed by command, kept for its slot */
 	struct sipua_sub *sub;         /* NULL: not subscribed (ended, or never) */
 	struct pres_info info;
 };
@@ -110,6 +111,44 @@ static bool contact_is_for(const struct app *a, const struct contact *ct, unsign
 	return a->cfg->accounts[i].is_default || a->cfg->naccounts == 1;
 }
 
+static struct app_watch *find_watch(struct app_presence *p, const char *contact,
+				    const char *uri)
+{
+	for (unsigned k = 0; k < p->n; k++)
+		if (p->w[k].wanted && ((contact[0] && !strcmp(p->w[k].contact, contact)) ||
+				       (!contact[0] && !strcmp(p->w[k].uri, uri))))
+			return &p->w[k];
+	return NULL;
+}
+
+/* A watch for contact (or a bare URI: contact ""), on account acc. An unwanted one is
+ * never taken again (the end of its old subscription may still come, with its index).
+ * NULL when out of memory. */
+static struct app_watch *watch_add(struct app_presence *p, const char *contact,
+				   const char *uri, unsigned acc)
+{
+	struct app_watch *w = find_watch(p, contact, uri);
+
+	if (!w) {
+		if (p->n == p->cap) {
+			unsigned cap = p->cap ? p->cap * 2 : 16;
+			struct app_watch *nw = realloc(p->w, cap * sizeof(*nw));
+
+			if (!nw)
+				return NULL;
+			p->w = nw;
+			p->cap = cap;
+		}
+		w = &p->w[p->n++];
+		memset(w, 0, sizeof(*w));
+		str_copy(w->contact, sizeof(w->contact), contact);
+	}
+	str_copy(w->uri, sizeof(w->uri), uri);
+	w->acc = acc;
+	w->wanted = true;
+	return w;
+}
+
 /* The account registered: subscribe to its contacts (once; nua refreshes them) and
  * publish our state. */
 void app_presence_on_registered(struct app *a, unsigned i)
@@ -124,7 +163,7 @@ void app_presence_on_registered(struct app *a, unsigned i)
 	if (p->started[i]) {
 		/* back after an outage: those the server ended are asked again */
 		for (unsigned k = 0; k < p->n; k++)
-			if (p->w[k].acc == i && !p->w[k].sub)
+			if (p->w[k].acc == i && p->w[k].wanted && !p->w[k].sub)
 				subscribe(a, &p->w[k]);
 		return;
 	}
@@ -134,28 +173,13 @@ void app_presence_on_registered(struct app *a, unsigned i)
 	contacts_load(&book, path, NULL, NULL);   /* problems were said where it is edited */
 	for (unsigned c = 0; c < book.n; c++) {
 		const struct contact *ct = &book.v[c];
-		struct app_watch *w;
 
-		if (!ct->nuri || !contact_is_for(a, ct, i))
-			continue;
-		if (p->n == p->cap) {
-			unsigned cap = p->cap ? p->cap * 2 : 16;
-			struct app_watch *nw = realloc(p->w, cap * sizeof(*nw));
-
-			if (!nw)
-				break;
-			p->w = nw;
-			p->cap = cap;
-		}
-		w = &p->w[p->n++];
-		memset(w, 0, sizeof(*w));
-		str_copy(w->contact, sizeof(w->contact), ct->name);
-		str_copy(w->uri, sizeof(w->uri), ct->uri[0]);
-		w->acc = i;
+		if (ct->nuri && contact_is_for(a, ct, i) && !watch_add(p, ct->name, ct->uri[0], i))
+			break;
 	}
 	contacts_free(&book);
 	for (unsigned k = 0; k < p->n; k++)
-		if (p->w[k].acc == i && !p->w[k].sub)
+		if (p->w[k].acc == i && p->w[k].wanted && !p->w[k].sub)
 			subscribe(a, &p->w[k]);
 }
 
@@ -176,7 +200,7 @@ void app_presence_notify(struct app *a, void *owner, const char *event, const ch
 	char why[300];
 
 	(void)ctype;
-	if (!w || strcmp(event, "presence"))
+	if (!w || !w->wanted || strcmp(event, "presence"))
 		return;
 	if (pidf_parse(body, len, &info, why, sizeof(why)) != 0) {
 		app_emit_log(a, "presence of %s: %s: ignored", w->contact, why);
@@ -198,6 +222,8 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 	if (!w || !ended)
 		return;
 	w->sub = NULL;
+	if (!w->wanted)
+		return;                 /* our own unsubscribe: said by the command */
 	if (code >= 300)
 		app_emit_log(a, "presence of %s: SUBSCRIBE refused: %d %s", w->contact, code,
 			     reason);
@@ -259,13 +285,42 @@ void app_presence_command(struct app *a, const char *state, const char *note,
 	app_emit_w(a, &w);
 }
 
+int app_presence_watch(struct app *a, const char *contact, const char *uri, unsigned acc,
+		       char *why, size_t whylen)
+{
+	struct app_presence *p = pres_of(a);
+	struct app_watch *w;
+
+	if (!p || !(w = watch_add(p, contact, uri, acc)))
+		return str_fail(why, whylen, "out of memory");
+	if (!w->sub && a->reg[acc] == REG_REGISTERED)
+		subscribe(a, w);
+	return 0;
+}
+
+bool app_presence_unwatch(struct app *a, const char *contact, const char *uri)
+{
+	struct app_watch *w = a->pres ? find_watch(a->pres, contact, uri) : NULL;
+
+	if (!w)
+		return false;
+	w->wanted = false;
+	if (w->sub)
+		sipua_unsubscribe(w->sub);   /* its end comes to app_presence_sub_state */
+	w->sub = NULL;
+	w->info.state = PRES_UNKNOWN;
+	w->info.note[0] = '\0';
+	emit_watch(a, w, "unsubscribed");
+	return true;
+}
+
 bool app_presence_view(const struct app *a, const char *contact, const char **state,
 		       const char **note)
 {
 	for (unsigned k = 0; a->pres && k < a->pres->n; k++) {
 		const struct app_watch *w = &a->pres->w[k];
 
-		if (!strcmp(w->contact, contact)) {
+		if (w->wanted && !strcmp(w->contact, contact)) {
 			*state = pres_state_name(w->info.state);
 			*note = w->info.note;
 			return true;

@@ -112,6 +112,7 @@ struct app {
 	void *ext_arg;
 	unsigned long next_msg_cookie;
 	struct app_presence *pres;        /* app_presence.c; NULL until an account uses it */
+	struct app_blf *blf;              /* app_blf.c; NULL until an account registers */
 	struct sipua_sub *mwi_sub[CFG_MAX_ACCOUNTS];   /* app_mwi.c */
 	unsigned mwi_new[CFG_MAX_ACCOUNTS], mwi_old[CFG_MAX_ACCOUNTS];
 	bool mwi_waiting[CFG_MAX_ACCOUNTS];
@@ -195,8 +196,27 @@ void app_presence_notify(struct app *a, void *owner, const char *event, const ch
 void app_presence_sub_state(struct app *a, void *owner, const char *event, int code,
 			    const char *reason, bool active, bool ended);
 void app_presence_calls_changed(struct app *a);
+/* A presence watch for contact (or uri alone: contact ""), subscribed now if acc is
+ * registered, else when it registers; and its end. As app_blf_watch/unwatch. */
+int app_presence_watch(struct app *a, const char *contact, const char *uri, unsigned acc,
+		       char *why, size_t whylen);
+bool app_presence_unwatch(struct app *a, const char *contact, const char *uri);
 void app_presence_command(struct app *a, const char *state, const char *note,
 			  app_reply_fn *reply, void *rarg);
+/* app_blf.c */
+void app_blf_free(struct app *a);
+void app_blf_on_registered(struct app *a, unsigned acc_index);
+void app_blf_notify(struct app *a, void *owner, const char *body, size_t len);
+void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended);
+/* A lamp for contact (or for uri alone: contact ""), subscribed now if acc is registered,
+ * else when it registers. 0, or -1 with why. */
+int app_blf_watch(struct app *a, const char *contact, const char *uri, unsigned acc,
+		  char *why, size_t whylen);
+/* Drop the lamp of contact (or of uri, contact ""); false when there is none. */
+bool app_blf_unwatch(struct app *a, const char *contact, const char *uri);
+/* What pickup dials for contact's ringing lamp, and on which account. 0, or -1 with why. */
+int app_blf_pickup_target(struct app *a, const char *contact, char *out, size_t size,
+			  unsigned *acc, char *why, size_t whylen);
 /* app_mwi.c */
 void app_mwi_on_registered(struct app *a, unsigned acc_index);
 void app_mwi_notify(struct app *a, void *owner, const char *body, size_t len);

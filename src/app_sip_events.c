@@ -33,6 +33,7 @@ static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, in
 	if (a->reg[i] == REG_REGISTERED) {
 		app_presence_on_registered(a, i);
 		app_mwi_on_registered(a, i);
+		app_blf_on_registered(a, i);
 	}
 }
 
@@ -394,6 +395,8 @@ static void ua_notify(void *arg, void *owner, const char *event, const char *cty
 {
 	if (!strcmp(event, "message-summary"))
 		app_mwi_notify(arg, owner, body, len);
+	else if (!strcmp(event, "dialog"))
+		app_blf_notify(arg, owner, body, len);
 	else
 		app_presence_notify(arg, owner, event, ctype, body, len);
 }
@@ -403,6 +406,8 @@ static void ua_sub_state(void *arg, void *owner, const char *event, int code,
 {
 	if (!strcmp(event, "message-summary"))
 		app_mwi_sub_state(arg, owner, code, reason, ended);
+	else if (!strcmp(event, "dialog"))
+		app_blf_sub_state(arg, owner, code, reason, ended);
 	else
 		app_presence_sub_state(arg, owner, event, code, reason, active, ended);
 }

@@ -25,6 +25,9 @@
 	X(record,     "<file.wav|off> [id]",  1, 2, false, "record a call to a WAV file") \
 	X(msg,        "<uri|contact> <text>", 2, 2, true,  "send an instant message (SIP MESSAGE)") \
 	X(presence,   "<online|away|busy|offline> [note]", 1, 2, true, "set our presence (PUBLISH)") \
+	X(subscribe,  "<contact|uri> [presence|dialog]", 1, 2, false, "watch presence (default) or a busy lamp") \
+	X(unsubscribe, "<contact|uri> [presence|dialog]", 1, 2, false, "stop watching (default: both)") \
+	X(pickup,     "<contact>",            1, 1, false, "take the call ringing at a contact's phone") \
 	X(calls,      "",                     0, 0, false, "list calls") \
 	X(status,     "",                     0, 0, false, "show accounts and calls") \
 	X(history,    "[n]",                  0, 1, false, "the call history (default: last 20)") \

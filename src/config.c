@@ -277,6 +277,12 @@ static void account_key(struct parse_ctx *c, const char *name, const char *v)
 			diag(c->cfg, c->line, false, "voicemail must be a sip: URI, not \"%s\"", v);
 		else
 			set_str(c, a->voicemail, sizeof(a->voicemail), name, v);
+	} else if (!strcmp(name, "pickup")) {
+		if (strspn(v, "0123456789*#") != strlen(v))
+			diag(c->cfg, c->line, false, "pickup must be a dial code of digits, * and #, "
+			     "not \"%s\"", v);
+		else
+			set_str(c, a->pickup, sizeof(a->pickup), name, v);
 	} else if (!strcmp(name, "register")) {
 		set_bool(c, &a->do_register, name, v);
 	} else if (!strcmp(name, "register_expires")) {

@@ -45,6 +45,8 @@ struct account_cfg {
 	bool presence_in_call;
 	bool mwi;                  /* subscribe to our own message-summary (app_mwi.c) */
 	char voicemail[CFG_STR];   /* the mailbox's URI, which V calls; empty: none */
+	char pickup[32];           /* dialled before a ringing lamp's user to take its call
+				    * ("**": Asterisk's, FreeSWITCH's); empty: none */
 	int line;                  /* line of the section title, for messages */
 };
 

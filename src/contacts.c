@@ -184,7 +184,7 @@ int contact_set_uris(struct contact *ct, const char *list, char *why, size_t why
 }
 
 /* One contact as one line of the UI's prompt: "NAME URI[, URI...] [account=ACCOUNT]
- * [notes=TEXT]". Words are split on spaces; notes= takes the rest of the line, so notes may
+ * [blf=yes] [notes=TEXT]". Words are split on spaces; notes= takes the rest of the line, so notes may
  * hold spaces. Hand-written because it is a prompt's syntax, not a file format. */
 int contact_parse_line(struct contact *ct, const char *line, char *why, size_t whylen)
 {
@@ -232,7 +232,9 @@ int contact_parse_line(struct contact *ct, const char *line, char *why, size_t w
 		memcpy(word, p, n);
 		word[n] = '\0';
 		p += n;
-		if (!strncmp(word, "account=", 8)) {
+		if (!strcmp(word, "blf=yes") || !strcmp(word, "blf=no")) {
+			tmp.blf = word[4] == 'y';
+		} else if (!strncmp(word, "account=", 8)) {
 			if (strlen(word + 8) >= CONTACT_ACCOUNT)
 				return str_fail(why, whylen, "account name too long (at most %d bytes)",
 					    CONTACT_ACCOUNT - 1);
@@ -261,6 +263,9 @@ void contact_format_line(const struct contact *ct, char *out, size_t size)
 	used = strlen(out);
 	if (ct->account[0])
 		snprintf(out + used, size - used, " account=%s", ct->account);
+	used = strlen(out);
+	if (ct->blf)
+		snprintf(out + used, size - used, " blf=yes");
 	used = strlen(out);
 	if (ct->notes[0])
 		snprintf(out + used, size - used, " notes=%s", ct->notes);
@@ -581,8 +586,15 @@ static int handler(void *user, const char *section, const char *name, const char
 			diag(p, p->line, "%s", why);
 		else
 			str_copy(p->cur.notes, sizeof(p->cur.notes), value);
+	} else if (!strcmp(name, "blf")) {
+		if (str_ieq(value, "yes") || str_ieq(value, "true") || !strcmp(value, "1"))
+			p->cur.blf = true;
+		else if (str_ieq(value, "no") || str_ieq(value, "false") || !strcmp(value, "0"))
+			p->cur.blf = false;
+		else
+			diag(p, p->line, "blf must be yes or no, not \"%.40s\"", value);
 	} else {
-		diag(p, p->line, "unknown key \"%s\" (known: uri, account, notes)", name);
+		diag(p, p->line, "unknown key \"%s\" (known: uri, account, notes, blf)", name);
 	}
 	return 1;
 }
@@ -731,6 +743,8 @@ static int write_contact(FILE *f, const struct contact *ct)
 		return -1;
 	if (ct->notes[0] && fprintf(f, "notes = %s\n", ct->notes) < 0)
 		return -1;
+	if (ct->blf && fprintf(f, "blf = yes\n") < 0)
+		return -1;
 	return 0;
 }
 
@@ -778,7 +792,8 @@ int contacts_save(const struct contacts *c, char *why, size_t whylen)
 		return str_fail(why, whylen, "cannot save %s: %s", target, strerror(errno));
 	ok = fprintf(f, "# ttyphone contacts: one [contact NAME] section each, see "
 		     "ttyphone.conf(5).\n# uri = one or more SIP URIs, comma separated; account = "
-		     "which account calls them; notes = free text.\n") >= 0;
+		     "which account calls them; notes = free text; blf = yes shows its busy "
+		     "lamp.\n") >= 0;
 	for (unsigned i = 0; ok && i < c->n; i++)
 		ok = write_contact(f, &c->v[i]) == 0;
 	if (fclose(f) != 0)

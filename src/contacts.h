@@ -31,6 +31,7 @@ struct contact {
 	unsigned nuri;
 	char account[CONTACT_ACCOUNT];   /* empty: the default account */
 	char notes[CONTACT_NOTES];
+	bool blf;                        /* watch its busy lamp (app_blf.c) */
 };
 
 /* What the file was when the list was read, to notice that someone changed it. */

@@ -172,8 +172,8 @@ void events_listener(void *arg, const char *json)
 		on_message_status(t, json);
 	else if (!strcmp(ev, "message_sent"))
 		on_message_sent(t, json);
-	else if (!strcmp(ev, "presence"))
-		tui_dirty(t, D_CONTACTS);   /* the pane reads it (app_presence_view) */
+	else if (!strcmp(ev, "presence") || !strcmp(ev, "dialog"))
+		tui_dirty(t, D_CONTACTS);   /* the pane reads them (app_presence_view, app_blf_view) */
 	else
 		on_other(t, ev, json);
 }

@@ -2,7 +2,9 @@
  * address book (contacts.ini), then people who wrote to us and are not in the book. "/"
  * filters as you type (name, URI or notes; any case, in any script str_casefind folds). A row shows who is in a call with us and who
  * has unread messages, and, when an account has presence = yes, the contact's presence
- * (online, away, busy, offline and the note: app_presence_view). */
+ * (online, away, busy, offline and the note: app_presence_view); a contact with blf = yes
+ * shows its busy lamp when it rings or talks (app_blf_view), and Enter on a ringing lamp
+ * picks that call up. */
 #include "tui_int.h"
 #include "draw.h"
 #include "app.h"
@@ -160,7 +162,7 @@ static void draw(struct tui *t, struct view *v)
 		bool sel = t->cs.top + i == t->cs.sel;
 		const char *state = call_state_of(t, r);
 		unsigned unread = unread_of(t, r);
-		const char *pres = NULL, *pnote = "";
+		const char *pres = NULL, *pnote = "", *lamp = NULL;
 		char name[128], detail[160];
 		int y = 1 + i, x = 1, nw;
 		enum role role = sel ? (focused ? R_SEL : R_TITLE) : R_NORMAL;
@@ -169,6 +171,10 @@ static void draw(struct tui *t, struct view *v)
 		if (r->kind == ROW_CONTACT &&
 		    !app_presence_view(t->app, t->book.v[r->index].name, &pres, &pnote))
 			pres = NULL;
+		if (r->kind == ROW_CONTACT &&
+		    (!app_blf_view(t->app, t->book.v[r->index].name, &lamp) ||
+		     !strcmp(lamp, "unknown")))
+			lamp = NULL;
 		if (sel)
 			draw_fill(w, y, 1, width, role);
 		wattron(w, draw_attr(role));
@@ -186,6 +192,10 @@ static void draw(struct tui *t, struct view *v)
 			snprintf(detail, sizeof(detail), "%u new", unread);
 		else if (state)
 			snprintf(detail, sizeof(detail), "%s", state);
+		else if (lamp && strcmp(lamp, "idle"))
+			/* the busy lamp: what rings or talks there now beats how they feel */
+			snprintf(detail, sizeof(detail), "%s%s", lamp,
+				 !strcmp(lamp, "ringing") ? " (Enter: pick up)" : "");
 		else if (pres && strcmp(pres, "unknown")) {
 			char safe[PRES_NOTE_SHOWN];
 
@@ -203,6 +213,8 @@ static void draw(struct tui *t, struct view *v)
 			detail[0] = '\0';
 		if (detail[0] && x < width - 2)
 			draw_right(w, y, x, width + 1 - x, sel ? role : unread ? R_OK : state ? R_WARN :
+				   lamp && !strcmp(lamp, "ringing") ? R_OK :
+				   lamp && !strcmp(lamp, "in call") ? R_WARN :
 				   pres && !strcmp(pres, "online") ? R_OK :
 				   pres && !strcmp(pres, "busy") ? R_WARN : R_DIM, detail);
 	}
@@ -287,9 +299,19 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 	case REQ_PAGE_DOWN: t->cs.sel += page; break;
 	case REQ_FIRST: t->cs.sel = 0; break;
 	case REQ_LAST: t->cs.sel = CONTACT_ROWS_MAX; break;
-	case REQ_CALL:
+	case REQ_CALL: {
+		const char *lamp;
+
 		if (!selected(t, &r))
 			return true;
+		/* A ringing busy lamp: Enter takes that call (the account's pickup code) */
+		if (r.kind == ROW_CONTACT &&
+		    app_blf_view(t->app, t->book.v[r.index].name, &lamp) &&
+		    !strcmp(lamp, "ringing")) {
+			snprintf(line, sizeof(line), "pickup %s", t->book.v[r.index].name);
+			tui_exec(t, line);
+			break;
+		}
 		/* A contact may name the account to call it with. */
 		if (r.kind == ROW_CONTACT && t->book.v[r.index].account[0])
 			snprintf(line, sizeof(line), "call %s %s", contacts_row_uri(t, &r),
@@ -298,6 +320,7 @@ static bool request(struct tui *t, struct view *v, enum request req, int key)
 			snprintf(line, sizeof(line), "call %s", contacts_row_uri(t, &r));
 		tui_exec(t, line);
 		break;
+	}
 	case REQ_MESSAGE:
 		if (!selected(t, &r))
 			return true;

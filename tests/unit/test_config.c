@@ -98,7 +98,10 @@ static void test_each_bad_line_is_reported(void)
 		"transport = sctp\n"         /* 13 */
 		"register = perhaps\n"       /* 14 */
 		"[audio]\nbackend = alsa\n"  /* 15, 16 */
-		"[sip\n");                   /* 17 */
+		"[sip\n"                     /* 17 */
+		"[account b]\n"              /* 18 */
+		"uri = sip:b@example.org\n"  /* 19 */
+		"pickup = *8; drop table\n"); /* 20 */
 	CHECK(has_diag(2, "listen must be address:port"));
 	CHECK(has_diag(3, "unknown key \"bogus\" in [sip]"));
 	CHECK(has_diag(4, "expected \"key = value\""));
@@ -111,6 +114,8 @@ static void test_each_bad_line_is_reported(void)
 	CHECK(has_diag(14, "register must be yes or no"));
 	CHECK(has_diag(16, "unknown audio backend \"alsa\""));
 	CHECK(has_diag(17, "section header without"));
+	CHECK(has_diag(20, "pickup must be a dial code of digits, * and #"));
+	CHECK_STR(cfg.accounts[1].pickup, "");
 	/* the account has no usable uri: fatal */
 	CHECK(has_diag(11, "has no uri"));
 	CHECK_INT(rc, -1);
@@ -152,6 +157,18 @@ static void test_missing_file_is_fatal_with_reason(void)
 	CHECK(has_diag(0, "cannot open"));
 }
 
+static void test_pickup_code_is_kept(void)
+{
+	config_defaults(&cfg);
+	CHECK_INT(config_load_string(&cfg, "config.ini", "[account a]\nuri = sip:a@example.org\n"
+				     "pickup = **\n"), 0);
+	CHECK_STR(cfg.accounts[0].pickup, "**");
+	config_defaults(&cfg);
+	CHECK_INT(config_load_string(&cfg, "config.ini", "[account a]\nuri = sip:a@example.org\n"),
+		  0);
+	CHECK_STR(cfg.accounts[0].pickup, "");
+}
+
 static void test_websocket_accounts(void)
 {
 	config_defaults(&cfg);
@@ -180,6 +197,7 @@ static void test_websocket_accounts(void)
 int main(void)
 {
 	RUN(test_websocket_accounts);
+	RUN(test_pickup_code_is_kept);
 	RUN(test_good_file_parses_every_section);
 	RUN(test_unknown_codec_is_reported_with_line_and_known_list);
 	RUN(test_each_bad_line_is_reported);

@@ -29,6 +29,7 @@ static void test_loads_contacts_with_several_uris(void)
 				       "uri = sip:bob@example.org, sips:bob@example.org;transport=tls\n"
 				       "account = work\n"
 				       "notes = desk phone\n"
+				       "blf = yes\n"
 				       "\n"
 				       "[contact carol]\n"
 				       "uri = sip:carol@example.org\n"
@@ -40,6 +41,8 @@ static void test_loads_contacts_with_several_uris(void)
 	CHECK_STR(c.v[0].uri[1], "sips:bob@example.org;transport=tls");
 	CHECK_STR(c.v[0].account, "work");
 	CHECK_STR(c.v[0].notes, "desk phone");
+	CHECK(c.v[0].blf);
+	CHECK(!c.v[1].blf);
 	CHECK_INT(c.v[1].nuri, 2);
 	CHECK_STR(c.v[1].uri[1], "tel:+15550100");
 	contacts_free(&c);
@@ -65,7 +68,10 @@ static void test_reports_bad_lines_with_line_numbers(void)
 		 "uri = sip:b2@x\n"          /* 8: inside an ignored section: silent */
 		 "[phonebook]\n"             /* 9 */
 		 "[contact echo]\n"          /* 10: reserved */
-		 "just words\n",             /* 11 */
+		 "just words\n"              /* 11 */
+		 "[contact dave]\n"          /* 12 */
+		 "uri = sip:d@x\n"           /* 13 */
+		 "blf = sometimes\n",        /* 14 */
 		 longline);
 	contacts_init(&c);
 	diags[0] = '\0';
@@ -78,7 +84,9 @@ static void test_reports_bad_lines_with_line_numbers(void)
 	CHECK(strstr(diags, "contacts.ini:9: unknown section [phonebook]") != NULL);
 	CHECK(strstr(diags, "contacts.ini:10: \"echo\" is the built-in") != NULL);
 	CHECK(strstr(diags, "contacts.ini:11: expected \"key = value\"") != NULL);
-	CHECK_INT(c.n, 1);
+	CHECK(strstr(diags, "contacts.ini:14: blf must be yes or no") != NULL);
+	CHECK_INT(c.n, 2);
+	CHECK(!c.v[1].blf);
 	CHECK_STR(c.v[0].uri[0], "sip:b@x");
 	contacts_free(&c);
 }
@@ -145,8 +153,9 @@ static void test_one_line_form_parses_and_formats_back(void)
 
 	memset(&ct, 0, sizeof(ct));
 	CHECK_INT(contact_parse_line(&ct, "  bob sip:bob@example.org,sip:+1555@example.org "
-				     "tel:+1555 account=work notes=  desk phone, 2nd floor  ",
+				     "tel:+1555 account=work blf=yes notes=  desk phone, 2nd floor  ",
 				     why, sizeof(why)), 0);
+	CHECK(ct.blf);
 	CHECK_STR(ct.name, "bob");
 	CHECK_INT(ct.nuri, 3);
 	CHECK_STR(ct.uri[1], "sip:+1555@example.org");
@@ -155,7 +164,7 @@ static void test_one_line_form_parses_and_formats_back(void)
 	CHECK_STR(ct.notes, "desk phone, 2nd floor");
 	contact_format_line(&ct, line, sizeof(line));
 	CHECK_STR(line, "bob sip:bob@example.org, sip:+1555@example.org, tel:+1555 account=work "
-		  "notes=desk phone, 2nd floor");
+		  "blf=yes notes=desk phone, 2nd floor");
 	memset(&back, 0, sizeof(back));
 	CHECK_INT(contact_parse_line(&back, line, why, sizeof(why)), 0);
 	CHECK(!memcmp(&back, &ct, sizeof(ct)));
@@ -202,6 +211,7 @@ static void test_save_is_atomic_and_round_trips(void)
 	strcpy(ct.name, "short");
 	contact_set_uris(&ct, "sip:s@h, sip:t@h", why, sizeof(why));
 	strcpy(ct.account, "work");
+	ct.blf = true;
 	CHECK_INT(contacts_add(&c, &ct, why, sizeof(why)), 0);
 	CHECK_INT(contacts_save(&c, why, sizeof(why)), 0);
 	CHECK_INT(stat(path, &st), 0);
@@ -215,6 +225,8 @@ static void test_save_is_atomic_and_round_trips(void)
 	CHECK_STR(back.v[0].uri[3], c.v[0].uri[3]);
 	CHECK_STR(back.v[1].uri[1], "sip:t@h");
 	CHECK_STR(back.v[1].account, "work");
+	CHECK(back.v[1].blf);
+	CHECK(!back.v[0].blf);
 	{
 		/* no temporary file left behind */
 		char cmd[400];
