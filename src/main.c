@@ -8,6 +8,7 @@
 #include "history.h"
 #include "strutil.h"
 #include "sip/loop.h"
+#include "media/pulse_client_conf.h"
 #include "vcard.h"
 #include "../tui/tui.h"
 
@@ -201,6 +202,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* before any thread: it sets PULSE_CLIENTCONFIG (pulse_client_conf.c says why) */
+	if (pulse_client_conf_no_shm(NULL, NULL, 0, why, sizeof(why)) < 0)
+		fprintf(stderr, "ttyphone: PulseAudio without shared memory: %s (using libpulse's "
+			"own settings)\n", why);
 	if (pipe(signal_pipe) < 0 || loop_alloc(&loop) != 0) {
 		fprintf(stderr, "ttyphone: cannot start the event loop\n");
 		return 1;

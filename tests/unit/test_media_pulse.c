@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "test_media_tone.h"
 #include "media/media.h"
+#include "media/pulse_client_conf.h"
 #include "evq.h"
 
 #include <errno.h>
@@ -83,12 +84,14 @@ static int start_daemon(void)
 	if (daemon_pid < 0)
 		return -1;
 	if (daemon_pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
+		int devnull = open("/dev/null", O_WRONLY), log;
 
-		if (devnull >= 0) {
+		snprintf(path, sizeof(path), "%s/daemon.log", tmpdir);
+		log = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (devnull >= 0)
 			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
+		if (log >= 0)
+			dup2(log, 2);
 		setenv("HOME", tmpdir, 1);
 		snprintf(path, sizeof(path), "%s/run", tmpdir);
 		setenv("XDG_RUNTIME_DIR", path, 1);
@@ -98,7 +101,8 @@ static int start_daemon(void)
 		snprintf(path, sizeof(path), "--file=%s", pa);
 		execlp("pulseaudio", "pulseaudio", "-n", path, "--exit-idle-time=-1",
 		       "--daemonize=no", "--use-pid-file=no", "--system=false",
-		       "--disallow-exit=yes", "--log-target=stderr", (char *)NULL);
+		       "--disallow-exit=yes", "--log-target=stderr", "--log-level=debug",
+		       (char *)NULL);
 		_exit(127);
 	}
 	return 0;
@@ -203,6 +207,38 @@ static void test_pulse_back_reports_ok_and_carries_audio(void)
 	printf("  capture queue %d ms, playback queue %d ms\n", s1.capture_ms, s1.playback_ms);
 	CHECK(s1.spk_level > 0.1f);                   /* the peer's tone went to the sink */
 	CHECK(s1.mic_level > 0.1f);                   /* the sine came from the source */
+	{
+		/* our client.conf took: no connection of ours shares memory with the server
+		 * (pulse_client_conf.c: the deadlock when it vanishes mid-read) */
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "grep -q 'Negotiated SHM: no' %s/daemon.log", tmpdir);
+		CHECK_INT(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "! grep -q 'Negotiated SHM: yes' %s/daemon.log", tmpdir);
+		CHECK_INT(system(cmd), 0);
+	}
+}
+
+static void test_client_conf_includes_libpulses_and_turns_shm_off(void)
+{
+	char path[4096], why[200], text[8192] = "";
+	FILE *f;
+	size_t n;
+
+	CHECK_INT(pulse_client_conf_no_shm(tmpdir, path, sizeof(path), why, sizeof(why)), 0);
+	CHECK_STR(getenv("PULSE_CLIENTCONFIG"), path);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	CHECK(strstr(text, "\nenable-shm = no\n") != NULL);
+	if (access("/etc/pulse/client.conf", R_OK) == 0 && !getenv("XDG_CONFIG_HOME"))
+		CHECK(strstr(text, ".include ") != NULL);
+	CHECK_INT(pulse_client_conf_no_shm("/nonexistent-dir", NULL, 0, why, sizeof(why)), -1);
+	CHECK_STR(getenv("PULSE_CLIENTCONFIG"), path);   /* a failure changes nothing */
 }
 
 static void test_pulse_gone_reports_error_again(void)
@@ -260,6 +296,7 @@ int main(void)
 	snprintf(tone, sizeof(tone), "%s/tone.wav", tmpdir);
 	snprintf(back, sizeof(back), "%s/back.wav", tmpdir);
 	write_tone(tone);
+	RUN(test_client_conf_includes_libpulses_and_turns_shm_off);
 	start_sessions();
 	RUN(test_pulse_unreachable_reports_once_and_call_goes_on);
 	RUN(test_pulse_back_reports_ok_and_carries_audio);
