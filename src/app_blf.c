@@ -9,6 +9,7 @@
 #include "app_priv.h"
 #include "contacts.h"
 #include "strutil.h"
+#include "app_watch.h"
 #include "presence/dialog_info.h"
 
 #include <stdint.h>
@@ -18,25 +19,19 @@
 #define BLF_EXPIRES 600            /* seconds; nua refreshes before that */
 
 struct app_lamp {
-	char contact[CONTACT_NAME];
-	char uri[CONTACT_URI];
-	unsigned acc;                  /* index into a->accs */
-	bool wanted;                   /* false: unsubscribed by command, kept for its slot */
-	struct sipua_sub *sub;         /* NULL: not subscribed (ended, or never) */
+	struct watch h;                /* first: the list's (app_watch.h) */
 	struct dlg_set dlgs;
 	enum blf_state lamp;
 };
 
 struct app_blf {
-	struct app_lamp *l;
-	unsigned n, cap;
-	bool started[CFG_MAX_ACCOUNTS];
+	struct watch_list list;        /* of struct app_lamp */
 };
 
 static struct app_blf *blf_of(struct app *a)
 {
-	if (!a->blf)
-		a->blf = calloc(1, sizeof(*a->blf));
+	if (!a->blf && (a->blf = calloc(1, sizeof(*a->blf))) != NULL)
+		watch_list_init(&a->blf->list, sizeof(struct app_lamp));
 	return a->blf;
 }
 
@@ -44,7 +39,7 @@ void app_blf_free(struct app *a)
 {
 	if (!a->blf)
 		return;
-	free(a->blf->l);
+	watch_list_free(&a->blf->list);
 	free(a->blf);
 	a->blf = NULL;
 }
@@ -57,8 +52,8 @@ static void emit_lamp(struct app *a, const struct app_lamp *l, const char *reaso
 
 	jw_begin(&jw, buf, sizeof(buf));
 	jw_str(&jw, "event", "dialog");
-	jw_str(&jw, "contact", l->contact);
-	jw_str(&jw, "uri", l->uri);
+	jw_str(&jw, "contact", l->h.contact);
+	jw_str(&jw, "uri", l->h.uri);
 	jw_str(&jw, "state", blf_state_name(l->lamp));
 	jw_int(&jw, "dialogs", l->dlgs.n);
 	/* who calls the watched phone, or whom it talks to: the first dialog's peer */
@@ -71,35 +66,29 @@ static void emit_lamp(struct app *a, const struct app_lamp *l, const char *reaso
 	app_emit_w(a, &jw);
 }
 
-/* The owner a subscription carries is its lamp's index + 1 (a pointer would not survive
- * the array growing). */
 static struct app_lamp *lamp_of(struct app *a, void *owner)
 {
-	uintptr_t k = (uintptr_t)owner;
+	return a->blf ? (struct app_lamp *)watch_of_owner(&a->blf->list, owner) : NULL;
+}
 
-	return a->blf && k >= 1 && k <= a->blf->n ? &a->blf->l[k - 1] : NULL;
+static struct app_lamp *lamp_find(struct app *a, const char *contact, const char *uri)
+{
+	return a->blf ? (struct app_lamp *)watch_find(&a->blf->list, contact, uri) : NULL;
+}
+
+static const char *lamp_name(const struct app_lamp *l)
+{
+	return l->h.contact[0] ? l->h.contact : l->h.uri;
 }
 
 static void subscribe(struct app *a, struct app_lamp *l)
 {
-	void *owner = (void *)(uintptr_t)(l - a->blf->l + 1);
-
-	if (sipua_subscribe(a->ua, a->accs[l->acc], l->uri, "dialog",
-			    "application/dialog-info+xml", BLF_EXPIRES, owner, &l->sub) != 0) {
-		l->sub = NULL;
-		app_emit_log(a, "busy lamp: cannot subscribe to %s", l->uri);
+	if (sipua_subscribe(a->ua, a->accs[l->h.acc], l->h.uri, "dialog",
+			    "application/dialog-info+xml", BLF_EXPIRES,
+			    watch_owner(&a->blf->list, &l->h), &l->h.sub) != 0) {
+		l->h.sub = NULL;
+		app_emit_log(a, "busy lamp: cannot subscribe to %s", l->h.uri);
 	}
-}
-
-/* The wanted lamp of contact (or of uri, contact ""). An unwanted one is never taken
- * again: the end of its old subscription may still come, with its index. */
-static struct app_lamp *find(struct app_blf *b, const char *contact, const char *uri)
-{
-	for (unsigned k = 0; k < b->n; k++)
-		if (b->l[k].wanted && ((contact[0] && !strcmp(b->l[k].contact, contact)) ||
-				       (!contact[0] && !strcmp(b->l[k].uri, uri))))
-			return &b->l[k];
-	return NULL;
 }
 
 /* A lamp for contact (or a bare URI: contact ""), on account acc. NULL when out of
@@ -107,63 +96,36 @@ static struct app_lamp *find(struct app_blf *b, const char *contact, const char 
 static struct app_lamp *add(struct app_blf *b, const char *contact, const char *uri,
 			    unsigned acc)
 {
-	struct app_lamp *l = find(b, contact, uri);
+	bool fresh;
+	struct app_lamp *l = (struct app_lamp *)watch_add(&b->list, contact, uri, acc, &fresh);
 
-	if (!l) {
-		if (b->n == b->cap) {
-			unsigned cap = b->cap ? b->cap * 2 : 16;
-			struct app_lamp *nl = realloc(b->l, cap * sizeof(*nl));
-
-			if (!nl)
-				return NULL;
-			b->l = nl;
-			b->cap = cap;
-		}
-		l = &b->l[b->n++];
-		memset(l, 0, sizeof(*l));
-		str_copy(l->contact, sizeof(l->contact), contact);
+	if (l && fresh)
 		dlg_set_init(&l->dlgs);
-	}
-	str_copy(l->uri, sizeof(l->uri), uri);
-	l->acc = acc;
-	l->wanted = true;
 	return l;
 }
 
-static bool contact_is_for(const struct app *a, const struct contact *ct, unsigned i)
-{
-	if (ct->account[0])
-		return !strcmp(ct->account, a->cfg->accounts[i].name);
-	return a->cfg->accounts[i].is_default || a->cfg->naccounts == 1;
-}
-
-/* The account registered: subscribe to the lamps of its blf = yes contacts (read once;
- * nua refreshes them), and again to those the server ended while it was away. */
-void app_blf_on_registered(struct app *a, unsigned i)
+/* The account registered: at its first registration book has the contacts, and those of
+ * this account with blf = yes get lamps; every lamp not subscribed (new, or ended by the
+ * server during an outage) is asked now (nua refreshes them afterwards). */
+void app_blf_on_registered(struct app *a, unsigned i, const struct contacts *book)
 {
 	struct app_blf *b;
-	struct contacts book;
-	char path[1024];
 
 	if (i >= a->cfg->naccounts || !(b = blf_of(a)))
 		return;
-	if (!b->started[i]) {
-		b->started[i] = true;
-		contacts_init(&book);
-		contacts_default_path(path, sizeof(path));
-		contacts_load(&book, path, NULL, NULL);   /* problems were said where it is edited */
-		for (unsigned c = 0; c < book.n; c++) {
-			const struct contact *ct = &book.v[c];
+	for (unsigned c = 0; book && c < book->n; c++) {
+		const struct contact *ct = &book->v[c];
 
-			if (ct->blf && ct->nuri && contact_is_for(a, ct, i) &&
-			    !add(b, ct->name, ct->uri[0], i))
-				break;
-		}
-		contacts_free(&book);
+		if (ct->blf && ct->nuri && app_contact_is_for(a, ct, i) &&
+		    !add(b, ct->name, ct->uri[0], i))
+			break;
 	}
-	for (unsigned k = 0; k < b->n; k++)
-		if (b->l[k].acc == i && b->l[k].wanted && !b->l[k].sub)
-			subscribe(a, &b->l[k]);
+	for (unsigned k = 0; k < b->list.n; k++) {
+		struct app_lamp *l = (struct app_lamp *)watch_at(&b->list, k);
+
+		if (l->h.acc == i && l->h.wanted && !l->h.sub)
+			subscribe(a, l);
+	}
 }
 
 void app_blf_notify(struct app *a, void *owner, const char *body, size_t len)
@@ -172,15 +134,14 @@ void app_blf_notify(struct app *a, void *owner, const char *body, size_t len)
 	char why[300];
 	enum blf_state now;
 
-	if (!l || !l->wanted)
+	if (!l || !l->h.wanted)
 		return;
 	if (len == 0) {
 		/* the server knows of no dialog (Kamailio's first NOTIFY before anything was
 		 * published for the user): no call there, the lamp is idle */
 		dlg_set_init(&l->dlgs);
 	} else if (dlg_set_apply(&l->dlgs, body, len, why, sizeof(why)) != 0) {
-		app_emit_log(a, "busy lamp of %s: %s: ignored", l->contact[0] ? l->contact : l->uri,
-			     why);
+		app_emit_log(a, "busy lamp of %s: %s: ignored", lamp_name(l), why);
 		return;
 	}
 	now = dlg_set_lamp(&l->dlgs);
@@ -196,12 +157,12 @@ void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason,
 
 	if (!l || !ended)
 		return;
-	l->sub = NULL;
-	if (!l->wanted)
+	l->h.sub = NULL;
+	if (!l->h.wanted)
 		return;                 /* our own unsubscribe: said by the command */
 	if (code >= 300)
-		app_emit_log(a, "busy lamp of %s: SUBSCRIBE refused: %d %s",
-			     l->contact[0] ? l->contact : l->uri, code, reason);
+		app_emit_log(a, "busy lamp of %s: SUBSCRIBE refused: %d %s", lamp_name(l), code,
+			     reason);
 	dlg_set_init(&l->dlgs);
 	l->lamp = BLF_UNKNOWN;
 	emit_lamp(a, l, reason);
@@ -215,21 +176,21 @@ int app_blf_watch(struct app *a, const char *contact, const char *uri, unsigned 
 
 	if (!b || !(l = add(b, contact, uri, acc)))
 		return str_fail(why, whylen, "out of memory");
-	if (!l->sub && a->reg[acc] == REG_REGISTERED)
+	if (!l->h.sub && a->reg[acc] == REG_REGISTERED)
 		subscribe(a, l);
 	return 0;
 }
 
 bool app_blf_unwatch(struct app *a, const char *contact, const char *uri)
 {
-	struct app_lamp *l = a->blf ? find(a->blf, contact, uri) : NULL;
+	struct app_lamp *l = lamp_find(a, contact, uri);
 
 	if (!l)
 		return false;
-	l->wanted = false;
-	if (l->sub)
-		sipua_unsubscribe(l->sub);   /* its end comes to app_blf_sub_state */
-	l->sub = NULL;
+	l->h.wanted = false;
+	if (l->h.sub)
+		sipua_unsubscribe(l->h.sub);   /* its end comes to app_blf_sub_state */
+	l->h.sub = NULL;
 	dlg_set_init(&l->dlgs);
 	l->lamp = BLF_UNKNOWN;
 	emit_lamp(a, l, "unsubscribed");
@@ -238,15 +199,13 @@ bool app_blf_unwatch(struct app *a, const char *contact, const char *uri)
 
 bool app_blf_view(const struct app *a, const char *contact, const char **state)
 {
-	for (unsigned k = 0; a->blf && k < a->blf->n; k++) {
-		const struct app_lamp *l = &a->blf->l[k];
+	const struct app_lamp *l = a->blf && contact[0] ?
+		(const struct app_lamp *)watch_find(&a->blf->list, contact, "") : NULL;
 
-		if (l->wanted && !strcmp(l->contact, contact)) {
-			*state = blf_state_name(l->lamp);
-			return true;
-		}
-	}
-	return false;
+	if (!l)
+		return false;
+	*state = blf_state_name(l->lamp);
+	return true;
 }
 
 /* pickup <contact>: the call ringing at the contact's phone, by the account's pickup
@@ -255,27 +214,27 @@ bool app_blf_view(const struct app *a, const char *contact, const char **state)
 int app_blf_pickup_target(struct app *a, const char *contact, char *out, size_t size,
 			  unsigned *acc, char *why, size_t whylen)
 {
-	const struct app_lamp *l = a->blf ? find(a->blf, contact, "") : NULL;
+	const struct app_lamp *l = contact[0] ? lamp_find(a, contact, "") : NULL;
 	const struct account_cfg *ac;
 	const char *user, *end;
 
-	if (!l || !l->wanted)
+	if (!l)
 		return str_fail(why, whylen, "pickup: no busy lamp for \"%s\" (blf = yes in "
 				"contacts.ini, or subscribe %s dialog)", contact, contact);
 	if (l->lamp != BLF_RINGING)
 		return str_fail(why, whylen, "pickup: nothing rings at %s (%s)", contact,
 				blf_state_name(l->lamp));
-	ac = &a->cfg->accounts[l->acc];
+	ac = &a->cfg->accounts[l->h.acc];
 	if (!ac->pickup[0])
 		return str_fail(why, whylen, "pickup: account %s has no pickup code (pickup = "
 				"** in its section)", ac->name);
-	user = strchr(l->uri, ':');
-	user = user ? user + 1 : l->uri;
+	user = strchr(l->h.uri, ':');
+	user = user ? user + 1 : l->h.uri;
 	end = strchr(user, '@');
 	if (!end)
 		end = user + strlen(user);
 	if ((size_t)snprintf(out, size, "%s%.*s", ac->pickup, (int)(end - user), user) >= size)
 		return str_fail(why, whylen, "pickup: the target is too long");
-	*acc = l->acc;
+	*acc = l->h.acc;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "app_priv.h"
 #include "contacts.h"
 #include "strutil.h"
+#include "app_watch.h"
 #include "presence/pidf.h"
 
 #include <stdint.h>
@@ -17,26 +18,22 @@
 #define PRES_EXPIRES 600           /* seconds; nua refreshes before that */
 
 struct app_watch {
-	char contact[CONTACT_NAME];
-	char uri[CONTACT_URI];
-	unsigned acc;                  /* index into a->accs */
-	bool wanted;                   /* false: unsubscribed by command, kept for its slot */
-	struct sipua_sub *sub;         /* NULL: not subscribed (ended, or never) */
+	struct watch h;                /* first: the list's (app_watch.h) */
 	struct pres_info info;
 };
 
 struct app_presence {
-	struct app_watch *w;
-	unsigned n, cap;
-	bool started[CFG_MAX_ACCOUNTS];
+	struct watch_list list;        /* of struct app_watch */
 	struct pres_info mine;         /* what the presence command set */
 	bool shown_busy;               /* we published busy for a call */
 };
 
 static struct app_presence *pres_of(struct app *a)
 {
-	if (!a->pres && (a->pres = calloc(1, sizeof(*a->pres))) != NULL)
+	if (!a->pres && (a->pres = calloc(1, sizeof(*a->pres))) != NULL) {
+		watch_list_init(&a->pres->list, sizeof(struct app_watch));
 		a->pres->mine.state = PRES_ONLINE;
+	}
 	return a->pres;
 }
 
@@ -44,7 +41,7 @@ void app_presence_free(struct app *a)
 {
 	if (!a->pres)
 		return;
-	free(a->pres->w);
+	watch_list_free(&a->pres->list);
 	free(a->pres);
 	a->pres = NULL;
 }
@@ -56,8 +53,8 @@ static void emit_watch(struct app *a, const struct app_watch *w, const char *rea
 
 	jw_begin(&jw, buf, sizeof(buf));
 	jw_str(&jw, "event", "presence");
-	jw_str(&jw, "contact", w->contact);
-	jw_str(&jw, "uri", w->uri);
+	jw_str(&jw, "contact", w->h.contact);
+	jw_str(&jw, "uri", w->h.uri);
 	jw_str(&jw, "state", pres_state_name(w->info.state));
 	jw_str(&jw, "note", w->info.note);
 	if (reason)
@@ -95,101 +92,43 @@ static void publish(struct app *a, unsigned i)
 
 static void subscribe(struct app *a, struct app_watch *w)
 {
-	void *owner = (void *)(uintptr_t)(w - a->pres->w + 1);
-
-	if (sipua_subscribe(a->ua, a->accs[w->acc], w->uri, "presence", "application/pidf+xml",
-			    PRES_EXPIRES, owner, &w->sub) != 0) {
-		w->sub = NULL;
-		app_emit_log(a, "presence: cannot subscribe to %s", w->uri);
+	if (sipua_subscribe(a->ua, a->accs[w->h.acc], w->h.uri, "presence",
+			    "application/pidf+xml", PRES_EXPIRES, watch_owner(&a->pres->list, &w->h),
+			    &w->h.sub) != 0) {
+		w->h.sub = NULL;
+		app_emit_log(a, "presence: cannot subscribe to %s", w->h.uri);
 	}
 }
 
-static bool contact_is_for(const struct app *a, const struct contact *ct, unsigned i)
-{
-	if (ct->account[0])
-		return !strcmp(ct->account, a->cfg->accounts[i].name);
-	return a->cfg->accounts[i].is_default || a->cfg->naccounts == 1;
-}
-
-static struct app_watch *find_watch(struct app_presence *p, const char *contact,
-				    const char *uri)
-{
-	for (unsigned k = 0; k < p->n; k++)
-		if (p->w[k].wanted && ((contact[0] && !strcmp(p->w[k].contact, contact)) ||
-				       (!contact[0] && !strcmp(p->w[k].uri, uri))))
-			return &p->w[k];
-	return NULL;
-}
-
-/* A watch for contact (or a bare URI: contact ""), on account acc. An unwanted one is
- * never taken again (the end of its old subscription may still come, with its index).
- * NULL when out of memory. */
-static struct app_watch *watch_add(struct app_presence *p, const char *contact,
-				   const char *uri, unsigned acc)
-{
-	struct app_watch *w = find_watch(p, contact, uri);
-
-	if (!w) {
-		if (p->n == p->cap) {
-			unsigned cap = p->cap ? p->cap * 2 : 16;
-			struct app_watch *nw = realloc(p->w, cap * sizeof(*nw));
-
-			if (!nw)
-				return NULL;
-			p->w = nw;
-			p->cap = cap;
-		}
-		w = &p->w[p->n++];
-		memset(w, 0, sizeof(*w));
-		str_copy(w->contact, sizeof(w->contact), contact);
-	}
-	str_copy(w->uri, sizeof(w->uri), uri);
-	w->acc = acc;
-	w->wanted = true;
-	return w;
-}
-
-/* The account registered: subscribe to its contacts (once; nua refreshes them) and
- * publish our state. */
-void app_presence_on_registered(struct app *a, unsigned i)
+/* The account registered: publish our state; at its first registration book has the
+ * contacts, those of this account are watched; every one not subscribed (new, or ended
+ * by the server during an outage) is asked now (nua refreshes them afterwards). */
+void app_presence_on_registered(struct app *a, unsigned i, const struct contacts *book)
 {
 	struct app_presence *p;
-	struct contacts book;
-	char path[1024];
+	bool fresh;
 
 	if (i >= a->cfg->naccounts || !a->cfg->accounts[i].presence || !(p = pres_of(a)))
 		return;
 	publish(a, i);
-	if (p->started[i]) {
-		/* back after an outage: those the server ended are asked again */
-		for (unsigned k = 0; k < p->n; k++)
-			if (p->w[k].acc == i && p->w[k].wanted && !p->w[k].sub)
-				subscribe(a, &p->w[k]);
-		return;
-	}
-	p->started[i] = true;
-	contacts_init(&book);
-	contacts_default_path(path, sizeof(path));
-	contacts_load(&book, path, NULL, NULL);   /* problems were said where it is edited */
-	for (unsigned c = 0; c < book.n; c++) {
-		const struct contact *ct = &book.v[c];
+	for (unsigned c = 0; book && c < book->n; c++) {
+		const struct contact *ct = &book->v[c];
 
-		if (ct->nuri && contact_is_for(a, ct, i) && !watch_add(p, ct->name, ct->uri[0], i))
+		if (ct->nuri && app_contact_is_for(a, ct, i) &&
+		    !watch_add(&p->list, ct->name, ct->uri[0], i, &fresh))
 			break;
 	}
-	contacts_free(&book);
-	for (unsigned k = 0; k < p->n; k++)
-		if (p->w[k].acc == i && p->w[k].wanted && !p->w[k].sub)
-			subscribe(a, &p->w[k]);
+	for (unsigned k = 0; k < p->list.n; k++) {
+		struct app_watch *w = (struct app_watch *)watch_at(&p->list, k);
+
+		if (w->h.acc == i && w->h.wanted && !w->h.sub)
+			subscribe(a, w);
+	}
 }
 
-/* The owner a subscription carries is its watch's index + 1 (a pointer would not survive
- * the array growing). */
 static struct app_watch *watch_of(struct app *a, void *owner)
 {
-	uintptr_t k = (uintptr_t)owner;
-
-	return a->pres && k >= 1 && k <= a->pres->n ? &a->pres->w[k - 1] : NULL;
+	return a->pres ? (struct app_watch *)watch_of_owner(&a->pres->list, owner) : NULL;
 }
 
 void app_presence_notify(struct app *a, void *owner, const char *event, const char *ctype,
@@ -200,10 +139,10 @@ void app_presence_notify(struct app *a, void *owner, const char *event, const ch
 	char why[300];
 
 	(void)ctype;
-	if (!w || !w->wanted || strcmp(event, "presence"))
+	if (!w || !w->h.wanted || strcmp(event, "presence"))
 		return;
 	if (pidf_parse(body, len, &info, why, sizeof(why)) != 0) {
-		app_emit_log(a, "presence of %s: %s: ignored", w->contact, why);
+		app_emit_log(a, "presence of %s: %s: ignored", w->h.contact, why);
 		return;
 	}
 	if (info.state == w->info.state && !strcmp(info.note, w->info.note))
@@ -221,11 +160,11 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 	(void)active;
 	if (!w || !ended)
 		return;
-	w->sub = NULL;
-	if (!w->wanted)
+	w->h.sub = NULL;
+	if (!w->h.wanted)
 		return;                 /* our own unsubscribe: said by the command */
 	if (code >= 300)
-		app_emit_log(a, "presence of %s: SUBSCRIBE refused: %d %s", w->contact, code,
+		app_emit_log(a, "presence of %s: SUBSCRIBE refused: %d %s", w->h.contact, code,
 			     reason);
 	w->info.state = PRES_UNKNOWN;
 	w->info.note[0] = '\0';
@@ -245,7 +184,7 @@ void app_presence_calls_changed(struct app *a)
 		return;
 	p->shown_busy = in_call;
 	for (unsigned i = 0; i < a->cfg->naccounts; i++)
-		if (p->started[i] && a->cfg->accounts[i].presence_in_call &&
+		if (a->cfg->accounts[i].presence && a->cfg->accounts[i].presence_in_call &&
 		    a->reg[i] == REG_REGISTERED)
 			publish(a, i);
 }
@@ -290,24 +229,26 @@ int app_presence_watch(struct app *a, const char *contact, const char *uri, unsi
 {
 	struct app_presence *p = pres_of(a);
 	struct app_watch *w;
+	bool fresh;
 
-	if (!p || !(w = watch_add(p, contact, uri, acc)))
+	if (!p || !(w = (struct app_watch *)watch_add(&p->list, contact, uri, acc, &fresh)))
 		return str_fail(why, whylen, "out of memory");
-	if (!w->sub && a->reg[acc] == REG_REGISTERED)
+	if (!w->h.sub && a->reg[acc] == REG_REGISTERED)
 		subscribe(a, w);
 	return 0;
 }
 
 bool app_presence_unwatch(struct app *a, const char *contact, const char *uri)
 {
-	struct app_watch *w = a->pres ? find_watch(a->pres, contact, uri) : NULL;
+	struct app_watch *w = a->pres ? (struct app_watch *)watch_find(&a->pres->list, contact,
+									 uri) : NULL;
 
 	if (!w)
 		return false;
-	w->wanted = false;
-	if (w->sub)
-		sipua_unsubscribe(w->sub);   /* its end comes to app_presence_sub_state */
-	w->sub = NULL;
+	w->h.wanted = false;
+	if (w->h.sub)
+		sipua_unsubscribe(w->h.sub);   /* its end comes to app_presence_sub_state */
+	w->h.sub = NULL;
 	w->info.state = PRES_UNKNOWN;
 	w->info.note[0] = '\0';
 	emit_watch(a, w, "unsubscribed");
@@ -317,14 +258,12 @@ bool app_presence_unwatch(struct app *a, const char *contact, const char *uri)
 bool app_presence_view(const struct app *a, const char *contact, const char **state,
 		       const char **note)
 {
-	for (unsigned k = 0; a->pres && k < a->pres->n; k++) {
-		const struct app_watch *w = &a->pres->w[k];
+	const struct app_watch *w = a->pres && contact[0] ?
+		(const struct app_watch *)watch_find(&a->pres->list, contact, "") : NULL;
 
-		if (w->wanted && !strcmp(w->contact, contact)) {
-			*state = pres_state_name(w->info.state);
-			*note = w->info.note;
-			return true;
-		}
-	}
-	return false;
+	if (!w)
+		return false;
+	*state = pres_state_name(w->info.state);
+	*note = w->info.note;
+	return true;
 }

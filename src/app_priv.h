@@ -27,6 +27,8 @@ struct webrtc_link;
 struct dtls_cert;
 struct webrtc_api;
 struct evq_event;
+struct contact;
+struct contacts;
 
 /* What a call's WebRTC link hands to its ice thread's event hook. */
 struct app_webrtc_ctx {
@@ -113,6 +115,7 @@ struct app {
 	unsigned long next_msg_cookie;
 	struct app_presence *pres;        /* app_presence.c; NULL until an account uses it */
 	struct app_blf *blf;              /* app_blf.c; NULL until an account registers */
+	bool watches_read[CFG_MAX_ACCOUNTS]; /* contacts.ini read for the account's watches */
 	struct sipua_sub *mwi_sub[CFG_MAX_ACCOUNTS];   /* app_mwi.c */
 	unsigned mwi_new[CFG_MAX_ACCOUNTS], mwi_old[CFG_MAX_ACCOUNTS];
 	bool mwi_waiting[CFG_MAX_ACCOUNTS];
@@ -190,7 +193,10 @@ int app_webrtc_answer(struct app *a, struct app_call *c, const struct sdp_desc *
 void app_webrtc_on_event(struct app *a, struct app_call *c, struct evq_event *ev);
 /* app_presence.c */
 void app_presence_free(struct app *a);
-void app_presence_on_registered(struct app *a, unsigned acc_index);
+/* book: the contacts at the account's first registration (read once for presence and
+ * busy lamps), NULL at later ones. */
+void app_presence_on_registered(struct app *a, unsigned acc_index,
+				const struct contacts *book);
 void app_presence_notify(struct app *a, void *owner, const char *event, const char *ctype,
 			 const char *body, size_t len);
 void app_presence_sub_state(struct app *a, void *owner, const char *event, int code,
@@ -203,9 +209,12 @@ int app_presence_watch(struct app *a, const char *contact, const char *uri, unsi
 bool app_presence_unwatch(struct app *a, const char *contact, const char *uri);
 void app_presence_command(struct app *a, const char *state, const char *note,
 			  app_reply_fn *reply, void *rarg);
+/* app_watch.c: whether contact ct is called with account acc (its account, or the
+ * default one when it names none) */
+bool app_contact_is_for(const struct app *a, const struct contact *ct, unsigned acc);
 /* app_blf.c */
 void app_blf_free(struct app *a);
-void app_blf_on_registered(struct app *a, unsigned acc_index);
+void app_blf_on_registered(struct app *a, unsigned acc_index, const struct contacts *book);
 void app_blf_notify(struct app *a, void *owner, const char *body, size_t len);
 void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended);
 /* A lamp for contact (or for uri alone: contact ""), subscribed now if acc is registered,

@@ -3,9 +3,32 @@
  * state (app.c, app_priv.h). */
 #include "ttyconf.h"
 #include "app_priv.h"
+#include "contacts.h"
 #include "strutil.h"
 
 #include <string.h>
+
+/* The account registered: presence, voicemail and busy lamps subscribe (nua refreshes
+ * them); contacts.ini is read once, at its first registration, for presence and lamps
+ * alike (problems in it were said where it is edited). */
+static void start_watches(struct app *a, unsigned i)
+{
+	struct contacts book;
+	char path[1024];
+	bool first = !a->watches_read[i];
+
+	if (first) {
+		a->watches_read[i] = true;
+		contacts_init(&book);
+		contacts_default_path(path, sizeof(path));
+		contacts_load(&book, path, NULL, NULL);
+	}
+	app_presence_on_registered(a, i, first ? &book : NULL);
+	app_mwi_on_registered(a, i);
+	app_blf_on_registered(a, i, first ? &book : NULL);
+	if (first)
+		contacts_free(&book);
+}
 
 static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, int code,
 		   const char *reason)
@@ -30,11 +53,8 @@ static void ua_reg(void *arg, struct sipua_acc *acc, enum sipua_reg_state st, in
 	jw_int(&w, "code", code);
 	jw_str(&w, "reason", reason);
 	app_emit_w(a, &w);
-	if (a->reg[i] == REG_REGISTERED) {
-		app_presence_on_registered(a, i);
-		app_mwi_on_registered(a, i);
-		app_blf_on_registered(a, i);
-	}
+	if (a->reg[i] == REG_REGISTERED)
+		start_watches(a, i);
 }
 
 /* An incoming call we cannot take, before it rang: 488 with reason, why in the log, and the

@@ -203,7 +203,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* before any thread: it sets PULSE_CLIENTCONFIG (pulse_client_conf.c says why) */
-	if (pulse_client_conf_no_shm(NULL, NULL, 0, why, sizeof(why)) < 0)
+	if (cfg.audio.backend == AUDIO_PULSE &&
+	    pulse_client_conf_no_shm(NULL, NULL, 0, why, sizeof(why)) < 0)
 		fprintf(stderr, "ttyphone: PulseAudio without shared memory: %s (using libpulse's "
 			"own settings)\n", why);
 	if (pipe(signal_pipe) < 0 || loop_alloc(&loop) != 0) {

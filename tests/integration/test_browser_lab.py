@@ -296,6 +296,17 @@ class BrowserAndTtyphone(SharedLab):
         with open(self.trace, encoding="utf-8", errors="replace") as f:
             return f.read()
 
+    def browser_calls_carol(self, **call_opts):
+        """The browser calls carol, who answers: (the browser's call id, carol's incoming
+        call event), once the browser saw the call confirmed."""
+        a, p = self.browsers["alice"], self.phone
+        out_id = a.call(self.lab.kam.aor("carol"), **call_opts)
+        inc = p.wait_event(event="call", state="incoming", since=self.since,
+                           timeout=CALL_TIMEOUT)
+        p.send("answer %d" % inc["id"])
+        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        return out_id, inc
+
     def assert_both_usable(self):
         """MESSAGE both ways, both still registered: neither was hurt by the call."""
         k = self.lab.kam
@@ -339,14 +350,9 @@ class BrowserAndTtyphone(SharedLab):
         self.assertGreater(r["rms_dbfs"], -40.0, r)
 
     def test_browser_calls_ttyphone_over_webrtc_and_both_hear_each_other(self):
-        k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
-        out_id = a.call(k.aor("carol"))
-        inc = p.wait_event(event="call", state="incoming", since=self.since,
-                           timeout=CALL_TIMEOUT)
+        out_id, inc = self.browser_calls_carol()
         self.assertIn("sip:alice@", inc["peer"])
-        p.send("answer %d" % inc["id"])
-        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
         p.wait_event(event="call", id=inc["id"], state="established", since=self.since)
         self.assert_audio_both_ways(out_id, inc["id"])
         # What went over SIP: the browser's WebRTC offer and our WebRTC answer.
@@ -367,14 +373,9 @@ class BrowserAndTtyphone(SharedLab):
         carol holds and resumes, then the browser does; each re-INVITE keeps the ICE path
         and the DTLS keys (one connected event, no failure), and the audio comes back
         both ways after each."""
-        k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
-        out_id = a.call(k.aor("carol"))
-        inc = p.wait_event(event="call", state="incoming", since=self.since,
-                           timeout=CALL_TIMEOUT)
+        out_id, inc = self.browser_calls_carol()
         pid = inc["id"]
-        p.send("answer %d" % pid)
-        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
         self.assert_audio_both_ways(out_id, pid)
         # Browser -> carol: RFC 4733 over SRTP, then INFO.
         a.dtmf("3", transport="RFC2833", id=out_id)
@@ -477,15 +478,10 @@ class BrowserAndTtyphone(SharedLab):
         network cost than the loopback candidate it offers anew) until that stops
         answering, some 5 s, and only then nominates a new one: carol must not give up
         before (libnice's own grace is 5 s), and the call goes on with its keys."""
-        k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
         bmark = a.mark()
-        out_id = a.call(k.aor("carol"))
-        inc = p.wait_event(event="call", state="incoming", since=self.since,
-                           timeout=CALL_TIMEOUT)
+        out_id, inc = self.browser_calls_carol()
         pid = inc["id"]
-        p.send("answer %d" % pid)
-        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
         p.wait_event(event="webrtc", id=pid, state="connected", since=self.since,
                      timeout=MEDIA_TIMEOUT)
         self.assert_audio_both_ways(out_id, pid)
@@ -522,14 +518,9 @@ class BrowserAndTtyphone(SharedLab):
         reaches the browser without carol's, and the browser's candidates come in an
         INFO after the call is confirmed. Neither side has anything to check until carol
         takes the INFO's candidates: the call's ICE connecting shows she did."""
-        k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
         bmark = a.mark()
-        out_id = a.call(k.aor("carol"), trickle=True)
-        inc = p.wait_event(event="call", state="incoming", since=self.since,
-                           timeout=CALL_TIMEOUT)
-        p.send("answer %d" % inc["id"])
-        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        out_id, inc = self.browser_calls_carol(trickle=True)
         offer = a.wait_event("sdp", id=out_id, originator="local", since=bmark)
         self.assertNotIn("a=candidate", offer["sdp"], "what the INVITE carried")
         answer = a.wait_event("sdp", id=out_id, originator="remote", since=bmark)
@@ -624,13 +615,8 @@ class BrowserAndTtyphone(SharedLab):
         self.assert_both_usable()
 
     def test_a_video_line_from_the_browser_is_declined_and_the_audio_goes_on(self):
-        k = self.lab.kam
         a, p = self.browsers["alice"], self.phone
-        out_id = a.call(k.aor("carol"), video=True)
-        inc = p.wait_event(event="call", state="incoming", since=self.since,
-                           timeout=CALL_TIMEOUT)
-        p.send("answer %d" % inc["id"])
-        a.wait_event("call_confirmed", id=out_id, timeout=CALL_TIMEOUT)
+        out_id, inc = self.browser_calls_carol(video=True)
         offer = a.sdp(out_id)["local"]
         self.assertRegex(offer, r"m=video \d+ UDP/TLS/RTP/SAVPF")
         answer = a.sdp(out_id)["remote"]
