@@ -29,6 +29,18 @@ def rows(screen):
     return [r for r in out if re.match(r"\d\d:\d\d ", r)]
 
 
+def whole_view(s, header, nrows, what, cols=None):
+    """The view once its frame is whole: the header matches, the box is closed below
+    the rows and there are nrows of them (and the top line is cols wide)."""
+    rx = re.compile(header, re.M)
+
+    def ready(screen):
+        lines = screen.split("\n")
+        return (bool(rx.search(lines[0])) and any(l.startswith("└") for l in lines[1:])
+                and len(rows(screen)) == nrows and (cols is None or len(lines[0]) == cols))
+    return s.wait_for(ready, what=what)
+
+
 def event(kind, **match):
     return lambda e: e.get("event") == kind and all(e.get(k) == v for k, v in match.items())
 
@@ -131,7 +143,7 @@ def main():
     # r opens the view: newest first, names from contacts.ini, results, the codec.
     s.keys("Escape")
     s.keys("r")
-    screen = s.wait(r"History .* 5 ─", what="the history view with 5 rows")
+    screen = whole_view(s, r"History .* 5 ─", 5, "the history view with 5 rows")
     got = rows(screen)
     expect = [
         r"^\d\d:\d\d ✉→ pete\s+on my way\s+delivered$",
@@ -145,7 +157,7 @@ def main():
 
     # Live: a message and a missed call arrive while the view is open.
     peer.send("msg sip:tui@127.0.0.1:%d %s" % (port, HOSTILE))
-    screen = s.wait(r"History .* 6 ─", what="the hostile message appearing in the open view")
+    screen = whole_view(s, r"History .* 6 ─", 6, "the hostile message appearing in the open view")
     title = s.fmt("#{pane_title}")
     top = rows(screen)[0]
     if "\\e[2J\\e]0;pwned\\x07RED\\e[31mX" not in top:
@@ -165,7 +177,7 @@ def main():
     # / searches as you type, case-insensitive, n of m; Esc clears.
     s.keys("/")
     s.send_literal("BUSY")
-    screen = s.wait(r"1 of 7", what="the search narrowing to one row")
+    screen = whole_view(s, r"1 of 7", 1, "the search narrowing to one row")
     got = rows(screen)
     if not re.search(r"busy 486", got[0]) or any("missed" in r for r in got):
         fail("the search did not keep only the busy call", screen)
@@ -181,21 +193,17 @@ def main():
     s.keys("Escape")
     # M keeps the missed calls
     s.keys("M")
-    screen = s.wait(r"History: missed calls .* 2 of 7", what="the missed calls only")
-    if len(rows(screen)) != 2 or any("missed" not in r for r in rows(screen)):
+    screen = whole_view(s, r"History: missed calls .* 2 of 7", 2, "the missed calls only")
+    if any("missed" not in r for r in rows(screen)):
         fail("M did not keep just the two missed calls", screen)
     s.keys("M")
     s.wait(r"History .* 7 ─", what="everything again")
 
     # A resize with the view open redraws it whole.
     s.resize(120, 40)
-    screen = s.wait(r"^┌─ History ─.{100,}┐$", what="the view at 120 columns")
-    if len(screen.split("\n")[0]) != 120 or len(rows(screen)) != 7:
-        fail("the view after resizing to 120x40", screen)
+    whole_view(s, r"^┌─ History ─.{100,}┐$", 7, "the whole view at 120 columns", cols=120)
     s.resize(100, 30)
-    screen = s.wait(r"^┌─ History ─+ 7 ─┐$", what="the view back at 100 columns")
-    if len(screen.split("\n")[0]) != 100:
-        fail("the view after resizing back to 100x30", screen)
+    whole_view(s, r"^┌─ History ─+ 7 ─┐$", 7, "the whole view back at 100 columns", cols=100)
 
     # Enter on a message row opens the chat with its peer.
     s.keys("/")
@@ -229,9 +237,7 @@ def main():
     s.keys(":")
     s.send_literal("history missed")
     s.keys("Enter")
-    screen = s.wait(r"2 of 8", what=":history missed")
-    if len(rows(screen)) != 2:
-        fail(":history missed did not list the two missed calls", screen)
+    whole_view(s, r"2 of 8", 2, ":history missed listing the two missed calls")
     mark = len(peer.seen)
     for _ in range(2):
         s.send_literal("\x1b[M" + chr(32) + chr(33 + 20) + chr(33 + 2))   # press, row 2

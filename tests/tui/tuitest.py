@@ -168,19 +168,25 @@ class Screen:
 
     def wait(self, pattern, timeout=10.0, what=None, absent=False):
         """Wait until the screen matches the regex (or no longer does, with absent)."""
-        deadline = time.monotonic() + timeout
         rx = re.compile(pattern, re.M)
+        return self.wait_for(lambda screen: bool(rx.search(screen)) != absent, timeout,
+                             ("no " if absent else "") + (what or repr(pattern)))
+
+    def wait_for(self, ready, timeout=10.0, what="the screen"):
+        """Wait until ready(screen) holds. A capture can catch a frame half drawn (the
+        header already new, the rows below not yet): a test that reads rows waits for
+        the whole frame it expects, not for its first line."""
+        deadline = time.monotonic() + timeout
         while True:
             screen = self.capture()
-            if bool(rx.search(screen)) != absent:
+            if ready(screen):
                 return screen
             if time.monotonic() > deadline:
                 err = ""
                 if getattr(self, "errlog", None) and os.path.exists(self.errlog):
                     with open(self.errlog, errors="replace") as f:
                         err = f.read()[-2000:]
-                fail("timed out waiting for %s%s (stderr: %s)" % (
-                    "no " if absent else "", what or repr(pattern), err.strip()), screen)
+                fail("timed out waiting for %s (stderr: %s)" % (what, err.strip()), screen)
             time.sleep(0.1)
 
     def settled(self, timeout=3.0):
