@@ -136,6 +136,10 @@ struct sipua_sub {
 	void *owner;                   /* the app's, given back with every event */
 	char event[32];                /* "presence", "dialog", "message-summary" */
 	bool active;                   /* a 2xx came: an un-SUBSCRIBE must be sent */
+	bool waiting;                  /* queued behind SUB_WINDOW others: not sent yet */
+	bool in_flight;                /* sent, no final answer yet (counts in the window) */
+	char accept[64];
+	unsigned expires;
 	unsigned auth_tries;
 };
 
@@ -161,6 +165,7 @@ struct sipua {
 	struct sipua_call *calls;      /* live calls */
 	struct sipua_msg *msgs;        /* MESSAGEs waiting for their answer */
 	struct sipua_sub *subs;        /* subscriptions, live or being ended */
+	unsigned subs_in_flight;       /* initial SUBSCRIBEs not answered yet */
 	char contact[96];              /* host:port we listen on */
 	struct sip_listen listen;      /* where, and whether the port was ours to pick */
 	char certdir[CFG_PATH];

@@ -6,12 +6,53 @@
  * nua_i_notify on the subscription's handle, answered by nua. What NOTIFYs carry is the
  * app's to read (src/presence/). A subscription the server ends, or that fails, is
  * reported; re-subscribing is the app's choice (after a back-off, or when the account
- * registers again). */
+ * registers again).
+ *
+ * Pacing: a contact list of hundreds subscribes at registration. At most SUB_WINDOW
+ * initial SUBSCRIBEs are out at once; each final answer lets the next queued one go, so
+ * the server sets the pace (a slow one gets fewer at a time) and no timer of ours wakes
+ * us: TCP's window, for SUBSCRIBE. */
 #include "sipua_priv.h"
+
+#define SUB_WINDOW 16
+
+static void sub_send(struct sipua_sub *s)
+{
+	char exp[16];
+
+	snprintf(exp, sizeof(exp), "%u", s->expires);
+	s->waiting = false;
+	s->in_flight = true;
+	s->ua->subs_in_flight++;
+	nua_subscribe(s->nh, SIPTAG_EVENT_STR(s->event), SIPTAG_ACCEPT_STR(s->accept),
+		      SIPTAG_EXPIRES_STR(exp),
+		      TAG_IF(s->acc && s->acc->route[0], SIPTAG_ROUTE_STR(s->acc ?
+								   s->acc->route : NULL)),
+		      TAG_END());
+}
+
+/* An initial SUBSCRIBE got its final answer (or its subscription went): the oldest
+ * queued one may go (the list is newest first). */
+static void window_open(struct sipua *ua, struct sipua_sub *s)
+{
+	struct sipua_sub *oldest = NULL;
+
+	if (!s->in_flight)
+		return;
+	s->in_flight = false;
+	ua->subs_in_flight--;
+	for (struct sipua_sub *x = ua->subs; x; x = x->next)
+		if (x->waiting)
+			oldest = x;
+	if (oldest && ua->subs_in_flight < SUB_WINDOW)
+		sub_send(oldest);
+}
 
 static void sub_free(struct sipua_sub *s)
 {
 	struct sipua *ua = s->ua;
+
+	window_open(ua, s);
 
 	for (struct sipua_sub **pp = &ua->subs; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
@@ -48,6 +89,7 @@ void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event
 				       sizeof(why)))
 			return;
 		s->auth_tries = 0;
+		window_open(ua, s);
 		if (status >= 300) {
 			report(s, status, (status == 401 || status == 407) ? why : phrase, false,
 			       true);
@@ -93,7 +135,7 @@ int sipua_subscribe(struct sipua *ua, struct sipua_acc *acc, const char *uri, co
 		    const char *accept, unsigned expires, void *owner, struct sipua_sub **out)
 {
 	struct sipua_sub *s = calloc(1, sizeof(union sipua_hnd));
-	char target[CFG_STR * 2], to_hdr[CFG_STR * 2 + 4], exp[16];
+	char target[CFG_STR * 2], to_hdr[CFG_STR * 2 + 4];
 
 	if (!s)
 		return ENOMEM;
@@ -102,9 +144,10 @@ int sipua_subscribe(struct sipua *ua, struct sipua_acc *acc, const char *uri, co
 	s->acc = acc;
 	s->owner = owner;
 	str_copy(s->event, sizeof(s->event), event);
+	str_copy(s->accept, sizeof(s->accept), accept);
+	s->expires = expires;
 	sipua_complete_target(acc, uri, target, sizeof(target));
 	snprintf(to_hdr, sizeof(to_hdr), "<%s>", target);
-	snprintf(exp, sizeof(exp), "%u", expires);
 	s->nh = nua_handle(ua->nua, (union sipua_hnd *)s, NUTAG_URL(target), SIPTAG_TO_STR(to_hdr),
 			   TAG_IF(acc, SIPTAG_FROM_STR(acc ? acc->from : NULL)), TAG_END());
 	if (!s->nh) {
@@ -114,10 +157,10 @@ int sipua_subscribe(struct sipua *ua, struct sipua_acc *acc, const char *uri, co
 	sipua_ws_route(s->nh, acc);
 	s->next = ua->subs;
 	ua->subs = s;
-	nua_subscribe(s->nh, SIPTAG_EVENT_STR(event), SIPTAG_ACCEPT_STR(accept),
-		      SIPTAG_EXPIRES_STR(exp),
-		      TAG_IF(acc && acc->route[0], SIPTAG_ROUTE_STR(acc ? acc->route : NULL)),
-		      TAG_END());
+	if (ua->subs_in_flight < SUB_WINDOW)
+		sub_send(s);
+	else
+		s->waiting = true;
 	if (out)
 		*out = s;
 	return 0;

@@ -22,7 +22,7 @@ ttylab.require_tools("kamailio")
 class Presence(ttylab.LabTestCase):
     lab_args = {"presence": True}
 
-    def phone(self, user, contacts, **account):
+    def phone(self, user, contacts, args=None, **account):
         """A phone with presence = yes whose contacts.ini lists contacts ({name: user})."""
         k = self.lab.kam
         d = os.path.join(self.lab.dir, "phone-%s-%d" % (user, len(self.lab.phones)),
@@ -33,7 +33,7 @@ class Presence(ttylab.LabTestCase):
                 f.write("[contact %s]\nuri = %s\n" % (name, k.aor(who)))
         acc = {"presence": "yes"}
         acc.update(account)
-        p = self.lab.phone(user, account=acc)
+        p = self.lab.phone(user, account=acc, args=args or ())
         p.wait_event(event="reg", state="registered", code=200)
         return p
 
@@ -125,6 +125,46 @@ class Presence(ttylab.LabTestCase):
         ev = a.wait_event(event="mwi", since=mark)
         self.assertEqual((ev["waiting"], ev["new"], ev["old"]), (False, 0, 8), ev)
         self.assertTrue(a.alive())
+
+    def test_a_long_contact_list_subscribes_at_most_16_at_a_time(self):
+        """80 contacts (79 of them no user of the server, which answers 404): every one
+        gets its answer, and the phone's SIP trace never has more than 16 initial
+        SUBSCRIBEs unanswered at once (a digest challenge and its retry count as one)."""
+        import re
+        contacts = {"bob": "bob"}
+        contacts.update({"x%02d" % i: "nobody%02d" % i for i in range(79)})
+        trace = os.path.join(self.lab.dir, "alice-long.trace")
+        t0 = time.monotonic()
+        a = self.phone("alice", contacts, args=["--sip-trace", trace])
+        for name in contacts:
+            a.wait_event(event="presence", contact=name, since=0)
+        print("presence: 80 contacts answered %.2f s after start"
+              % (time.monotonic() - t0))
+        self.assertEqual(a.find_events(event="presence", contact="x05", since=0)[0]["state"],
+                         "unknown")
+        with open(trace, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        parts = re.split(r"(?m)^\d{4}-\d\d-\d\d \S+ (send to|recv from) [^\n]*\n", text)
+        out, most, initial = set(), 0, 0
+        for way, msg in zip(parts[1::2], parts[2::2]):
+            cseq = re.search(r"(?mi)^CSeq: *\d+ +(\S+)", msg)
+            cid = re.search(r"(?mi)^Call-ID: *(\S+)", msg)
+            if not cseq or cseq.group(1) != "SUBSCRIBE" or not cid:
+                continue
+            to = re.search(r"(?mi)^To:[^\n]*", msg).group(0)
+            if way == "send to" and msg.startswith("SUBSCRIBE ") and ";tag=" not in to:
+                if cid.group(1) not in out:
+                    initial += 1
+                out.add(cid.group(1))
+                most = max(most, len(out))
+            elif way == "recv from" and msg.startswith("SIP/2.0 "):
+                code = int(msg.split()[1])
+                if code >= 200 and code not in (401, 407):
+                    out.discard(cid.group(1))
+        print("presence: %d initial SUBSCRIBEs, at most %d unanswered at once"
+              % (initial, most))
+        self.assertEqual(initial, 80)
+        self.assertEqual(most, 16)
 
     def test_a_bad_presence_command_is_refused_and_changes_nothing(self):
         a = self.phone("alice", {"bob": "bob"})
