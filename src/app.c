@@ -47,7 +47,8 @@ int app_alloc(struct app **ap, struct loop *loop, struct config *cfg, char *why,
 	a->evq_watch = -1;
 	if ((err = trace_alloc(&a->trace, 2000, 8u << 20)) != 0 ||
 	    (err = evq_alloc(&a->evq, 256)) != 0 ||
-	    (err = loop_timer_alloc(loop, &a->stats_timer, app_on_stats_timer, a)) != 0) {
+	    (err = loop_timer_alloc(loop, &a->stats_timer, app_on_stats_timer, a)) != 0 ||
+	    (err = loop_timer_alloc(loop, &a->resub_timer, app_on_resubscribe_timer, a)) != 0) {
 		snprintf(why, whylen, "out of memory");
 		app_free(a);
 		return err;
@@ -234,6 +235,7 @@ void app_free(struct app *a)
 	if (a->evq_watch >= 0)
 		loop_unwatch(a->loop, a->evq_watch);
 	loop_timer_free(a->stats_timer);
+	loop_timer_free(a->resub_timer);
 	sipua_free(a->echo_ua);
 	sipua_free(a->ua);
 	evq_free(a->evq);

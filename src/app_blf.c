@@ -123,8 +123,10 @@ void app_blf_on_registered(struct app *a, unsigned i, const struct contacts *boo
 	for (unsigned k = 0; k < b->list.n; k++) {
 		struct app_lamp *l = (struct app_lamp *)watch_at(&b->list, k);
 
-		if (l->h.acc == i && l->h.wanted && !l->h.sub)
+		if (l->h.acc == i && l->h.wanted && !l->h.sub) {
+			l->h.retry = false;
 			subscribe(a, l);
+		}
 	}
 }
 
@@ -151,10 +153,18 @@ void app_blf_notify(struct app *a, void *owner, const char *body, size_t len)
 	emit_lamp(a, l, NULL);
 }
 
-void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended)
+void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended,
+		       unsigned retry_s)
 {
 	struct app_lamp *l = lamp_of(a, owner);
 
+	if (l && !ended && code == 0 && l->h.wanted) {
+		/* the server ended it and nua asks again: unknown until its next NOTIFY */
+		dlg_set_init(&l->dlgs);
+		l->lamp = BLF_UNKNOWN;
+		emit_lamp(a, l, reason);
+		return;
+	}
 	if (!l || !ended)
 		return;
 	l->h.sub = NULL;
@@ -166,6 +176,25 @@ void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason,
 	dlg_set_init(&l->dlgs);
 	l->lamp = BLF_UNKNOWN;
 	emit_lamp(a, l, reason);
+	if (retry_s) {
+		l->h.retry = true;
+		app_resubscribe_later(a, retry_s);
+	}
+}
+
+void app_blf_resubscribe(struct app *a)
+{
+	struct app_blf *b = a->blf;
+
+	for (unsigned k = 0; b && k < b->list.n; k++) {
+		struct app_lamp *l = (struct app_lamp *)watch_at(&b->list, k);
+
+		if (!l->h.retry || !l->h.wanted || l->h.sub ||
+		    a->reg[l->h.acc] != REG_REGISTERED)
+			continue;        /* an account down subscribes when it registers */
+		l->h.retry = false;
+		subscribe(a, l);
+	}
 }
 
 int app_blf_watch(struct app *a, const char *contact, const char *uri, unsigned acc,

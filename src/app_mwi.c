@@ -19,6 +19,7 @@ void app_mwi_on_registered(struct app *a, unsigned i)
 
 	if (i >= a->cfg->naccounts || !ac->mwi || a->mwi_sub[i])
 		return;
+	a->mwi_retry[i] = false;
 	if (sipua_subscribe(a->ua, a->accs[i], ac->uri, "message-summary",
 			    "application/simple-message-summary", MWI_EXPIRES,
 			    (void *)(uintptr_t)(i + 1), &a->mwi_sub[i]) != 0) {
@@ -69,16 +70,35 @@ void app_mwi_notify(struct app *a, void *owner, const char *body, size_t len)
 	app_emit_w(a, &w);
 }
 
-void app_mwi_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended)
+void app_mwi_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended,
+		       unsigned retry_s)
 {
 	unsigned i = acc_of(a, owner);
 
+	if (i != CFG_MAX_ACCOUNTS && !ended && code == 0)
+		app_emit_log(a, "voicemail of %s: %s", a->cfg->accounts[i].name, reason);
 	if (i == CFG_MAX_ACCOUNTS || !ended)
 		return;
 	a->mwi_sub[i] = NULL;        /* asked again when the account registers again */
 	if (code >= 300)
 		app_emit_log(a, "voicemail of %s: SUBSCRIBE refused: %d %s",
 			     a->cfg->accounts[i].name, code, reason);
+	else if (code == 0)
+		app_emit_log(a, "voicemail of %s: %s", a->cfg->accounts[i].name, reason);
+	if (retry_s) {
+		a->mwi_retry[i] = true;
+		app_resubscribe_later(a, retry_s);
+	}
+}
+
+void app_mwi_resubscribe(struct app *a)
+{
+	for (unsigned i = 0; i < a->cfg->naccounts; i++) {
+		if (!a->mwi_retry[i] || a->reg[i] != REG_REGISTERED)
+			continue;        /* an account down subscribes when it registers */
+		a->mwi_retry[i] = false;
+		app_mwi_on_registered(a, i);
+	}
 }
 
 unsigned app_mwi_new(const struct app *a)

@@ -121,8 +121,10 @@ void app_presence_on_registered(struct app *a, unsigned i, const struct contacts
 	for (unsigned k = 0; k < p->list.n; k++) {
 		struct app_watch *w = (struct app_watch *)watch_at(&p->list, k);
 
-		if (w->h.acc == i && w->h.wanted && !w->h.sub)
+		if (w->h.acc == i && w->h.wanted && !w->h.sub) {
+			w->h.retry = false;
 			subscribe(a, w);
+		}
 	}
 }
 
@@ -152,12 +154,18 @@ void app_presence_notify(struct app *a, void *owner, const char *event, const ch
 }
 
 void app_presence_sub_state(struct app *a, void *owner, const char *event, int code,
-			    const char *reason, bool active, bool ended)
+			    const char *reason, bool active, bool ended, unsigned retry_s)
 {
 	struct app_watch *w = watch_of(a, owner);
 
 	(void)event;
-	(void)active;
+	if (w && !ended && !active && code == 0 && w->h.wanted) {
+		/* the server ended it and nua asks again: unknown until its next NOTIFY */
+		w->info.state = PRES_UNKNOWN;
+		w->info.note[0] = '\0';
+		emit_watch(a, w, reason);
+		return;
+	}
 	if (!w || !ended)
 		return;
 	w->h.sub = NULL;
@@ -169,6 +177,25 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 	w->info.state = PRES_UNKNOWN;
 	w->info.note[0] = '\0';
 	emit_watch(a, w, reason);
+	if (retry_s) {
+		w->h.retry = true;
+		app_resubscribe_later(a, retry_s);
+	}
+}
+
+void app_presence_resubscribe(struct app *a)
+{
+	struct app_presence *p = a->pres;
+
+	for (unsigned k = 0; p && k < p->list.n; k++) {
+		struct app_watch *w = (struct app_watch *)watch_at(&p->list, k);
+
+		if (!w->h.retry || !w->h.wanted || w->h.sub ||
+		    a->reg[w->h.acc] != REG_REGISTERED)
+			continue;        /* an account down subscribes when it registers */
+		w->h.retry = false;
+		subscribe(a, w);
+	}
 }
 
 /* A call began or ended: what we publish may change. */

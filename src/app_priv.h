@@ -119,6 +119,11 @@ struct app {
 	struct sipua_sub *mwi_sub[CFG_MAX_ACCOUNTS];   /* app_mwi.c */
 	unsigned mwi_new[CFG_MAX_ACCOUNTS], mwi_old[CFG_MAX_ACCOUNTS];
 	bool mwi_waiting[CFG_MAX_ACCOUNTS];
+	bool mwi_retry[CFG_MAX_ACCOUNTS];  /* its end asked to be subscribed again */
+	struct loop_timer *resub_timer;   /* app_resubscribe.c */
+	bool resub_armed;
+	uint64_t resub_due_ms, resub_last_ms;  /* monotonic: when it fires, when it last did */
+	unsigned resub_doublings;         /* back-off: fires close together double the wait */
 	struct loop_timer *stats_timer;
 	bool stats_armed;                 /* the stats timer runs only while media does */
 	struct audio_probe *audio_probe;  /* start-up check of the audio server */
@@ -199,8 +204,12 @@ void app_presence_on_registered(struct app *a, unsigned acc_index,
 				const struct contacts *book);
 void app_presence_notify(struct app *a, void *owner, const char *event, const char *ctype,
 			 const char *body, size_t len);
+/* retry_s: when ended, the seconds after which asking again is worth it (0: never);
+ * the busy lamp and voicemail handlers take it alike. */
 void app_presence_sub_state(struct app *a, void *owner, const char *event, int code,
-			    const char *reason, bool active, bool ended);
+			    const char *reason, bool active, bool ended, unsigned retry_s);
+/* Subscribe again the watches whose end asked for it (app_resubscribe.c's timer). */
+void app_presence_resubscribe(struct app *a);
 void app_presence_calls_changed(struct app *a);
 /* A presence watch for contact (or uri alone: contact ""), subscribed now if acc is
  * registered, else when it registers; and its end. As app_blf_watch/unwatch. */
@@ -216,7 +225,9 @@ bool app_contact_is_for(const struct app *a, const struct contact *ct, unsigned 
 void app_blf_free(struct app *a);
 void app_blf_on_registered(struct app *a, unsigned acc_index, const struct contacts *book);
 void app_blf_notify(struct app *a, void *owner, const char *body, size_t len);
-void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended);
+void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended,
+		       unsigned retry_s);
+void app_blf_resubscribe(struct app *a);
 /* A lamp for contact (or for uri alone: contact ""), subscribed now if acc is registered,
  * else when it registers. 0, or -1 with why. */
 int app_blf_watch(struct app *a, const char *contact, const char *uri, unsigned acc,
@@ -229,7 +240,14 @@ int app_blf_pickup_target(struct app *a, const char *contact, char *out, size_t 
 /* app_mwi.c */
 void app_mwi_on_registered(struct app *a, unsigned acc_index);
 void app_mwi_notify(struct app *a, void *owner, const char *body, size_t len);
-void app_mwi_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended);
+void app_mwi_sub_state(struct app *a, void *owner, int code, const char *reason, bool ended,
+		       unsigned retry_s);
+void app_mwi_resubscribe(struct app *a);
+/* app_resubscribe.c: a subscription ended and may be asked for again after secs: one
+ * timer for all of them, its wait doubling while ends keep coming (up to
+ * SUB_RETRY_MAX_S), fresh again after a quiet while. */
+void app_resubscribe_later(struct app *a, unsigned secs);
+void app_on_resubscribe_timer(void *arg);
 /* A SIP INFO's trickled candidates (application/trickle-ice-sdpfrag) for the call. */
 void app_webrtc_trickle(struct app *a, struct app_call *c, const char *frag, size_t len);
 

@@ -4,6 +4,7 @@
 #include "ttyconf.h"
 #include "app_priv.h"
 #include "contacts.h"
+#include "presence/sub_retry.h"
 #include "strutil.h"
 
 #include <string.h>
@@ -422,14 +423,17 @@ static void ua_notify(void *arg, void *owner, const char *event, const char *cty
 }
 
 static void ua_sub_state(void *arg, void *owner, const char *event, int code,
-			 const char *reason, bool active, bool ended)
+			 const char *reason, bool active, bool ended, const char *ss_reason,
+			 unsigned retry_after)
 {
+	unsigned retry_s = ended ? sub_retry_after(code, ss_reason, retry_after) : 0;
+
 	if (!strcmp(event, "message-summary"))
-		app_mwi_sub_state(arg, owner, code, reason, ended);
+		app_mwi_sub_state(arg, owner, code, reason, ended, retry_s);
 	else if (!strcmp(event, "dialog"))
-		app_blf_sub_state(arg, owner, code, reason, ended);
+		app_blf_sub_state(arg, owner, code, reason, ended, retry_s);
 	else
-		app_presence_sub_state(arg, owner, event, code, reason, active, ended);
+		app_presence_sub_state(arg, owner, event, code, reason, active, ended, retry_s);
 }
 
 static void ua_publish_status(void *arg, struct sipua_acc *acc, int code, const char *reason)

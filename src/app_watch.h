@@ -20,6 +20,7 @@ struct watch {                      /* the head of every entry */
 	unsigned acc;                   /* index into the accounts */
 	bool wanted;                    /* false: unsubscribed by command */
 	struct sipua_sub *sub;          /* NULL: not subscribed (ended, or never) */
+	bool retry;                     /* ended, the server's answer says ask again later */
 };
 
 struct watch_list {

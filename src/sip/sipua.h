@@ -67,9 +67,12 @@ struct sipua_events {
 	void (*notify)(void *arg, void *owner, const char *event, const char *content_type,
 		       const char *body, size_t len);
 	/* Where a subscription stands: active after a 2xx; ended (the handle is gone then)
-	 * after a refusal, the server's terminated NOTIFY, or our un-SUBSCRIBE. */
+	 * after a refusal, the server's terminated NOTIFY (code 0; ss_reason its
+	 * Subscription-State reason, "" if none), or our un-SUBSCRIBE. retry_after: the
+	 * server's Retry-After or retry-after parameter in seconds, 0 if none. */
 	void (*sub_state)(void *arg, void *owner, const char *event, int code,
-			  const char *reason, bool active, bool ended);
+			  const char *reason, bool active, bool ended, const char *ss_reason,
+			  unsigned retry_after);
 	void (*publish_status)(void *arg, struct sipua_acc *acc, int code, const char *reason);
 	/* Human log line (stderr in headless mode, status line in the TUI). */
 	void (*log)(void *arg, const char *line);

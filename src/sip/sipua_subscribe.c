@@ -14,6 +14,8 @@
  * us: TCP's window, for SUBSCRIBE. */
 #include "sipua_priv.h"
 
+#include <stdlib.h>
+
 #define SUB_WINDOW 16
 
 static void sub_send(struct sipua_sub *s)
@@ -67,12 +69,43 @@ static void sub_free(struct sipua_sub *s)
 	free(s);
 }
 
-static void report(struct sipua_sub *s, int code, const char *reason, bool active, bool ended)
+static void report_end(struct sipua_sub *s, int code, const char *reason,
+		       const char *ss_reason, unsigned retry_after)
 {
 	struct sipua *ua = s->ua;
 
 	if (ua->ev->sub_state)
-		ua->ev->sub_state(ua->arg, s->owner, s->event, code, reason, active, ended);
+		ua->ev->sub_state(ua->arg, s->owner, s->event, code, reason, false, true,
+				  ss_reason, retry_after);
+}
+
+static void report_active(struct sipua_sub *s, int code, const char *reason)
+{
+	struct sipua *ua = s->ua;
+
+	if (ua->ev->sub_state)
+		ua->ev->sub_state(ua->arg, s->owner, s->event, code, reason, true, false, "", 0);
+}
+
+/* Neither active nor ended (code 0): nua subscribes again by itself, see below. */
+static void report_paused(struct sipua_sub *s, const char *reason)
+{
+	struct sipua *ua = s->ua;
+
+	if (ua->ev->sub_state)
+		ua->ev->sub_state(ua->arg, s->owner, s->event, 0, reason, false, false, "", 0);
+}
+
+/* A parameter's seconds ("3600"), 0 when absent or not a number. */
+static unsigned seconds_of(const char *v)
+{
+	unsigned long n;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	n = strtoul(v, &end, 10);
+	return *end || n > 86400 ? 0 : (unsigned)n;
 }
 
 void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event, int status,
@@ -91,13 +124,14 @@ void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event
 		s->auth_tries = 0;
 		window_open(ua, s);
 		if (status >= 300) {
-			report(s, status, (status == 401 || status == 407) ? why : phrase, false,
-			       true);
+			report_end(s, status, (status == 401 || status == 407) ? why : phrase, "",
+				   sip && sip->sip_retry_after ?
+				   (unsigned)sip->sip_retry_after->af_delta : 0);
 			sub_free(s);
 			return;
 		}
 		s->active = true;
-		report(s, status, phrase, true, false);
+		report_active(s, status, phrase);
 		return;
 	case nua_i_notify: {
 		const char *ct = sip && sip->sip_content_type && sip->sip_content_type->c_type ?
@@ -105,17 +139,31 @@ void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event
 		int substate = nua_substate_active;
 
 		tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
-		if (ua->ev->notify)
+		/* A NOTIFY that ends the subscription without a body says nothing of the
+		 * state (an empty presence body would read as offline) */
+		if (ua->ev->notify && (substate == nua_substate_active ||
+				       substate == nua_substate_pending ||
+				       (sip && sip->sip_payload && sip->sip_payload->pl_len)))
 			ua->ev->notify(ua->arg, s->owner, s->event, ct,
 				       sip && sip->sip_payload ? sip->sip_payload->pl_data : "",
 				       sip && sip->sip_payload ? sip->sip_payload->pl_len : 0);
-		if (substate == nua_substate_terminated) {
-			const char *r = sip && sip->sip_subscription_state &&
-					sip->sip_subscription_state->ss_reason ?
-					sip->sip_subscription_state->ss_reason : "terminated";
+		if (substate == nua_substate_embryonic) {
+			/* terminated;reason=deactivated or probation: nua tears the dialog
+			 * down and SUBSCRIBEs again by itself, at once (within 5 s) or after
+			 * the retry-after (30 s without one); its answer comes as
+			 * nua_r_subscribe, a refusal ending the subscription there */
+			const sip_subscription_state_t *ss = sip ? sip->sip_subscription_state : NULL;
 
-			snprintf(why, sizeof(why), "the subscription ended (%s)", r);
-			report(s, 0, why, false, true);
+			snprintf(why, sizeof(why), "the subscription ended (%s): subscribing again",
+				 ss && ss->ss_reason ? ss->ss_reason : "deactivated");
+			s->active = false;
+			report_paused(s, why);
+		} else if (substate == nua_substate_terminated) {
+			const sip_subscription_state_t *ss = sip ? sip->sip_subscription_state : NULL;
+			const char *r = ss && ss->ss_reason ? ss->ss_reason : "";
+
+			snprintf(why, sizeof(why), "the subscription ended (%s)", r[0] ? r : "terminated");
+			report_end(s, 0, why, r, ss ? seconds_of(ss->ss_retry_after) : 0);
 			sub_free(s);
 		}
 		return;
@@ -123,7 +171,7 @@ void sipua_on_sub_event(struct sipua *ua, struct sipua_sub *s, nua_event_t event
 	case nua_r_unsubscribe:
 		if (status < 200)
 			return;
-		report(s, status, "unsubscribed", false, true);
+		report_end(s, status, "unsubscribed", "", 0);
 		sub_free(s);
 		return;
 	default:

@@ -11,6 +11,7 @@ command is refused and changes nothing. The time from a presence command to the
 watcher's event is printed."""
 
 import os
+import re
 import time
 
 import ttylab
@@ -30,7 +31,8 @@ class Presence(ttylab.LabTestCase):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "contacts.ini"), "w", encoding="utf-8") as f:
             for name, who in contacts.items():
-                f.write("[contact %s]\nuri = %s\n" % (name, k.aor(who)))
+                f.write("[contact %s]\nuri = %s\n" % (
+                    name, who if who.startswith("sip:") else k.aor(who)))
         acc = {"presence": "yes"}
         acc.update(account)
         p = self.lab.phone(user, account=acc, args=args or ())
@@ -165,6 +167,51 @@ class Presence(ttylab.LabTestCase):
               % (initial, most))
         self.assertEqual(initial, 80)
         self.assertEqual(most, 16)
+
+    def test_a_subscription_the_server_deactivates_comes_back_and_noresource_ends_it(self):
+        """A presence server (SIPp) ends bob's subscription with reason=deactivated:
+        bob is unknown with the reason (not offline: the NOTIFY had no body), the phone
+        subscribes again and bob is online again; then reason=noresource: unknown, and
+        no SUBSCRIBE follows (RFC 6665 4.1.3)."""
+        uas = self.lab.sipp("uas_presence_deactivate.xml", target=None, timeout=30).start()
+        a = self.phone("alice", {"bob": uas.uri("bob")}, mwi="no")
+        a.wait_event(event="presence", contact="bob", state="online")
+        off = a.wait_event(event="presence", contact="bob")
+        self.assertEqual((off["state"], off.get("reason")),
+                         ("unknown", "the subscription ended (deactivated): subscribing again"),
+                         off)
+        a.wait_event(event="presence", contact="bob", state="online")
+        off = a.wait_event(event="presence", contact="bob")
+        self.assertEqual((off["state"], off.get("reason")),
+                         ("unknown", "the subscription ended (noresource)"), off)
+        r = uas.wait(20)
+        self.assertTrue(r.ok, r.describe())
+        # two SUBSCRIBEs (a retransmission has the same Via branch; nua's second one
+        # has the first one's CSeq)
+        subs = re.findall(r"(?ms)^SUBSCRIBE sip:.*?^Via:[^\n]*branch=([^;\s]+)", r.messages())
+        self.assertEqual(len(set(subs)), 2, r.describe())
+        self.assertFalse(a.find_events(event="log", since=0,
+                                       text=lambda t: t.startswith("subscriptions:")))
+        self.assertTrue(a.alive())
+
+    def test_a_subscription_that_timed_out_is_asked_for_again_backing_off(self):
+        """A presence server (SIPp) that ends each subscription with reason=timeout
+        (RFC 6665: the client may subscribe again at once): bob goes unknown with the
+        reason and comes back online by a new SUBSCRIBE 1 s later; the second end waits
+        2 s (a server that keeps ending subscriptions is not met with a storm)."""
+        uas = self.lab.sipp("uas_presence_timeout.xml", target=None, calls=2,
+                            timeout=30).start()
+        a = self.phone("alice", {"bob": uas.uri("bob")}, mwi="no")
+        for wait_s in (1, 2):          # events in order, each after the one before
+            a.wait_event(event="presence", contact="bob", state="online")
+            off = a.wait_event(event="presence", contact="bob")
+            self.assertEqual((off["state"], off.get("reason")),
+                             ("unknown", "the subscription ended (timeout)"), off)
+            a.wait_event(event="log",
+                         text=lambda t, s=wait_s: t == "subscriptions: asking again in %d s" % s)
+        r = uas.wait(20)
+        self.assertTrue(r.ok, r.describe())
+        self.assertTrue(a.alive())
 
     def test_a_bad_presence_command_is_refused_and_changes_nothing(self):
         a = self.phone("alice", {"bob": "bob"})

@@ -6,6 +6,7 @@
 #include "presence/dialog_info.h"
 #include "presence/mwi.h"
 #include "presence/pidf.h"
+#include "presence/sub_retry.h"
 #include "presence/xml_doc.h"
 #include "unit.h"
 
@@ -245,9 +246,38 @@ static void test_message_summaries(void)
 	CHECK_INT(mwi_parse(NULL, 0, &m, why, sizeof(why)), -1);
 }
 
+/* RFC 6665 4.1.3: deactivated/timeout again at once, probation/giveup after the asked
+ * wait (or ours), rejected/noresource/invariant never; a refused SUBSCRIBE only when the
+ * refusal is of the moment (408, 480, 5xx); waits are capped. */
+static void test_when_an_ended_subscription_is_asked_for_again(void)
+{
+	CHECK(sub_retry_after(0, "deactivated", 0) == 1);
+	CHECK(sub_retry_after(0, "timeout", 600) == 1);
+	CHECK(sub_retry_after(0, "probation", 120) == 120);
+	CHECK(sub_retry_after(0, "probation", 0) == SUB_RETRY_DEFAULT_S);
+	CHECK(sub_retry_after(0, "giveup", 99999) == SUB_RETRY_MAX_S);
+	CHECK(sub_retry_after(0, "rejected", 10) == 0);
+	CHECK(sub_retry_after(0, "noresource", 0) == 0);
+	CHECK(sub_retry_after(0, "invariant", 0) == 0);
+	CHECK(sub_retry_after(0, "some-new-reason", 0) == 0);
+	CHECK(sub_retry_after(0, "", 0) == SUB_RETRY_DEFAULT_S);
+	CHECK(sub_retry_after(0, NULL, 45) == 45);
+	CHECK(sub_retry_after(503, "", 0) == SUB_RETRY_DEFAULT_S);
+	CHECK(sub_retry_after(503, "", 60) == 60);
+	CHECK(sub_retry_after(408, "", 0) == SUB_RETRY_DEFAULT_S);
+	CHECK(sub_retry_after(480, "", 0) == SUB_RETRY_DEFAULT_S);
+	CHECK(sub_retry_after(404, "", 0) == 0);
+	CHECK(sub_retry_after(403, "", 0) == 0);
+	CHECK(sub_retry_after(489, "", 0) == 0);
+	CHECK(sub_retry_after(407, "", 0) == 0);
+	CHECK(sub_retry_after(603, "", 30) == 0);
+	CHECK(sub_retry_after(200, "", 0) == 0);     /* our own un-SUBSCRIBE */
+}
+
 int main(void)
 {
 	RUN(test_pidf_states_and_notes);
+	RUN(test_when_an_ended_subscription_is_asked_for_again);
 	RUN(test_malformed_pidf_is_refused_by_name);
 	RUN(test_our_pidf_reads_back);
 	RUN(test_dialog_info_makes_a_busy_lamp);
