@@ -32,9 +32,8 @@ def main():
     s.keys("a")
     peer.wait_event(lambda e: e.get("event") == "call" and e.get("state") == "established",
                     10, "the call established at the caller")
-    screen = s.wait(r"established", what="the call established in the call panel")
-    if "Incoming call" in screen:
-        fail("the popup stayed after answering", screen)
+    s.wait_for(lambda scr: "established" in scr and "Incoming call" not in scr,
+               what="the call established in the call panel and the popup gone")
     peer.send("hangup")
     s.wait(r"No call", what="the call gone after the caller hung up")
 
