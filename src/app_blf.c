@@ -182,19 +182,15 @@ void app_blf_sub_state(struct app *a, void *owner, int code, const char *reason,
 	}
 }
 
+static void subscribe_head(struct app *a, struct watch *h)
+{
+	subscribe(a, (struct app_lamp *)h);       /* the head comes first in the entry */
+}
+
 void app_blf_resubscribe(struct app *a)
 {
-	struct app_blf *b = a->blf;
-
-	for (unsigned k = 0; b && k < b->list.n; k++) {
-		struct app_lamp *l = (struct app_lamp *)watch_at(&b->list, k);
-
-		if (!l->h.retry || !l->h.wanted || l->h.sub ||
-		    a->reg[l->h.acc] != REG_REGISTERED)
-			continue;        /* an account down subscribes when it registers */
-		l->h.retry = false;
-		subscribe(a, l);
-	}
+	if (a->blf)
+		watch_list_retry(a, &a->blf->list, subscribe_head);
 }
 
 int app_blf_watch(struct app *a, const char *contact, const char *uri, unsigned acc,

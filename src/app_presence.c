@@ -183,19 +183,15 @@ void app_presence_sub_state(struct app *a, void *owner, const char *event, int c
 	}
 }
 
+static void subscribe_head(struct app *a, struct watch *h)
+{
+	subscribe(a, (struct app_watch *)h);      /* the head comes first in the entry */
+}
+
 void app_presence_resubscribe(struct app *a)
 {
-	struct app_presence *p = a->pres;
-
-	for (unsigned k = 0; p && k < p->list.n; k++) {
-		struct app_watch *w = (struct app_watch *)watch_at(&p->list, k);
-
-		if (!w->h.retry || !w->h.wanted || w->h.sub ||
-		    a->reg[w->h.acc] != REG_REGISTERED)
-			continue;        /* an account down subscribes when it registers */
-		w->h.retry = false;
-		subscribe(a, w);
-	}
+	if (a->pres)
+		watch_list_retry(a, &a->pres->list, subscribe_head);
 }
 
 /* A call began or ended: what we publish may change. */

@@ -80,3 +80,16 @@ struct watch *watch_of_owner(const struct watch_list *l, void *owner)
 
 	return k >= 1 && k <= l->n ? watch_at(l, (unsigned)(k - 1)) : NULL;
 }
+
+void watch_list_retry(struct app *a, struct watch_list *l,
+		      void (*subscribe)(struct app *a, struct watch *w))
+{
+	for (unsigned k = 0; k < l->n; k++) {
+		struct watch *w = watch_at(l, k);
+
+		if (w->retry && w->wanted && !w->sub && a->reg[w->acc] == REG_REGISTERED) {
+			w->retry = false;
+			subscribe(a, w);
+		}
+	}
+}

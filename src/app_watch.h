@@ -39,6 +39,12 @@ struct watch *watch_find(const struct watch_list *l, const char *contact, const 
 struct watch *watch_add(struct watch_list *l, const char *contact, const char *uri,
 			unsigned acc, bool *fresh);
 void *watch_owner(const struct watch_list *l, const struct watch *w);
+struct app;
+/* Each wanted entry whose end asked to be subscribed again (retry), on an account that is
+ * registered, is handed to subscribe with its mark cleared; an account that is down
+ * subscribes all its entries when it registers. */
+void watch_list_retry(struct app *a, struct watch_list *l,
+		      void (*subscribe)(struct app *a, struct watch *w));
 struct watch *watch_of_owner(const struct watch_list *l, void *owner);
 
 #endif

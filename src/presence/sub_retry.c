@@ -11,13 +11,12 @@ static unsigned capped(unsigned s)
 unsigned sub_retry_after(int code, const char *reason, unsigned retry_after)
 {
 	if (code == 0) {
-		if (!reason || !reason[0])
-			return retry_after ? capped(retry_after) : SUB_RETRY_DEFAULT_S;
 		/* the server moved or let the subscription lapse: ask again at once */
-		if (!strcmp(reason, "deactivated") || !strcmp(reason, "timeout"))
+		if (reason && (!strcmp(reason, "deactivated") || !strcmp(reason, "timeout")))
 			return 1;
-		/* it wants a rest first */
-		if (!strcmp(reason, "probation") || !strcmp(reason, "giveup"))
+		/* it wants a rest first, or said nothing */
+		if (!reason || !reason[0] || !strcmp(reason, "probation") ||
+		    !strcmp(reason, "giveup"))
 			return retry_after ? capped(retry_after) : SUB_RETRY_DEFAULT_S;
 		/* rejected, noresource, invariant (and reasons we do not know): for good */
 		return 0;
